@@ -1,0 +1,215 @@
+//! Lint one file: read, extract, run candidate rules, map to file space, suppress.
+//!
+//! `Engine` is built once per run and shared read-only by worker threads; each worker owns an
+//! `Extractor` (with its tree-sitter parser). Per-file problems become `FileError`s, never
+//! aborts; a panic inside one file's analysis is caught and reported as a bug for that file so
+//! the scan goes on.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use globset::{Glob, GlobMatcher};
+
+use crate::config::RuleSettings;
+use crate::extract::{Extractor, PromptSpec};
+use crate::finding::{fingerprint, FileError, Finding, Label, Mask};
+use crate::inventory::PromptInfo;
+use crate::kinds::RuleContext;
+use crate::packs::{RuleSet, Severity};
+use crate::prompt::Prompt;
+use crate::source::{Skip, SourceFile};
+use crate::span::LineIndex;
+use crate::suppress;
+
+/// Which rules run, and how loud.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Packs or rule ids; `None` means every default-enabled rule.
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub severity: Vec<(String, Severity)>,
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
+}
+
+fn selector_matches(selector: &str, rule_id: &str) -> bool {
+    selector == rule_id || selector == "all" || rule_id.split('/').next() == Some(selector)
+}
+
+pub struct Engine<'a> {
+    pub rules: &'a RuleSet,
+    pub spec: &'a PromptSpec,
+    pub settings: &'a RuleSettings,
+    enabled: Vec<bool>,
+    severity: Vec<Severity>,
+    per_file: Vec<(GlobMatcher, Vec<String>)>,
+}
+
+/// What one file produced.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub path: String,
+    pub scanned: bool,
+    pub prompts: Vec<PromptInfo>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<FileError>,
+    /// The file's text, kept only when it has findings (for snippets).
+    pub text: Option<String>,
+    /// Suppression directives that suppressed nothing: `(line, column, selector)`.
+    pub unused_ignores: Vec<(usize, usize, String)>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(rules: &'a RuleSet, spec: &'a PromptSpec, settings: &'a RuleSettings, selection: &Selection) -> Result<Self, String> {
+        let enabled = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let selected = match &selection.select {
+                    None => r.default_enabled,
+                    Some(sel) => sel.iter().any(|s| s == &r.id) || (r.default_enabled && sel.iter().any(|s| selector_matches(s, &r.id))),
+                };
+                selected && !selection.ignore.iter().any(|s| selector_matches(s, &r.id))
+            })
+            .collect();
+        let severity = rules
+            .rules
+            .iter()
+            .map(|r| selection.severity.iter().rev().find(|(s, _)| selector_matches(s, &r.id)).map(|(_, sev)| *sev).unwrap_or(r.severity))
+            .collect();
+        let per_file = selection
+            .per_file_ignores
+            .iter()
+            .map(|(glob, sels)| {
+                Glob::new(glob).map(|g| (g.compile_matcher(), sels.clone())).map_err(|e| format!("per-file-ignores: invalid glob `{glob}`: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Engine { rules, spec, settings, enabled, severity, per_file })
+    }
+
+    /// Whether any rule is enabled (so extraction is worth doing for `check`).
+    pub fn any_enabled(&self) -> bool {
+        self.enabled.iter().any(|e| *e)
+    }
+
+    pub fn is_enabled(&self, rule_id: &str) -> bool {
+        self.rules.rules.iter().zip(&self.enabled).any(|(r, e)| *e && r.id == rule_id)
+    }
+
+    pub fn severity_of(&self, rule_id: &str) -> Option<Severity> {
+        self.rules.rules.iter().zip(&self.severity).find(|(r, _)| r.id == rule_id).map(|(_, s)| *s)
+    }
+
+    /// Reads and lints one file. Never panics: a panic in analysis becomes a per-file error.
+    pub fn lint_path(&self, extractor: &mut Extractor<'a>, fs_path: &std::path::Path, path: String, kind: crate::source::FileKind, max_size: u64) -> FileResult {
+        let file = match SourceFile::read(fs_path, path.clone(), kind, max_size) {
+            Ok(f) => f,
+            Err(Skip::Binary) => return FileResult { path, ..Default::default() },
+            Err(Skip::TooLarge { size, cap }) => {
+                return FileResult {
+                    path: path.clone(),
+                    errors: vec![FileError { path, message: format!("skipped: {size} bytes is over the {cap}-byte limit (raise it with --max-file-size)") }],
+                    ..Default::default()
+                }
+            }
+            Err(Skip::Error(message)) => return FileResult { path: path.clone(), errors: vec![FileError { path, message }], ..Default::default() },
+        };
+        match catch_unwind(AssertUnwindSafe(|| self.lint_file(extractor, &file))) {
+            Ok(r) => r,
+            Err(_) => {
+                *extractor = Extractor::new(self.spec);
+                FileResult {
+                    path: path.clone(),
+                    scanned: true,
+                    errors: vec![FileError { path, message: "internal error while analysing this file (a promptlint bug: please report it)".into() }],
+                    ..Default::default()
+                }
+            }
+        }
+    }
+
+    /// Extracts prompts from `file` and runs the enabled rules on them.
+    pub fn lint_file(&self, extractor: &mut Extractor<'_>, file: &SourceFile) -> FileResult {
+        let (prompts, error) = extractor.extract(file);
+        let mut result = FileResult { path: file.path.clone(), scanned: true, ..Default::default() };
+        if let Some(message) = error {
+            result.errors.push(FileError { path: file.path.clone(), message });
+        }
+        let index = if prompts.is_empty() { None } else { Some(LineIndex::new(&file.text)) };
+        result.prompts = prompts.iter().map(|p| PromptInfo::new(p, file, index.as_ref())).collect();
+        if prompts.is_empty() || !self.any_enabled() {
+            return result;
+        }
+        let file_ignores: Vec<&String> =
+            self.per_file.iter().filter(|(g, _)| g.is_match(&file.path)).flat_map(|(_, s)| s.iter()).collect();
+        let index = index.unwrap_or_else(|| LineIndex::new(&file.text));
+        let mut findings = Vec::new();
+        for prompt in &prompts {
+            self.lint_prompt(prompt, &prompts, file, &index, &file_ignores, &mut findings);
+        }
+        // A constant reused by several calls yields the same finding more than once.
+        findings.sort_by(|a: &Finding, b| (a.span, &a.rule).cmp(&(b.span, &b.rule)));
+        findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule);
+        let mut directives = suppress::parse(&file.text);
+        suppress::apply(&mut findings, &mut directives);
+        for d in &directives {
+            for sel in d.unused() {
+                result.unused_ignores.push((d.line, d.column, sel));
+            }
+        }
+        if !findings.is_empty() || !result.unused_ignores.is_empty() {
+            result.text = Some(file.text.clone());
+        }
+        result.findings = findings;
+        result
+    }
+
+    fn lint_prompt(&self, prompt: &Prompt, all: &[Prompt], file: &SourceFile, index: &LineIndex, file_ignores: &[&String], out: &mut Vec<Finding>) {
+        let candidates = self.rules.prefilter.candidates(&prompt.text);
+        let cx = RuleContext { prompt, file, settings: self.settings, file_prompts: all };
+        for (i, rule) in self.rules.rules.iter().enumerate() {
+            if !self.enabled[i] || !candidates[i] || file_ignores.iter().any(|s| selector_matches(s, &rule.id)) {
+                continue;
+            }
+            for hit in rule.matcher.run(rule, &cx) {
+                let span = prompt.map.to_file(hit.span);
+                let matched = match &hit.secret {
+                    Some(s) => s.value.clone(),
+                    None => prompt.slice(hit.span).to_string(),
+                };
+                let related = hit
+                    .related
+                    .iter()
+                    .map(|(s, message)| {
+                        let fs = prompt.map.to_file(*s);
+                        Label {
+                            path: file.path.clone(),
+                            span: fs,
+                            start: index.line_col(&file.text, fs.start),
+                            end: index.line_col(&file.text, fs.end),
+                            message: message.clone(),
+                        }
+                    })
+                    .collect();
+                let severity = match hit.severity {
+                    // A hit's own severity (inside an example) is relative to the rule's
+                    // default; a configured override caps nothing but replaces the default.
+                    Some(s) if self.severity[i] == rule.severity => s,
+                    _ => self.severity[i],
+                };
+                out.push(Finding {
+                    rule: rule.id.clone(),
+                    severity,
+                    message: hit.message,
+                    help: hit.help.or_else(|| rule.help.clone()),
+                    path: file.path.clone(),
+                    span,
+                    start: index.line_col(&file.text, span.start),
+                    end: index.line_col(&file.text, span.end),
+                    related,
+                    prompt_id: Some(prompt.id.clone()),
+                    fingerprint: fingerprint(&rule.id, &file.path, &matched),
+                    masks: hit.secret.map(|s| vec![Mask { span, masked: s.masked }]).unwrap_or_default(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The packs embedded in the binary.
+
+/// `(file name, contents)` of every built-in pack, in display order.
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("rules/pii.toml", include_str!("../../rules/pii.toml")),
+    ("rules/cache.toml", include_str!("../../rules/cache.toml")),
+];

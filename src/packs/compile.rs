@@ -1,0 +1,167 @@
+//! Raw pack files -> the compiled `RuleSet`. The only place pack errors come from; each names
+//! the file, the rule id and the key.
+
+use regex::{Regex, RegexBuilder};
+
+use super::builtin::BUILTIN_PACKS;
+use super::prefilter::Prefilter;
+use super::raw::{RawPackFile, RawRule};
+use super::{PackInfo, Rule, RuleSet, Scope, Severity};
+use crate::checks::{Check, CheckName};
+use crate::kinds::pattern::PatternMatcher;
+use crate::kinds::Matcher;
+use crate::redact::Redact;
+use crate::validate::Validator;
+
+/// A problem in a pack file.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {what}")]
+pub struct PackError {
+    pub file: String,
+    pub what: String,
+}
+
+/// Compiles the built-in packs whose names `wanted` accepts.
+pub fn compile_builtin(wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
+    let files: Vec<(String, String)> = BUILTIN_PACKS.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
+    compile_files(&files, wanted)
+}
+
+/// Compiles `(file name, contents)` pack files.
+pub fn compile_files(files: &[(String, String)], wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
+    let mut rules = Vec::new();
+    let mut packs = Vec::new();
+    for (file, text) in files {
+        let raw: RawPackFile = toml::from_str(text).map_err(|e| PackError { file: file.clone(), what: e.to_string() })?;
+        packs.push(PackInfo { name: raw.pack.name.clone(), summary: raw.pack.summary.clone(), file: file.clone() });
+        if !wanted(&raw.pack.name) {
+            continue;
+        }
+        let pack_severity = match &raw.pack.severity {
+            Some(s) => parse_severity(s).map_err(|what| PackError { file: file.clone(), what: format!("[pack] severity: {what}") })?,
+            None => Severity::Warning,
+        };
+        for r in &raw.rule {
+            let rule = compile_rule(&raw.pack.name, pack_severity, r)
+                .map_err(|what| PackError { file: file.clone(), what: format!("rule `{}`: {what}", r.id) })?;
+            if rules.iter().any(|x: &Rule| x.id == rule.id) {
+                return Err(PackError { file: file.clone(), what: format!("rule `{}`: duplicate id", r.id) });
+            }
+            rules.push(rule);
+        }
+    }
+    let keywords: Vec<Vec<String>> = rules.iter().map(|r| r.keywords.clone()).collect();
+    let prefilter = Prefilter::new(&keywords).map_err(|what| PackError { file: "packs".into(), what })?;
+    Ok(RuleSet { rules, packs, prefilter })
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("unknown severity `{s}` (expected error, warning or info)"))
+}
+
+fn regex(key: &str, pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .size_limit(20 * (1 << 20))
+        .build()
+        .map_err(|e| format!("`{key}`: invalid regex: {e}"))
+}
+
+fn alternation(key: &str, patterns: &[String]) -> Result<Option<Regex>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    for p in patterns {
+        regex(key, p)?;
+    }
+    let alt = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+    regex(key, &alt).map(Some)
+}
+
+fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule, String> {
+    if r.id.is_empty() || !r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err("`id` must be kebab-case (a-z, 0-9, -)".into());
+    }
+    let severity = match &r.severity {
+        Some(s) => parse_severity(s).map_err(|e| format!("`severity`: {e}"))?,
+        None => pack_severity,
+    };
+    let example_severity = r.example_severity.as_deref().map(parse_severity).transpose().map_err(|e| format!("`example-severity`: {e}"))?;
+    let scope = match r.scope.as_deref() {
+        None | Some("prompt") => Scope::Prompt,
+        Some("instructions") => Scope::Instructions,
+        Some("examples") => Scope::Examples,
+        Some("system") => Scope::System,
+        Some(other) => return Err(format!("`scope`: unknown scope `{other}` (expected prompt, instructions, examples or system)")),
+    };
+    let pattern_keys = [
+        ("pattern", r.pattern.is_some()),
+        ("validate", !r.validate.is_empty()),
+        ("allow", !r.allow.is_empty()),
+        ("stopwords", !r.stopwords.is_empty()),
+        ("context", r.context.is_some()),
+        ("context-deny", r.context_deny.is_some()),
+        ("redact", r.redact.is_some()),
+        ("test-values", !r.test_values.is_empty()),
+    ];
+    let matcher = match r.kind.as_str() {
+        "pattern" => {
+            if r.check.is_some() || r.params.is_some() {
+                return Err("`check`/`params` are only for kind = \"check\"".into());
+            }
+            let pattern = r.pattern.as_deref().ok_or("kind = \"pattern\" needs `pattern`")?;
+            let validators = r
+                .validate
+                .iter()
+                .map(|v| Validator::parse(v).ok_or_else(|| format!("`validate`: unknown validator `{v}`")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let redact = match r.redact.as_deref() {
+                None => Redact::None,
+                Some(s) => Redact::parse(s).ok_or_else(|| format!("`redact`: unknown style `{s}` (expected email, last4, secret, full or none)"))?,
+            };
+            Matcher::Pattern(PatternMatcher {
+                regex: regex("pattern", pattern)?,
+                validators,
+                allow: alternation("allow", &r.allow)?,
+                stopwords: r.stopwords.iter().map(|s| s.to_lowercase()).collect(),
+                context: r.context.as_deref().map(|c| regex("context", c)).transpose()?,
+                context_deny: r.context_deny.as_deref().map(|c| regex("context-deny", c)).transpose()?,
+                context_window: r.context_window.unwrap_or(40),
+                redact,
+                test_values: r.test_values.iter().map(|v| v.chars().filter(|c| c.is_ascii_alphanumeric()).collect()).collect(),
+                test_value_severity: r
+                    .test_value_severity
+                    .as_deref()
+                    .map(parse_severity)
+                    .transpose()
+                    .map_err(|e| format!("`test-value-severity`: {e}"))?,
+                outside_examples_allow: r.outside_examples_allow.iter().map(|s| s.to_lowercase()).collect(),
+            })
+        }
+        "check" => {
+            if let Some((key, _)) = pattern_keys.iter().find(|(_, set)| *set) {
+                return Err(format!("`{key}` is only for kind = \"pattern\""));
+            }
+            let name = r.check.as_deref().ok_or("kind = \"check\" needs `check`")?;
+            let name: CheckName = serde::Deserialize::deserialize(toml::Value::String(name.to_string()))
+                .map_err(|_| format!("`check`: unknown check `{name}`"))?;
+            Matcher::Check(Check::compile(name, r.params.as_ref()).map_err(|e| format!("`params`: {e}"))?)
+        }
+        other => return Err(format!("`kind`: unknown kind `{other}` (expected pattern or check)")),
+    };
+    Ok(Rule {
+        id: format!("{pack}/{}", r.id),
+        pack: pack.to_string(),
+        name: r.id.clone(),
+        severity,
+        example_severity,
+        summary: r.summary.clone(),
+        message: r.message.clone(),
+        help: r.help.clone(),
+        docs: r.docs.clone(),
+        scope,
+        keywords: r.keywords.clone(),
+        default_enabled: r.default_enabled.unwrap_or(true),
+        matcher,
+        tests: r.test.clone(),
+    })
+}

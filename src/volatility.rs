@@ -1,0 +1,100 @@
+//! Placeholder volatility: does a slot's value change from request to request?
+//!
+//! Decided once per prompt, right after extraction, from the `[volatility]` table of
+//! `rules/cache.toml`, so every pack sees the same answer. A placeholder is volatile when its
+//! filling expression (or the definition it resolves to within the module) calls a known
+//! volatile function, or when its name matches the volatile vocabulary; static when its name
+//! matches the per-deployment vocabulary; unknown otherwise.
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::prompt::{Prompt, Volatility};
+
+const CACHE_TOML: &str = include_str!("../rules/cache.toml");
+
+#[derive(Debug, Deserialize)]
+struct CacheFileView {
+    volatility: RawVolatility,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVolatility {
+    /// Regexes over an expression's source: a match makes it volatile.
+    volatile_expressions: Vec<String>,
+    /// Regexes over a placeholder's name (last dotted part and whole name).
+    volatile_names: Vec<String>,
+    /// Regexes over a placeholder's name that mark per-deployment values.
+    static_names: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct VolatilitySpec {
+    expressions: Regex,
+    volatile_names: Regex,
+    static_names: Regex,
+}
+
+impl VolatilitySpec {
+    pub fn builtin() -> Result<VolatilitySpec, String> {
+        let view: CacheFileView =
+            toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
+        let join = |pats: &[String], key: &str| {
+            let alt = pats.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            Regex::new(&alt).map_err(|e| format!("rules/cache.toml: volatility.{key}: {e}"))
+        };
+        Ok(VolatilitySpec {
+            expressions: join(&view.volatility.volatile_expressions, "volatile-expressions")?,
+            volatile_names: join(&view.volatility.volatile_names, "volatile-names")?,
+            static_names: join(&view.volatility.static_names, "static-names")?,
+        })
+    }
+
+    /// Volatility of one placeholder from its name, filling expression and resolved definition.
+    pub fn of(&self, name: &str, expr: Option<&str>, resolved: Option<&str>) -> Volatility {
+        if [expr, resolved].into_iter().flatten().any(|e| self.expressions.is_match(e)) {
+            return Volatility::Volatile;
+        }
+        let name = name.trim();
+        // `user.name`, `ctx.deps.user_id`, `now()` -> check every identifier part.
+        let idents: Vec<&str> = name.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|s| !s.is_empty()).collect();
+        let target = expr.unwrap_or(name);
+        let target_idents: Vec<&str> =
+            target.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|s| !s.is_empty()).collect();
+        if idents.iter().chain(target_idents.iter()).any(|i| self.volatile_names.is_match(i)) {
+            return Volatility::Volatile;
+        }
+        if idents.last().is_some_and(|i| self.static_names.is_match(i)) {
+            return Volatility::Static;
+        }
+        Volatility::Unknown
+    }
+
+    /// Sets the volatility of every placeholder of `prompt`.
+    pub fn classify(&self, prompt: &mut Prompt) {
+        for p in &mut prompt.placeholders {
+            p.volatility = self.of(&p.name, p.expr.as_deref(), p.resolved.as_deref());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabulary() {
+        let v = VolatilitySpec::builtin().unwrap();
+        assert_eq!(v.of("datetime.now().isoformat()", None, None), Volatility::Volatile);
+        assert_eq!(v.of("today", None, None), Volatility::Volatile);
+        assert_eq!(v.of("current_date", None, None), Volatility::Volatile);
+        assert_eq!(v.of("user.name", None, None), Volatility::Volatile);
+        assert_eq!(v.of("x", Some("uuid.uuid4()"), None), Volatility::Volatile);
+        assert_eq!(v.of("stamp", None, Some("def stamp():\n    return time.time()")), Volatility::Volatile);
+        assert_eq!(v.of("company_name", None, None), Volatility::Static);
+        assert_eq!(v.of("product", None, None), Volatility::Static);
+        assert_eq!(v.of("topic", None, None), Volatility::Unknown);
+        assert_eq!(v.of("context", None, None), Volatility::Volatile);
+    }
+}
