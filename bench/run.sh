@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Times promptlint against the tools a user would otherwise run, on the same tree, in one run.
+#
+#   bench/run.sh TREE            # e.g. a generated tree (bench/gen_tree.py) or a real repo
+#   bench/run.sh --precommit TREE   # the pre-commit case: 10 files named on the command line
+#
+# Tools that are not installed are skipped (install: `pip install ruff detect-secrets semgrep
+# ast-grep-cli`, `apt-get install ripgrep hyperfine`). Results go to bench/out/ as Markdown and
+# JSON; hyperfine prints the ratios ("x times faster than").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=full
+if [ "${1:-}" = "--precommit" ]; then mode=precommit; shift; fi
+tree=${1:?usage: bench/run.sh [--precommit] TREE}
+tree=$(cd "$tree" && pwd)
+cargo build --release --quiet
+bin=$PWD/target/release/promptlint
+mkdir -p bench/out
+runs=${RUNS:-5}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+cmds=()
+names=()
+add() { names+=("$1"); cmds+=("$2"); }
+
+if [ "$mode" = precommit ]; then
+  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | head -10 | tr '\n' ' ')
+  add promptlint "cd $tree && $bin check --exit-zero -q $files"
+  have ruff && add ruff "cd $tree && ruff check --isolated --select E9 --no-cache --exit-zero $files"
+  args=()
+  for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+  hyperfine --warmup 3 --runs 30 --export-markdown bench/out/precommit.md "${args[@]}"
+  exit 0
+fi
+
+add promptlint "$bin check --exit-zero -q $tree"
+have ruff && add "ruff (parse-only)" "ruff check --isolated --select E9 --no-cache --exit-zero $tree"
+if have ast-grep || have sg; then
+  sg=$(command -v ast-grep || command -v sg)
+  cat > bench/out/sg-rule.yml <<'YML'
+id: python-strings
+language: python
+rule:
+  kind: string
+YML
+  add "ast-grep scan" "$sg scan --rule bench/out/sg-rule.yml $tree >/dev/null"
+fi
+have gitleaks && add "gitleaks dir" "gitleaks dir --no-banner --exit-code 0 $tree >/dev/null 2>&1"
+have semgrep && add "semgrep (1 pattern)" "semgrep --metrics=off --quiet -e '\$X = \"...\"' --lang python $tree >/dev/null 2>&1"
+have detect-secrets && add "detect-secrets scan" "detect-secrets scan --all-files $tree >/dev/null"
+have rg && add "rg --files (walk floor)" "rg --files $tree >/dev/null"
+add "cat every file (read floor)" "find $tree -type f -not -path '*/.git/*' -print0 | xargs -0 cat >/dev/null"
+
+args=()
+for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+hyperfine --warmup 1 --runs "$runs" --export-markdown bench/out/full.md --export-json bench/out/full.json "${args[@]}"
