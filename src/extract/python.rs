@@ -147,6 +147,21 @@ fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) ->
         .collect()
 }
 
+/// Target and value of an assignment, or name and default of a parameter (`prompt: str = "..."`;
+/// also what tree-sitter makes of some assignments after a syntax error).
+fn assign_parts(n: Node) -> Option<(Node, Node)> {
+    match n.kind() {
+        "assignment" => Some((
+            n.child_by_field_name("left")?,
+            n.child_by_field_name("right")?,
+        )),
+        _ => Some((
+            n.child_by_field_name("name")?,
+            n.child_by_field_name("value")?,
+        )),
+    }
+}
+
 /// A name bound by an assignment.
 #[derive(Clone, Copy)]
 struct Binding<'a> {
@@ -249,7 +264,10 @@ impl<'a> Module<'a> {
                     continue;
                 }
                 "identifier" if !self.is_binding_target(n) => {
-                    self.refs.entry(self.text(n).to_string()).or_default().push(n.start_byte());
+                    self.refs
+                        .entry(self.text(n).to_string())
+                        .or_default()
+                        .push(n.start_byte());
                 }
                 _ => {}
             }
@@ -421,7 +439,7 @@ impl<'a> Module<'a> {
                 let mut out = Frag::new();
                 let mut c = n.walk();
                 let parts: Vec<Node> = n.named_children(&mut c).collect();
-                for part in parts {
+                for part in parts.into_iter().filter(|p| p.kind() != "comment") {
                     out.append(self.string(part)?);
                 }
                 Some(out)
@@ -759,7 +777,9 @@ impl<'a> Module<'a> {
                         out.push(c);
                     }
                 }
-                "assignment" => assignments.push(n),
+                "assignment" | "default_parameter" | "typed_default_parameter" => {
+                    assignments.push(n)
+                }
                 "function_definition" => functions.push(n),
                 "class_definition" => {
                     if let Some(c) = self.signature_class(n) {
@@ -800,7 +820,7 @@ impl<'a> Module<'a> {
 
     /// Every reference to the assigned name was folded into another prompt.
     fn fully_consumed(&self, stmt: Node<'a>) -> bool {
-        let Some(left) = stmt.child_by_field_name("left") else {
+        let Some((left, _)) = assign_parts(stmt) else {
             return false;
         };
         let name_node = if left.kind() == "attribute" {
@@ -875,8 +895,7 @@ impl<'a> Module<'a> {
 
     /// `NAME = <string>` (or a message list, or few-shot examples) for a prompt-like name.
     fn assignment(&mut self, stmt: Node<'a>) -> Option<Candidate> {
-        let left = stmt.child_by_field_name("left")?;
-        let value = stmt.child_by_field_name("right")?;
+        let (left, value) = assign_parts(stmt)?;
         let full = self.target_name(left)?;
         let short = full.rsplit('.').next().unwrap_or(&full).to_string();
         let origin = Origin::Assignment { name: full.clone() };

@@ -282,8 +282,14 @@ impl<'a> Module<'a> {
             return 0;
         }
         match item.kind() {
-            "dictionary" => {
-                let pairs = self.dict_pairs(item);
+            "dictionary" | "call"
+                if self.dict_call(item).is_some() || item.kind() == "dictionary" =>
+            {
+                let pairs = if item.kind() == "dictionary" {
+                    self.dict_pairs(item)
+                } else {
+                    self.dict_call(item).unwrap_or_default()
+                };
                 let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
                 let role = get("role")
                     .and_then(|r| self.string(r))
@@ -497,6 +503,29 @@ impl<'a> Module<'a> {
         let f = self.expr_frag(v);
         cand.add_part(f, role);
         0
+    }
+
+    /// `dict(role=..., content=...)`: its keyword arguments as pairs.
+    fn dict_call(&self, n: Node<'a>) -> Option<Vec<(String, Node<'a>)>> {
+        if n.kind() != "call" || self.text(n.child_by_field_name("function")?) != "dict" {
+            return None;
+        }
+        let args = n.child_by_field_name("arguments")?;
+        let mut c = args.walk();
+        let kws: Vec<Node> = args
+            .named_children(&mut c)
+            .filter(|k| k.kind() == "keyword_argument")
+            .collect();
+        Some(
+            kws.into_iter()
+                .filter_map(|k| {
+                    Some((
+                        self.text(k.child_by_field_name("name")?).to_string(),
+                        k.child_by_field_name("value")?,
+                    ))
+                })
+                .collect(),
+        )
     }
 
     /// `(key text, value)` of a dict literal's string-keyed pairs.

@@ -352,9 +352,11 @@ impl Frag {
         let mut auto = 0usize;
         let mut found = Vec::new();
         let mut keep = vec![true; self.text.len()];
+        let mut widen = Vec::new();
         for m in PERCENT.find_iter(&self.text) {
             if m.as_str() == "%%" {
-                keep[m.start()] = false;
+                keep[m.start() + 1] = false;
+                widen.push(m.start());
                 continue;
             }
             let caps = PERCENT.captures(m.as_str());
@@ -384,13 +386,30 @@ impl Frag {
         self.slots.retain(|s| s.syntax != PlaceholderSyntax::Brace);
         self.slots.extend(found);
         self.slots.sort_by_key(|s| s.start);
+        for i in widen {
+            self.widen(i);
+        }
         self.retain(&keep);
+    }
+
+    /// Before byte `i + 1` is dropped: byte `i` now stands for both file bytes (`{{` -> `{`).
+    fn widen(&mut self, i: usize) {
+        if let (Some(Src::File(a)), Some(Src::File(b))) =
+            (self.src.get(i).copied(), self.src.get(i + 1).copied())
+        {
+            if b == a + 1 {
+                let idx = self.decoded.len();
+                self.decoded.push(FileSpan::new(a, a + 2));
+                self.src[i] = Src::Decoded(idx);
+            }
+        }
     }
 
     /// Drops the second byte of each `{{` and `}}` outside placeholders.
     fn collapse_pairs(&mut self, open: u8, close: u8) {
         let t = self.text.as_bytes();
         let mut keep = vec![true; t.len()];
+        let mut widen = Vec::new();
         let mut i = 0;
         while i + 1 < t.len() {
             let in_slot = self.slots.iter().any(|s| s.start <= i && i < s.end);
@@ -398,10 +417,14 @@ impl Frag {
                 && ((t[i] == open && t[i + 1] == open) || (t[i] == close && t[i + 1] == close))
             {
                 keep[i + 1] = false;
+                widen.push(i);
                 i += 2;
             } else {
                 i += 1;
             }
+        }
+        for i in widen {
+            self.widen(i);
         }
         self.retain(&keep);
     }
