@@ -25,6 +25,9 @@ enum Slot {
     Examples,
     /// A prompt-like keyword on a callee no site describes: needs `min-name-chars`.
     Named(Option<Role>),
+    /// A config object built inline for a known LLM call
+    /// (`config=types.GenerateContentConfig(system_instruction=...)`): its text joins the call.
+    Nested,
 }
 
 /// Template syntax a call site declares for its text.
@@ -131,6 +134,8 @@ impl<'a> Module<'a> {
                     )
                 })
             });
+            let specific = sites.iter().any(|s| s.callee.iter().all(|c| c != "*"));
+            let slot = slot.or_else(|| (specific && v.kind() == "call").then_some(Slot::Nested));
             if let Some(slot) = slot {
                 parts.push((slot, *v, Some(*k)));
             }
@@ -159,10 +164,12 @@ impl<'a> Module<'a> {
             return None;
         }
         // System text first, then source order.
-        parts.sort_by_key(|(slot, v, _)| (*slot != Slot::System, v.start_byte()));
+        parts.sort_by_key(|(slot, v, _)| {
+            (!matches!(slot, Slot::System | Slot::Nested), v.start_byte())
+        });
 
         let keyword = match parts.as_slice() {
-            [(_, _, Some(k))] => Some(k.to_string()),
+            [(slot, _, Some(k))] if *slot != Slot::Nested => Some(k.to_string()),
             _ => None,
         };
         let mut cand = Candidate::new(
@@ -178,6 +185,15 @@ impl<'a> Module<'a> {
                 Slot::Text(role) => self.content(v, role, &mut cand, syntax, 0),
                 Slot::Messages => self.message_value(v, &mut cand, syntax, 0),
                 Slot::Examples => self.examples(v, &mut cand),
+                Slot::Nested => {
+                    let Some(inner) = self.call_site(v) else {
+                        continue;
+                    };
+                    self.consumed_nodes.insert(v.id());
+                    let n = inner.literal;
+                    self.splice(inner, &mut cand);
+                    n
+                }
                 Slot::Named(role) => {
                     let Some(f) = self.eval_str(v, 0) else {
                         continue;
@@ -472,9 +488,10 @@ impl<'a> Module<'a> {
                     _ => (Some(item), false),
                 };
                 let Some(t) = text_node else { continue };
-                let Some(mut f) = self.eval_str(t, depth + 1) else {
-                    continue;
-                };
+                // A block filled at run time (a loaded document) keeps its place and breakpoint.
+                let mut f = self
+                    .eval_str(t, depth + 1)
+                    .unwrap_or_else(|| self.expr_frag(t));
                 apply_syntax(&mut f, syntax);
                 if !frag.is_empty() {
                     frag.synthetic("\n\n");
