@@ -742,13 +742,11 @@ impl<'a> Module<'a> {
                     .unwrap_or_default();
                 format!("{f}()")
             }
-            "subscript" => {
-                let v = func
-                    .child_by_field_name("value")
-                    .map(|v| self.callee(v))
-                    .unwrap_or_default();
-                format!("{v}[]")
-            }
+            // `Agent[Deps, Output](...)`: type parameters do not change the callee.
+            "subscript" => func
+                .child_by_field_name("value")
+                .map(|v| self.callee(v))
+                .unwrap_or_default(),
             _ => text::squash(self.text(func)),
         }
     }
@@ -910,12 +908,12 @@ impl<'a> Module<'a> {
             "list" | "tuple" => {
                 // A list of role messages is a chat prompt whatever its name; a list of
                 // example dicts is a few-shot block when the name says so.
-                let before = cand.builder.len();
-                let lit = self.messages(value, &mut cand, 0);
-                if lit == 0 && (examples_name || prompt_name) {
-                    cand.builder.truncate(before);
-                    cand.segments.clear();
+                if self.has_role_message(value) {
+                    self.messages(value, &mut cand, 0);
+                } else if examples_name || prompt_name {
                     self.examples(value, &mut cand);
+                } else {
+                    return None;
                 }
             }
             "dictionary" if prompt_name => {
@@ -956,6 +954,33 @@ impl<'a> Module<'a> {
         }
         cand.fragment = cand.builder.text.chars().count() < 40 && self.glued(&short);
         Some(cand)
+    }
+
+    /// A list literal with at least one element that carries a role: a `{"role": ...}` dict,
+    /// a `dict(role=...)` call, a `("system", ...)` pair or a message constructor with a role.
+    fn has_role_message(&self, list: Node<'a>) -> bool {
+        let mut c = list.walk();
+        let items: Vec<Node> = list.named_children(&mut c).collect();
+        items.into_iter().any(|item| match item.kind() {
+            "dictionary" => {
+                let mut c2 = item.walk();
+                let found = item.named_children(&mut c2).any(|p| {
+                    p.child_by_field_name("key").and_then(|k| self.string(k)).is_some_and(|f| f.text == "role")
+                });
+                found
+            }
+            "tuple" | "list" => self.is_pair(item),
+            "call" => {
+                let Some(func) = item.child_by_field_name("function") else { return false };
+                let callee = self.callee(func);
+                if callee == "dict" {
+                    return self.text(item).contains("role");
+                }
+                let has_role = self.spec.sites_for(&callee).any(|s| s.role.is_some());
+                has_role
+            }
+            _ => false,
+        })
     }
 
     /// The name is used as a piece of a larger string (`+`, f-string field, `.join`).

@@ -402,7 +402,7 @@ impl<'a> Module<'a> {
     }
 
     /// `("system", "...")`: a two-element tuple starting with a role name.
-    fn is_pair(&self, n: Node<'a>) -> bool {
+    pub(super) fn is_pair(&self, n: Node<'a>) -> bool {
         let mut c = n.walk();
         let el: Vec<Node> = n
             .named_children(&mut c)
