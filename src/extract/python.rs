@@ -965,13 +965,17 @@ impl<'a> Module<'a> {
             "dictionary" => {
                 let mut c2 = item.walk();
                 let found = item.named_children(&mut c2).any(|p| {
-                    p.child_by_field_name("key").and_then(|k| self.string(k)).is_some_and(|f| f.text == "role")
+                    p.child_by_field_name("key")
+                        .and_then(|k| self.string(k))
+                        .is_some_and(|f| f.text == "role")
                 });
                 found
             }
             "tuple" | "list" => self.is_pair(item),
             "call" => {
-                let Some(func) = item.child_by_field_name("function") else { return false };
+                let Some(func) = item.child_by_field_name("function") else {
+                    return false;
+                };
                 let callee = self.callee(func);
                 if callee == "dict" {
                     return self.text(item).contains("role");
