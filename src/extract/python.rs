@@ -318,6 +318,17 @@ impl<'a> Module<'a> {
         }
     }
 
+    fn enclosing_def(&self, n: Node<'a>) -> Option<Node<'a>> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if p.kind() == "function_definition" {
+                return Some(p);
+            }
+            cur = p.parent();
+        }
+        None
+    }
+
     fn enclosing_class(&self, n: Node<'a>) -> Option<Node<'a>> {
         let mut cur = n.parent();
         while let Some(p) = cur {
@@ -767,6 +778,7 @@ impl<'a> Module<'a> {
         let mut stack = vec![root];
         let mut assignments = Vec::new();
         let mut functions = Vec::new();
+        let mut dicts = Vec::new();
         while let Some(n) = stack.pop() {
             match n.kind() {
                 "call" if !self.consumed_nodes.contains(&n.id()) => {
@@ -779,6 +791,7 @@ impl<'a> Module<'a> {
                     assignments.push(n)
                 }
                 "function_definition" => functions.push(n),
+                "dictionary" => dicts.push(n),
                 "class_definition" => {
                     if let Some(c) = self.signature_class(n) {
                         out.push(c);
@@ -808,6 +821,14 @@ impl<'a> Module<'a> {
                 out.push(c);
             }
         }
+        // Pass 4: role dicts no call site or message list took (`history.append({...})`).
+        for d in dicts {
+            if !self.consumed_nodes.contains(&d.id()) {
+                if let Some(c) = self.role_dict(d) {
+                    out.push(c);
+                }
+            }
+        }
         // A message constructor bound to a name and folded into a later call is not listed twice.
         out.retain(|c| {
             c.call_id
@@ -834,7 +855,20 @@ impl<'a> Module<'a> {
             // `self.x` references are attribute nodes: find them by text.
             self.attr_refs(name)
         } else {
-            self.refs.get(name).cloned().unwrap_or_default()
+            // Only references that resolve to this binding (another function's local of the
+            // same name is a different variable).
+            let root = self.tree.root_node();
+            let own = |r: &usize| {
+                root.descendant_for_byte_range(*r, *r + name.len())
+                    .and_then(|n| self.resolve(name, n))
+                    .is_some_and(|b| b.stmt.id() == stmt.id())
+            };
+            let all = self.refs.get(name).cloned().unwrap_or_default();
+            if stmt.kind() == "assignment" {
+                all.into_iter().filter(own).collect()
+            } else {
+                all
+            }
         };
         let after: Vec<usize> = refs
             .into_iter()

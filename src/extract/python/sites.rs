@@ -301,6 +301,7 @@ impl<'a> Module<'a> {
             "dictionary" | "call"
                 if self.dict_call(item).is_some() || item.kind() == "dictionary" =>
             {
+                self.consumed_nodes.insert(item.id());
                 let pairs = if item.kind() == "dictionary" {
                     self.dict_pairs(item)
                 } else {
@@ -520,6 +521,77 @@ impl<'a> Module<'a> {
         let f = self.expr_frag(v);
         cand.add_part(f, role);
         0
+    }
+
+    /// A role dict outside any call site or message list (`history.append({"role": "user",
+    /// "content": f"Feedback: {x}"})`): one prompt named after the enclosing call or name.
+    pub(super) fn role_dict(&mut self, d: Node<'a>) -> Option<Candidate> {
+        let pairs = self.dict_pairs(d);
+        let role_node = pairs.iter().find(|(k, _)| k == "role").map(|(_, v)| *v)?;
+        Role::parse(&self.string(role_node)?.text)?;
+        pairs.iter().find(|(k, _)| k == "content")?;
+        let mut up = d.parent();
+        let mut origin = None;
+        while let Some(p) = up {
+            match p.kind() {
+                "list"
+                | "tuple"
+                | "argument_list"
+                | "parenthesized_expression"
+                | "keyword_argument"
+                | "binary_operator"
+                | "expression_list" => up = p.parent(),
+                "return_statement" => {
+                    let def = self.enclosing_def(p)?;
+                    let name = self.text(def.child_by_field_name("name")?).to_string();
+                    origin = Some((name.clone(), Origin::Assignment { name }));
+                    break;
+                }
+                "call" => {
+                    let callee = p
+                        .child_by_field_name("function")
+                        .map(|f| self.callee(f))
+                        .unwrap_or_default();
+                    origin = Some((
+                        callee.clone(),
+                        Origin::Call {
+                            callee,
+                            keyword: None,
+                        },
+                    ));
+                    break;
+                }
+                "assignment" => {
+                    let name = p
+                        .child_by_field_name("left")
+                        .and_then(|l| self.target_name(l))?;
+                    origin = Some((name.clone(), Origin::Assignment { name }));
+                    break;
+                }
+                _ => break,
+            }
+        }
+        let (name, origin) = origin.unwrap_or_else(|| {
+            (
+                "message".to_string(),
+                Origin::Call {
+                    callee: "message".to_string(),
+                    keyword: None,
+                },
+            )
+        });
+        if let Origin::Call { callee, .. } = &origin {
+            if self.spec.is_ignored_callee(callee) {
+                return None;
+            }
+        }
+        let mut cand = Candidate::new(d.start_byte(), name, origin);
+        let n = self.message(d, &mut cand, Syntax::Plain, 0);
+        if n < self.spec.min_call_chars.max(1) || self.not_prompt(&cand.builder.text) {
+            return None;
+        }
+        cand.literal = n;
+        Some(cand)
     }
 
     /// `dict(role=..., content=...)`: its keyword arguments as pairs.

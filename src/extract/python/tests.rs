@@ -340,9 +340,19 @@ r = client.models.generate_content(
 #[test]
 fn litellm_completion_needs_the_import() {
     let with = "from litellm import completion\nr = completion(model=\"gpt-4o\", messages=[{\"role\": \"user\", \"content\": \"Hello, how are you?\"}])\n";
-    assert_eq!(ids(&run(with)), ["m.py#completion"]);
+    let ps = run(with);
+    assert_eq!(ids(&ps), ["m.py#completion"]);
+    assert!(
+        matches!(&ps[0].origin, Origin::Call { keyword, .. } if keyword.as_deref() == Some("messages"))
+    );
+    assert_eq!(ps[0].model.as_deref(), Some("gpt-4o"));
+    // Without the import the call site is unknown; only the role dict itself is still found.
     let without = "r = completion(model=\"x\", messages=[{\"role\": \"user\", \"content\": \"Hello, how are you?\"}])\n";
-    assert!(run(without).is_empty());
+    let ps = run(without);
+    assert_eq!(ids(&ps), ["m.py#completion"]);
+    assert!(matches!(&ps[0].origin, Origin::Call { keyword: None, .. }));
+    assert_eq!(ps[0].model, None);
+    assert!(run("r = completion(model=\"x\", prompt=\"Hi\")\n").is_empty());
 }
 
 #[test]
@@ -651,4 +661,20 @@ fn repeated_calls_get_numbered_ids() {
         ids(&run(src)),
         ["m.py#SystemMessage", "m.py#SystemMessage[2]"]
     );
+}
+
+#[test]
+fn stray_role_dicts_are_prompts_named_after_their_call() {
+    let src = r#"
+RESUME_QUESTION = "Please continue where you left off and finish the review."
+def loop(items, result):
+    items.append({"content": f"Feedback: {result.feedback}", "role": "user"})
+    items.append({"role": "user", "content": RESUME_QUESTION})
+    items.append({"role": "user", "content": result})
+    other = {"role": "admin", "content": "not a chat role"}
+"#;
+    let ps = run(src);
+    assert_eq!(ids(&ps), ["m.py#items.append", "m.py#items.append[2]"]);
+    assert_eq!(ps[0].text, "Feedback: {result.feedback}");
+    assert_eq!(roles(&ps[1])[0].0, Role::User);
 }
