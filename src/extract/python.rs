@@ -228,8 +228,9 @@ impl<'a> Module<'a> {
 
     /// Records bindings, definitions, imports and references.
     fn index(&mut self) {
-        let mut stack = vec![self.tree.root_node()];
-        while let Some(n) = stack.pop() {
+        // Parents travel with the stack: `Node::parent` walks down from the root each time.
+        let mut stack: Vec<(Node<'a>, Option<Node<'a>>)> = vec![(self.tree.root_node(), None)];
+        while let Some((n, parent)) = stack.pop() {
             match n.kind() {
                 "assignment" => {
                     if let (Some(left), Some(right)) = (
@@ -270,7 +271,7 @@ impl<'a> Module<'a> {
                     }
                     continue;
                 }
-                "identifier" if !self.is_binding_target(n) => {
+                "identifier" if !parent.is_some_and(|p| self.is_binding_target(n, p)) => {
                     self.refs
                         .entry(self.text(n).to_string())
                         .or_default()
@@ -280,7 +281,7 @@ impl<'a> Module<'a> {
             }
             let mut c = n.walk();
             let children: Vec<Node> = n.children(&mut c).collect();
-            stack.extend(children.into_iter().rev());
+            stack.extend(children.into_iter().rev().map(|ch| (ch, Some(n))));
         }
     }
 
@@ -301,10 +302,7 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn is_binding_target(&self, ident: Node<'a>) -> bool {
-        let Some(p) = ident.parent() else {
-            return false;
-        };
+    fn is_binding_target(&self, ident: Node<'a>, p: Node<'a>) -> bool {
         match p.kind() {
             "assignment" | "augmented_assignment" => p
                 .child_by_field_name("left")
@@ -447,33 +445,43 @@ impl<'a> Module<'a> {
 
     /// Dotted callee text with argument lists elided: `OpenAI().chat.completions.create`.
     fn callee(&self, func: Node<'a>) -> String {
-        match func.kind() {
-            "identifier" => self.text(func).to_string(),
-            "attribute" => {
-                let obj = func
-                    .child_by_field_name("object")
-                    .map(|o| self.callee(o))
-                    .unwrap_or_default();
-                let attr = func
-                    .child_by_field_name("attribute")
-                    .map(|a| self.text(a))
-                    .unwrap_or("");
-                format!("{obj}.{attr}")
+        // Iterative: a pathological `a.b.c...` chain must not exhaust the stack.
+        let mut suffix: Vec<String> = Vec::new();
+        let mut cur = func;
+        let head = loop {
+            match cur.kind() {
+                "identifier" => break self.text(cur).to_string(),
+                "attribute" => {
+                    let attr = cur
+                        .child_by_field_name("attribute")
+                        .map(|a| self.text(a))
+                        .unwrap_or("");
+                    suffix.push(format!(".{attr}"));
+                    match cur.child_by_field_name("object") {
+                        Some(o) => cur = o,
+                        None => break String::new(),
+                    }
+                }
+                "call" => {
+                    suffix.push("()".to_string());
+                    match cur.child_by_field_name("function") {
+                        Some(f) => cur = f,
+                        None => break String::new(),
+                    }
+                }
+                // `Agent[Deps, Output](...)`: type parameters do not change the callee.
+                "subscript" => match cur.child_by_field_name("value") {
+                    Some(v) => cur = v,
+                    None => break String::new(),
+                },
+                _ => break text::squash(self.text(cur)),
             }
-            "call" => {
-                let f = func
-                    .child_by_field_name("function")
-                    .map(|f| self.callee(f))
-                    .unwrap_or_default();
-                format!("{f}()")
-            }
-            // `Agent[Deps, Output](...)`: type parameters do not change the callee.
-            "subscript" => func
-                .child_by_field_name("value")
-                .map(|v| self.callee(v))
-                .unwrap_or_default(),
-            _ => text::squash(self.text(func)),
+        };
+        let mut out = head;
+        for s in suffix.into_iter().rev() {
+            out.push_str(&s);
         }
+        out
     }
 
     /// Whether the text fails the content checks (SQL, HTML...).

@@ -147,6 +147,25 @@ impl<'a> Module<'a> {
                 self.resolve_slot_defs(&mut f, args);
                 Some(f)
             }
+            "replace" => {
+                // `TEMPLATE.replace("{{ticket}}", ticket)`: the marker is a placeholder filled by
+                // the second argument. A literal replacement (`"\n"` -> `" "`) is not applied.
+                let mut f = self.eval_str(obj, depth + 1)?;
+                let mut c = args.walk();
+                let argv: Vec<Node> = args
+                    .named_children(&mut c)
+                    .filter(|a| a.kind() != "comment")
+                    .collect();
+                if let (Some(old), Some(new)) =
+                    (argv.first().and_then(|a| self.string(*a)), argv.get(1))
+                {
+                    if new.kind() != "string" && old.text.trim().len() >= 2 {
+                        let expr = text::squash(self.text(*new));
+                        f.fill_marker(&old.text, &expr, self.definition_source(*new));
+                    }
+                }
+                Some(f)
+            }
             "join" => {
                 let sep = self.eval_str(obj, depth + 1)?;
                 let list = first_arg()?;

@@ -678,3 +678,35 @@ def loop(items, result):
     assert_eq!(ps[0].text, "Feedback: {result.feedback}");
     assert_eq!(roles(&ps[1])[0].0, Role::User);
 }
+
+#[test]
+fn replace_markers_become_filled_placeholders() {
+    let src = r#"
+import textwrap
+def classify(ticket, categories):
+    prompt = textwrap.dedent("""
+    Classify the ticket into one of:
+    <categories>{{categories}}</categories>
+    Ticket: [TICKET]
+    """).replace("{{categories}}", categories).replace("[TICKET]", ticket).replace("\n", " ")
+    return client.messages.create(messages=[{"role": "user", "content": prompt}])
+"#;
+    let ps = run(src);
+    let p = one(&ps, "client.messages.create");
+    let got: Vec<_> = p
+        .placeholders
+        .iter()
+        .map(|p| (p.name.as_str(), p.expr.as_deref(), p.syntax))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "categories",
+                Some("categories"),
+                PlaceholderSyntax::DoubleBrace
+            ),
+            ("TICKET", Some("ticket"), PlaceholderSyntax::Expression)
+        ]
+    );
+}

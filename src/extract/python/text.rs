@@ -347,6 +347,42 @@ impl Frag {
         self.collapse_pairs(b'{', b'}');
     }
 
+    /// `.replace(marker, expr)`: each occurrence of `marker` becomes (or fills) a placeholder.
+    pub fn fill_marker(&mut self, marker: &str, expr: &str, resolved: Option<String>) {
+        let starts: Vec<usize> = self.text.match_indices(marker).map(|(i, _)| i).collect();
+        for start in starts {
+            let end = start + marker.len();
+            if let Some(s) = self
+                .slots
+                .iter_mut()
+                .find(|s| s.start == start && s.end == end)
+            {
+                s.expr = Some(expr.to_string());
+                s.resolved.clone_from(&resolved);
+                continue;
+            }
+            if self.slots.iter().any(|s| s.start < end && start < s.end) {
+                continue;
+            }
+            let t = marker.trim();
+            let syntax = if t.starts_with("{{") {
+                PlaceholderSyntax::DoubleBrace
+            } else if t.starts_with('{') {
+                PlaceholderSyntax::Brace
+            } else if t.starts_with('$') {
+                PlaceholderSyntax::Dollar
+            } else {
+                PlaceholderSyntax::Expression
+            };
+            let name = t.trim_matches(|c: char| "{}$[]<>% ".contains(c));
+            let name = if name.is_empty() { t } else { name };
+            let mut s = slot(name, Some(expr.to_string()), syntax, start, end);
+            s.resolved.clone_from(&resolved);
+            self.slots.push(s);
+        }
+        self.slots.sort_by_key(|s| s.start);
+    }
+
     /// `template % args`: `%s`/`%(name)s` become placeholders; `%%` becomes `%`.
     pub fn apply_percent(&mut self, keywords: &[(String, String)], positional: &[String]) {
         let mut auto = 0usize;
