@@ -710,3 +710,29 @@ def classify(ticket, categories):
         ]
     );
 }
+
+#[test]
+fn format_is_passed_through_and_prompt_dicts_split_into_parts() {
+    let src = "PROMPTS = {\n    \"summarize\": \"Summarize the text below in two sentences.\",\n    \"translate\": \"Translate the text below into plain French.\",\n    \"n\": 3,\n}\n";
+    let spec = spec();
+    let mut x = PythonExtractor::new();
+    let ps = x.extract(src, "nb.ipynb", &spec, PromptFormat::Notebook);
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].id, "nb.ipynb#PROMPTS");
+    assert_eq!(ps[0].format, PromptFormat::Notebook);
+    assert!(ps[0].inline);
+    assert_eq!(
+        ps[0].text,
+        "Summarize the text below in two sentences.\n\nTranslate the text below into plain French."
+    );
+    assert_map(&ps[0], src);
+}
+
+#[test]
+fn short_assignment_glued_into_a_larger_string_is_a_fragment() {
+    let src = "ROLE_PROMPT = \"You are a strict grader.\"\ndef build(x):\n    return client.responses.create(instructions=ROLE_PROMPT + x, input=\"Grade this essay now.\")\nprint(ROLE_PROMPT + \"!\")\n";
+    let ps = run(src);
+    let frag = one(&ps, "ROLE_PROMPT");
+    assert!(frag.fragment);
+    assert!(one(&ps, "client.responses.create").text.starts_with("You are a strict grader.{x}"));
+}
