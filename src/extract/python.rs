@@ -191,8 +191,17 @@ pub(super) struct Module<'a> {
     refs: HashMap<String, Vec<usize>>,
     /// References whose value was folded into a prompt.
     consumed_refs: HashSet<usize>,
-    /// Node ids (calls) already part of a prompt.
+    /// Node ids (calls, role dicts) already part of a prompt.
     consumed_nodes: HashSet<usize>,
+    /// What each candidate consumed, so a candidate that is dropped gives it back.
+    journal: Vec<Consumed>,
+}
+
+/// One entry of `Module::journal`.
+#[derive(Clone, Copy)]
+enum Consumed {
+    Ref(usize),
+    Node(usize),
 }
 
 impl<'a> Module<'a> {
@@ -207,7 +216,38 @@ impl<'a> Module<'a> {
             refs: HashMap::new(),
             consumed_refs: HashSet::new(),
             consumed_nodes: HashSet::new(),
+            journal: Vec::new(),
         }
+    }
+
+    /// A reference whose value was folded into a prompt.
+    fn mark_ref(&mut self, at: usize) {
+        if self.consumed_refs.insert(at) {
+            self.journal.push(Consumed::Ref(at));
+        }
+    }
+
+    /// A node (call, role dict) that became part of a prompt.
+    fn mark_node(&mut self, id: usize) {
+        if self.consumed_nodes.insert(id) {
+            self.journal.push(Consumed::Node(id));
+        }
+    }
+
+    /// Runs `f`; when it yields no prompt, forgets what it consumed (a constant folded into
+    /// a call that turned out not to be a prompt must still be listed on its own).
+    fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let mark = self.journal.len();
+        let out = f(self);
+        if out.is_none() {
+            for c in self.journal.drain(mark..) {
+                match c {
+                    Consumed::Ref(r) => self.consumed_refs.remove(&r),
+                    Consumed::Node(n) => self.consumed_nodes.remove(&n),
+                };
+            }
+        }
+        out
     }
 
     fn text(&self, n: Node) -> &'a str {
@@ -504,7 +544,7 @@ impl<'a> Module<'a> {
         while let Some(n) = stack.pop() {
             match n.kind() {
                 "call" if !self.consumed_nodes.contains(&n.id()) => {
-                    if let Some(mut c) = self.call_site(n) {
+                    if let Some(mut c) = self.attempt(|m| m.call_site(n)) {
                         c.call_id = Some(n.id());
                         out.push(c);
                     }
@@ -515,7 +555,7 @@ impl<'a> Module<'a> {
                 "function_definition" => functions.push(n),
                 "dictionary" => dicts.push(n),
                 "class_definition" => {
-                    if let Some(c) = self.signature_class(n) {
+                    if let Some(c) = self.attempt(|m| m.signature_class(n)) {
                         out.push(c);
                     }
                 }
@@ -527,14 +567,14 @@ impl<'a> Module<'a> {
         }
         // Pass 2: functions returning prompts (they may consume constants too).
         for f in functions {
-            if let Some(c) = self.prompt_function(f) {
+            if let Some(c) = self.attempt(|m| m.prompt_function(f)) {
                 out.push(c);
             }
         }
         // Pass 3: assignments to prompt-like names, minus constants folded elsewhere.
         let mut pending = Vec::new();
         for a in assignments {
-            if let Some(c) = self.assignment(a) {
+            if let Some(c) = self.attempt(|m| m.assignment(a)) {
                 pending.push((a, c));
             }
         }
@@ -546,7 +586,7 @@ impl<'a> Module<'a> {
         // Pass 4: role dicts no call site or message list took (`history.append({...})`).
         for d in dicts {
             if !self.consumed_nodes.contains(&d.id()) {
-                if let Some(c) = self.role_dict(d) {
+                if let Some(c) = self.attempt(|m| m.role_dict(d)) {
                     out.push(c);
                 }
             }

@@ -379,7 +379,7 @@ impl<'a> Module<'a> {
                     }
                 }
             }
-            self.consumed_nodes.insert(call.id());
+            self.mark_node(call.id());
         }
         (!cand.builder.text.trim().is_empty()).then_some(cand)
     }

@@ -65,14 +65,14 @@ impl<'a> Module<'a> {
             "identifier" => {
                 let b = self.resolve(self.text(n), n)?;
                 let value = self.eval_binding(b, depth)?;
-                self.consumed_refs.insert(n.start_byte());
+                self.mark_ref(n.start_byte());
                 Some(value)
             }
             "attribute" => {
                 let b = self.resolve_attr(n)?;
                 let value = self.eval_binding(b, depth)?;
                 if let Some(attr) = n.child_by_field_name("attribute") {
-                    self.consumed_refs.insert(attr.start_byte());
+                    self.mark_ref(attr.start_byte());
                 }
                 Some(value)
             }

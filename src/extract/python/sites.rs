@@ -60,6 +60,9 @@ impl<'a> Module<'a> {
                     || s.requires_import.iter().any(|i| self.imports.contains(i))
             })
             .collect();
+        // A known LLM call or prompt constructor is a strong sink: its text is a prompt even
+        // when it looks like SQL (text-to-SQL prompts). Generic prompt-like keywords are not.
+        let strong = sites.iter().any(|s| s.callee.iter().all(|c| c != "*"));
         let mut c = args.walk();
         let all: Vec<Node> = args
             .named_children(&mut c)
@@ -186,10 +189,10 @@ impl<'a> Module<'a> {
                 Slot::Messages => self.message_value(v, &mut cand, syntax, 0),
                 Slot::Examples => self.examples(v, &mut cand),
                 Slot::Nested => {
-                    let Some(inner) = self.call_site(v) else {
+                    let Some(inner) = self.attempt(|m| m.call_site(v)) else {
                         continue;
                     };
-                    self.consumed_nodes.insert(v.id());
+                    self.mark_node(v.id());
                     let n = inner.literal;
                     self.splice(inner, &mut cand);
                     n
@@ -207,7 +210,9 @@ impl<'a> Module<'a> {
                 }
             };
         }
-        if literal < self.spec.min_call_chars.max(1) || self.not_prompt(&cand.builder.text) {
+        if literal < self.spec.min_call_chars.max(1)
+            || (!strong && self.not_prompt(&cand.builder.text))
+        {
             return None;
         }
         cand.literal = literal;
@@ -301,7 +306,7 @@ impl<'a> Module<'a> {
             "dictionary" | "call"
                 if self.dict_call(item).is_some() || item.kind() == "dictionary" =>
             {
-                self.consumed_nodes.insert(item.id());
+                self.mark_node(item.id());
                 let pairs = if item.kind() == "dictionary" {
                     self.dict_pairs(item)
                 } else {
@@ -353,10 +358,10 @@ impl<'a> Module<'a> {
                     return 0;
                 }
                 // The constructor's own text becomes this message.
-                let Some(inner) = self.call_site(item) else {
+                let Some(inner) = self.attempt(|m| m.call_site(item)) else {
                     return 0;
                 };
-                self.consumed_nodes.insert(item.id());
+                self.mark_node(item.id());
                 let n = inner.literal;
                 self.splice(inner, cand);
                 n
@@ -422,7 +427,7 @@ impl<'a> Module<'a> {
             Some(n.start_byte())
         };
         if let Some(at) = at {
-            self.consumed_refs.insert(at);
+            self.mark_ref(at);
         }
     }
 
@@ -677,7 +682,7 @@ impl<'a> Module<'a> {
                         .named_children(&mut c2)
                         .filter(|k| k.kind() == "keyword_argument")
                         .collect();
-                    self.consumed_nodes.insert(item.id());
+                    self.mark_node(item.id());
                     kws.into_iter()
                         .filter_map(|k| {
                             Some((

@@ -734,5 +734,21 @@ fn short_assignment_glued_into_a_larger_string_is_a_fragment() {
     let ps = run(src);
     let frag = one(&ps, "ROLE_PROMPT");
     assert!(frag.fragment);
-    assert!(one(&ps, "client.responses.create").text.starts_with("You are a strict grader.{x}"));
+    assert!(one(&ps, "client.responses.create")
+        .text
+        .starts_with("You are a strict grader.{x}"));
+}
+
+#[test]
+fn a_dropped_call_gives_its_constants_back() {
+    // A generic helper whose text starts as SQL is not a prompt, so the constant it would have
+    // folded in keeps its own entry. A known LLM call with SQL in it is still a prompt.
+    let src = "INSTRUCTIONS_PROMPT = \"You are a careful SQL reviewer for the data team.\"\nhelper(prompt=\"SELECT a FROM b WHERE c = 1 ORDER BY a\", instructions=INSTRUCTIONS_PROMPT)\nr = client.chat.completions.create(messages=[{\"role\": \"user\", \"content\": \"SELECT a FROM b\"}])\n";
+    assert_eq!(
+        ids(&run(src)),
+        [
+            "m.py#INSTRUCTIONS_PROMPT",
+            "m.py#client.chat.completions.create"
+        ]
+    );
 }
