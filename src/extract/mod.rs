@@ -55,6 +55,9 @@ pub struct RawPython {
     /// Minimum characters for a string at a call site.
     #[serde(default)]
     pub min_call_chars: Option<usize>,
+    /// Minimum literal characters for a role dict found outside any call site.
+    #[serde(default)]
+    pub min_message_chars: Option<usize>,
     /// Callees whose arguments are never prompts (logging, print, exceptions).
     #[serde(default)]
     pub ignore_callees: Vec<String>,
@@ -175,6 +178,7 @@ pub struct PythonSpec {
     pub name_exclude: Option<Regex>,
     pub min_name_chars: usize,
     pub min_call_chars: usize,
+    pub min_message_chars: usize,
     pub ignore_callees: Vec<String>,
     pub not_prompt: Option<Regex>,
     pub calls: Vec<RawCallSite>,
@@ -263,6 +267,7 @@ impl PromptSpec {
             name_exclude: join(&py.name_exclude_patterns, "name-exclude-patterns")?,
             min_name_chars: py.min_name_chars.unwrap_or(20),
             min_call_chars: py.min_call_chars.unwrap_or(1),
+            min_message_chars: py.min_message_chars.unwrap_or(8),
             ignore_callees: py.ignore_callees.clone(),
             not_prompt: join(&py.not_prompt_patterns, "not-prompt-patterns")?,
             calls: py.call.clone(),

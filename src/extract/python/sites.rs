@@ -592,7 +592,7 @@ impl<'a> Module<'a> {
         }
         let mut cand = Candidate::new(d.start_byte(), name, origin);
         let n = self.message(d, &mut cand, Syntax::Plain, 0);
-        if n < self.spec.min_call_chars.max(1) || self.not_prompt(&cand.builder.text) {
+        if n < self.spec.min_message_chars.max(1) || self.not_prompt(&cand.builder.text) {
             return None;
         }
         cand.literal = n;
