@@ -136,7 +136,7 @@ impl<'a> Module<'a> {
                         continue;
                     };
                     if let Some(f) = self.eval_str(v, 0) {
-                        if f.literal_bytes >= self.spec.min_name_chars {
+                        if f.prose_len() >= self.spec.min_name_chars {
                             cand.add_part(f, None);
                         }
                     }
@@ -144,7 +144,7 @@ impl<'a> Module<'a> {
             }
             _ if prompt_name => {
                 let f = self.eval_str(value, 0)?;
-                if f.literal_bytes < self.spec.min_name_chars || f.text.trim().is_empty() {
+                if f.prose_len() < self.spec.min_name_chars || f.text.trim().is_empty() {
                     return None;
                 }
                 let role = short
@@ -274,10 +274,12 @@ impl<'a> Module<'a> {
         let mut cand = Candidate::new(def.start_byte(), full, origin);
         let role = (decorator.is_some() || name.to_ascii_lowercase().contains("system"))
             .then_some(Role::System);
+        let mut literal = 0;
         for r in returns {
             let Some(v) = r.named_child(0) else { continue };
             if let Some(f) = self.eval_str(v, 0) {
                 if f.literal_bytes > 0 {
+                    literal += f.prose_len();
                     cand.add_part(f, role);
                 }
             }
@@ -287,14 +289,6 @@ impl<'a> Module<'a> {
         } else {
             self.spec.min_call_chars.max(1)
         };
-        let literal = cand
-            .builder
-            .map
-            .pieces()
-            .iter()
-            .filter(|p| p.verbatim)
-            .map(|p| p.prompt_len)
-            .sum::<usize>();
         if literal < min || self.not_prompt(&cand.builder.text) {
             return None;
         }

@@ -201,7 +201,7 @@ impl<'a> Module<'a> {
                     let Some(f) = self.eval_str(v, 0) else {
                         continue;
                     };
-                    if f.literal_bytes < self.spec.min_name_chars {
+                    if f.prose_len() < self.spec.min_name_chars {
                         continue;
                     }
                     let n = f.literal_bytes;

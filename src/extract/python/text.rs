@@ -69,6 +69,22 @@ impl Frag {
         self.text.is_empty()
     }
 
+    /// Bytes of literal text outside placeholders and separators: what minimum lengths count.
+    pub fn prose_len(&self) -> usize {
+        let mut covered = vec![false; self.text.len()];
+        for s in &self.slots {
+            let end = s.end.min(covered.len());
+            covered[s.start.min(end)..end]
+                .iter_mut()
+                .for_each(|c| *c = true);
+        }
+        self.src
+            .iter()
+            .zip(covered)
+            .filter(|(s, c)| !*c && **s != Src::Synthetic)
+            .count()
+    }
+
     /// Literal text identical to the file bytes at `at`.
     pub fn verbatim(&mut self, s: &str, at: usize) {
         self.text.push_str(s);
