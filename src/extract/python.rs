@@ -183,6 +183,8 @@ pub(super) struct Module<'a> {
     spec: &'a PythonSpec,
     /// (scope node id, name) -> bindings in source order.
     bindings: HashMap<(usize, String), Vec<Binding<'a>>>,
+    /// (scope node id, name) -> `name += ...` statements in source order.
+    augments: HashMap<(usize, String), Vec<Node<'a>>>,
     /// (scope node id, name) -> function definitions.
     defs: HashMap<(usize, String), Node<'a>>,
     /// Imported module paths and names (`openai`, `litellm`, `completion`).
@@ -211,6 +213,7 @@ impl<'a> Module<'a> {
             tree,
             spec,
             bindings: HashMap::new(),
+            augments: HashMap::new(),
             defs: HashMap::new(),
             imports: HashSet::new(),
             refs: HashMap::new(),
@@ -272,6 +275,18 @@ impl<'a> Module<'a> {
         let mut stack: Vec<(Node<'a>, Option<Node<'a>>)> = vec![(self.tree.root_node(), None)];
         while let Some((n, parent)) = stack.pop() {
             match n.kind() {
+                "augmented_assignment" => {
+                    let plus = n
+                        .child_by_field_name("operator")
+                        .is_some_and(|o| o.kind() == "+=");
+                    if let Some(left) = n
+                        .child_by_field_name("left")
+                        .filter(|l| plus && l.kind() == "identifier")
+                    {
+                        let key = (self.scope_of(n).id(), self.text(left).to_string());
+                        self.augments.entry(key).or_default().push(n);
+                    }
+                }
                 "assignment" => {
                     if let (Some(left), Some(right)) = (
                         n.child_by_field_name("left"),
@@ -419,6 +434,50 @@ impl<'a> Module<'a> {
             }
         }
         None
+    }
+
+    /// `name += <expr>` statements that extend binding `b` before file offset `until` (and
+    /// before `name` is bound again): `prompt += "..."` assembly.
+    fn appended(&self, name: &str, b: Binding<'a>, until: usize) -> Vec<Node<'a>> {
+        let key = (self.scope_of(b.stmt).id(), name.to_string());
+        let Some(augs) = self.augments.get(&key) else {
+            return Vec::new();
+        };
+        let next_binding = self
+            .bindings
+            .get(&key)
+            .and_then(|l| {
+                l.iter()
+                    .map(|x| x.stmt.start_byte())
+                    .find(|s| *s > b.stmt.start_byte())
+            })
+            .unwrap_or(usize::MAX);
+        augs.iter()
+            .copied()
+            .filter(|a| {
+                a.start_byte() >= b.stmt.end_byte() && a.end_byte() <= until.min(next_binding)
+            })
+            .collect()
+    }
+
+    /// Appends the right-hand sides of `name += ...` statements to `f`.
+    fn append_augments(
+        &mut self,
+        f: &mut Frag,
+        name: &str,
+        b: Binding<'a>,
+        until: usize,
+        depth: usize,
+    ) {
+        for aug in self.appended(name, b, until) {
+            let Some(right) = aug.child_by_field_name("right") else {
+                continue;
+            };
+            let part = self
+                .eval_str(right, depth + 1)
+                .unwrap_or_else(|| self.expr_frag(right));
+            f.append(part);
+        }
     }
 
     /// `self.NAME` / `cls.NAME` inside a class: the class's binding.

@@ -143,7 +143,11 @@ impl<'a> Module<'a> {
                 }
             }
             _ if prompt_name => {
-                let f = self.eval_str(value, 0)?;
+                let mut f = self.eval_str(value, 0)?;
+                if left.kind() == "identifier" {
+                    let b = super::Binding { value, stmt };
+                    self.append_augments(&mut f, &short, b, usize::MAX, 0);
+                }
                 if f.prose_len() < self.spec.min_name_chars || f.text.trim().is_empty() {
                     return None;
                 }

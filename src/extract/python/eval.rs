@@ -63,8 +63,10 @@ impl<'a> Module<'a> {
             }
             "call" => self.eval_call_str(n, depth),
             "identifier" => {
-                let b = self.resolve(self.text(n), n)?;
-                let value = self.eval_binding(b, depth)?;
+                let name = self.text(n);
+                let b = self.resolve(name, n)?;
+                let mut value = self.eval_binding(b, depth)?;
+                self.append_augments(&mut value, name, b, n.start_byte(), depth);
                 self.mark_ref(n.start_byte());
                 Some(value)
             }

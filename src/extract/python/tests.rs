@@ -752,3 +752,21 @@ fn a_dropped_call_gives_its_constants_back() {
         ]
     );
 }
+
+#[test]
+fn plus_equals_assembly_extends_the_prompt() {
+    let src = r#"
+def build(rules, question):
+    prompt = "You are a support agent for Acme."
+    for rule in rules:
+        prompt += f"\n- {rule}"
+    prompt += "\nAnswer the question below."
+    return client.chat.completions.create(messages=[{"role": "user", "content": prompt + question}])
+"#;
+    let ps = run(src);
+    assert_eq!(ids(&ps), ["m.py#client.chat.completions.create"]);
+    assert_eq!(
+        ps[0].text,
+        "You are a support agent for Acme.\n- {rule}\nAnswer the question below.{question}"
+    );
+}
