@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use super::{assign_parts, Candidate, Module};
 use crate::extract::callee_matches;
-use crate::prompt::Origin;
+use crate::prompt::{Origin, PlaceholderSyntax};
 use crate::segment::Role;
 
 impl<'a> Module<'a> {
@@ -165,7 +165,78 @@ impl<'a> Module<'a> {
             return None;
         }
         cand.fragment = cand.builder.text.chars().count() < 40 && self.glued(&short);
+        self.fill_from_format_call(&short, &mut cand);
         Some(cand)
+    }
+
+    /// `NAME.format(q=question)` elsewhere in the module: the constant's `{q}` placeholders get
+    /// their filling expressions (and definitions) from the first such call.
+    fn fill_from_format_call(&self, name: &str, cand: &mut Candidate) {
+        let root = self.tree.root_node();
+        let Some(refs) = self.refs.get(name) else {
+            return;
+        };
+        let call = refs.iter().find_map(|&r| {
+            let n = root.descendant_for_byte_range(r, r + name.len())?;
+            let attr = n.parent().filter(|p| p.kind() == "attribute")?;
+            let method = attr
+                .child_by_field_name("attribute")
+                .map(|m| self.text(m))?;
+            if !matches!(method, "format" | "format_map") {
+                return None;
+            }
+            attr.parent().filter(|c| c.kind() == "call")
+        });
+        let Some(args) = call.and_then(|c| c.child_by_field_name("arguments")) else {
+            return;
+        };
+        let (kw, pos) = self.call_args_text(args);
+        let mut c = args.walk();
+        let nodes: Vec<(Option<String>, Node)> = args
+            .named_children(&mut c)
+            .filter_map(|a| match a.kind() {
+                "keyword_argument" => Some((
+                    a.child_by_field_name("name")
+                        .map(|k| self.text(k).to_string()),
+                    a.child_by_field_name("value")?,
+                )),
+                "comment" | "list_splat" | "dictionary_splat" => None,
+                _ => Some((None, a)),
+            })
+            .collect();
+        let mut auto = 0;
+        for ph in &mut cand.builder.placeholders {
+            if ph.syntax != PlaceholderSyntax::Brace || ph.expr.is_some() {
+                continue;
+            }
+            let head = ph.name.split(['.', '[']).next().unwrap_or("");
+            let (expr, node) = if head.is_empty() || head.parse::<usize>().is_ok() {
+                let i = head.parse::<usize>().unwrap_or_else(|_| {
+                    auto += 1;
+                    auto - 1
+                });
+                (
+                    pos.get(i).cloned(),
+                    nodes
+                        .iter()
+                        .filter(|(k, _)| k.is_none())
+                        .nth(i)
+                        .map(|(_, n)| *n),
+                )
+            } else {
+                (
+                    kw.iter().find(|(k, _)| k == head).map(|(_, v)| v.clone()),
+                    nodes
+                        .iter()
+                        .find(|(k, _)| k.as_deref() == Some(head))
+                        .map(|(_, n)| *n),
+                )
+            };
+            if expr.is_some() {
+                ph.expr = expr;
+                ph.resolved = node.and_then(|n| self.definition_source(n));
+            }
+        }
     }
 
     /// A list literal with at least one element that carries a role: a `{"role": ...}` dict,

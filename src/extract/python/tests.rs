@@ -770,3 +770,35 @@ def build(rules, question):
         "You are a support agent for Acme.\n- {rule}\nAnswer the question below.{question}"
     );
 }
+
+#[test]
+fn format_calls_elsewhere_fill_constant_placeholders() {
+    let src = r#"
+from datetime import datetime
+SUMMARY_PROMPT = "Summarize {doc} for {user} as of {when}."
+def today():
+    return datetime.now()
+def run(d, u):
+    text = SUMMARY_PROMPT.format(doc=d, user=u.name, when=today())
+    send(text)
+"#;
+    let ps = run(src);
+    let p = one(&ps, "SUMMARY_PROMPT");
+    let got: Vec<_> = p
+        .placeholders
+        .iter()
+        .map(|p| (p.name.as_str(), p.expr.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("doc", Some("d")),
+            ("user", Some("u.name")),
+            ("when", Some("today()"))
+        ]
+    );
+    assert!(p.placeholders[2]
+        .resolved
+        .as_deref()
+        .is_some_and(|r| r.contains("datetime.now()")));
+}
