@@ -802,3 +802,23 @@ def run(d, u):
         .as_deref()
         .is_some_and(|r| r.contains("datetime.now()")));
 }
+
+#[test]
+fn in_house_wrappers_come_from_config() {
+    let extra: RawPromptsSpec =
+        toml::from_str("[python]\n[[python.call]]\ncallee = [\"bots.ask\"]\nsystem = [\"persona\"]\npositional = [0]\nrole = \"user\"\n")
+            .expect("toml");
+    let spec = PromptSpec::compile(&extra, &[]).expect("spec");
+    let src = "r = bots.ask(\"Where is my order?\", persona=\"You are Max from Contoso.\")\n";
+    let mut x = PythonExtractor::new();
+    let ps = x.extract(src, "m.py", &spec, PromptFormat::Python);
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].id, "m.py#bots.ask");
+    assert_eq!(
+        ps[0].text,
+        "You are Max from Contoso.\n\nWhere is my order?"
+    );
+    assert_map(&ps[0], src);
+    // Without the config only the prompt-like keyword is seen, not the positional question.
+    assert_eq!(run(src)[0].text, "You are Max from Contoso.");
+}
