@@ -55,6 +55,9 @@ pub struct RawPython {
     /// Minimum characters for a string at a call site.
     #[serde(default)]
     pub min_call_chars: Option<usize>,
+    /// Minimum literal characters for a role dict found outside any call site.
+    #[serde(default)]
+    pub min_message_chars: Option<usize>,
     /// Callees whose arguments are never prompts (logging, print, exceptions).
     #[serde(default)]
     pub ignore_callees: Vec<String>,
@@ -63,6 +66,33 @@ pub struct RawPython {
     pub not_prompt_patterns: Vec<String>,
     #[serde(default)]
     pub call: Vec<RawCallSite>,
+    /// Last attribute of decorators whose function returns a prompt (`@agent.system_prompt`).
+    #[serde(default)]
+    pub prompt_decorators: Vec<String>,
+    /// Base classes whose subclasses' docstrings are prompts (DSPy `Signature`).
+    #[serde(default)]
+    pub docstring_bases: Vec<String>,
+    /// Field constructors in such classes whose `desc=` text joins the prompt.
+    #[serde(default)]
+    pub docstring_field_callees: Vec<String>,
+    /// Names of constants holding few-shot example lists (`FEW_SHOT_EXAMPLES`).
+    #[serde(default)]
+    pub examples_name_patterns: Vec<String>,
+    /// Keys of an example dict holding its input (lower case).
+    #[serde(default)]
+    pub example_input_keys: Vec<String>,
+    /// Keys of an example dict holding its output (lower case).
+    #[serde(default)]
+    pub example_output_keys: Vec<String>,
+    /// Callees that dedent their argument like `textwrap.dedent`.
+    #[serde(default)]
+    pub dedent_callees: Vec<String>,
+    /// Callees that clean their argument like `inspect.cleandoc`.
+    #[serde(default)]
+    pub cleandoc_callees: Vec<String>,
+    /// Keywords naming the model of a call (`model="gpt-4o"`).
+    #[serde(default)]
+    pub model_keywords: Vec<String>,
 }
 
 /// One family of call sites.
@@ -98,6 +128,9 @@ pub struct RawCallSite {
     /// Only when the module imports one of these (top-level package names).
     #[serde(default)]
     pub requires_import: Vec<String>,
+    /// Template syntax of the text: `format` (`{x}` fields, `{{` is a brace) or `jinja`.
+    #[serde(default)]
+    pub syntax: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -145,9 +178,19 @@ pub struct PythonSpec {
     pub name_exclude: Option<Regex>,
     pub min_name_chars: usize,
     pub min_call_chars: usize,
+    pub min_message_chars: usize,
     pub ignore_callees: Vec<String>,
     pub not_prompt: Option<Regex>,
     pub calls: Vec<RawCallSite>,
+    pub prompt_decorators: Vec<String>,
+    pub docstring_bases: Vec<String>,
+    pub docstring_field_callees: Vec<String>,
+    pub examples_name: Option<Regex>,
+    pub example_input_keys: Vec<String>,
+    pub example_output_keys: Vec<String>,
+    pub dedent_callees: Vec<String>,
+    pub cleandoc_callees: Vec<String>,
+    pub model_keywords: Vec<String>,
 }
 
 impl PythonSpec {
@@ -187,6 +230,15 @@ impl PromptSpec {
         raw.python.ignore_callees.extend(extra.python.ignore_callees.iter().cloned());
         raw.python.not_prompt_patterns.extend(extra.python.not_prompt_patterns.iter().cloned());
         raw.python.call.extend(extra.python.call.iter().cloned());
+        raw.python.prompt_decorators.extend(extra.python.prompt_decorators.iter().cloned());
+        raw.python.docstring_bases.extend(extra.python.docstring_bases.iter().cloned());
+        raw.python.docstring_field_callees.extend(extra.python.docstring_field_callees.iter().cloned());
+        raw.python.examples_name_patterns.extend(extra.python.examples_name_patterns.iter().cloned());
+        raw.python.example_input_keys.extend(extra.python.example_input_keys.iter().cloned());
+        raw.python.example_output_keys.extend(extra.python.example_output_keys.iter().cloned());
+        raw.python.dedent_callees.extend(extra.python.dedent_callees.iter().cloned());
+        raw.python.cleandoc_callees.extend(extra.python.cleandoc_callees.iter().cloned());
+        raw.python.model_keywords.extend(extra.python.model_keywords.iter().cloned());
         raw.files.prompt_dirs.extend(extra.files.prompt_dirs.iter().cloned());
         raw.files.prompt_globs.extend(extra.files.prompt_globs.iter().cloned());
         raw.files.instruction_globs.extend(extra.files.instruction_globs.iter().cloned());
@@ -215,9 +267,19 @@ impl PromptSpec {
             name_exclude: join(&py.name_exclude_patterns, "name-exclude-patterns")?,
             min_name_chars: py.min_name_chars.unwrap_or(20),
             min_call_chars: py.min_call_chars.unwrap_or(1),
+            min_message_chars: py.min_message_chars.unwrap_or(8),
             ignore_callees: py.ignore_callees.clone(),
             not_prompt: join(&py.not_prompt_patterns, "not-prompt-patterns")?,
             calls: py.call.clone(),
+            prompt_decorators: py.prompt_decorators.clone(),
+            docstring_bases: py.docstring_bases.clone(),
+            docstring_field_callees: py.docstring_field_callees.clone(),
+            examples_name: join(&py.examples_name_patterns, "examples-name-patterns")?,
+            example_input_keys: py.example_input_keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            example_output_keys: py.example_output_keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            dedent_callees: py.dedent_callees.clone(),
+            cleandoc_callees: py.cleandoc_callees.clone(),
+            model_keywords: py.model_keywords.clone(),
         };
         Ok(PromptSpec {
             python,

@@ -1,7 +1,46 @@
 //! Prompts inline in Python, found with tree-sitter.
+//!
+//! A string is a prompt when it flows into a known LLM call or prompt constructor (the call
+//! sites of `rules/prompts.toml`), when it is bound to a prompt-like name, when it is returned
+//! by a function decorated as a prompt (`@agent.system_prompt`) or named like one, or when it
+//! is the docstring of a DSPy `Signature`. One `Prompt` per construction: all the prompt
+//! arguments of one call together (system first, then source order), or one assignment.
+//!
+//! Names passed to a call site (or used in `+`, `.format`, f-string-free concatenation) are
+//! resolved one level to a same-function, same-class (`self.x`) or module-level binding and
+//! their text is folded in, mapped to the constant's own literal. A constant whose every
+//! reference in the module was folded into another prompt is not listed again on its own
+//! (no double inventory); a constant also used elsewhere (or not used at all) keeps its own
+//! entry. Imports are not followed across files.
+//!
+//! Invariants: every verbatim piece of every prompt equals the file bytes it maps to; ids are
+//! `path#NAME` / `path#Class.attr` / `path#callee` with `[n]` for repeats, never line numbers.
+//! Docstrings (except DSPy), bytes literals, arguments of ignored callees and text matching
+//! `not-prompt-patterns` are never prompts. Segmentation by text and volatility run later.
+//!
+//! Layout: this file indexes a module (bindings, definitions, imports, references), resolves
+//! names and runs the passes; `eval` reads string expressions, `text` holds text with per-byte
+//! origins (escapes, dedent, format), `sites` reads call sites and message lists, `decls` reads
+//! assignments, prompt functions and DSPy signatures.
 
-use crate::extract::PromptSpec;
-use crate::prompt::{Prompt, PromptFormat};
+mod decls;
+mod eval;
+mod sites;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::{Node, Tree};
+
+use crate::extract::{PromptSpec, PythonSpec};
+use crate::prompt::{Origin, Prompt, PromptBuilder, PromptFormat};
+use crate::segment::{Role, Segment, SegmentKind};
+use text::Frag;
+
+/// Recursion limit for nested expressions and name resolution.
+const MAX_DEPTH: usize = 48;
 
 /// A reusable tree-sitter parser for Python (one per worker thread).
 pub struct PythonExtractor {
@@ -15,14 +54,607 @@ impl PythonExtractor {
         Self { parser }
     }
 
-    pub fn extract(&mut self, source: &str, path: &str, spec: &PromptSpec, format: PromptFormat) -> Vec<Prompt> {
-        let _ = (&mut self.parser, source, path, spec, format);
-        Vec::new()
+    /// Every prompt in `source` (a Python module or a notebook's joined code cells). Broken
+    /// Python is still searched: tree-sitter recovers around syntax errors.
+    pub fn extract(
+        &mut self,
+        source: &str,
+        path: &str,
+        spec: &PromptSpec,
+        format: PromptFormat,
+    ) -> Vec<Prompt> {
+        let Some(tree) = self.parser.parse(source, None) else {
+            return Vec::new();
+        };
+        let mut module = Module::new(source, &tree, &spec.python);
+        module.index();
+        let candidates = module.collect();
+        finalize(candidates, path, format)
     }
 }
 
 impl Default for PythonExtractor {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A prompt before its id is known.
+struct Candidate {
+    /// File offset used to order prompts (the construction's start).
+    anchor: usize,
+    /// The id's name part (`SYSTEM_PROMPT`, `client.chat.completions.create`).
+    name: String,
+    origin: Origin,
+    builder: PromptBuilder,
+    segments: Vec<Segment>,
+    cache_breakpoints: Vec<usize>,
+    model: Option<String>,
+    fragment: bool,
+    /// Bytes of literal text (what makes a call site worth a prompt).
+    literal: usize,
+    /// For call sites: the call node, so a call folded into a later prompt can be dropped.
+    call_id: Option<usize>,
+}
+
+impl Candidate {
+    fn new(anchor: usize, name: String, origin: Origin) -> Self {
+        Candidate {
+            anchor,
+            name,
+            origin,
+            builder: PromptBuilder::new(),
+            segments: Vec::new(),
+            cache_breakpoints: Vec::new(),
+            model: None,
+            fragment: false,
+            literal: 0,
+            call_id: None,
+        }
+    }
+
+    /// Appends one part (a message, a keyword's text), separated from the previous one.
+    fn add_part(&mut self, frag: Frag, role: Option<Role>) -> crate::span::PromptSpan {
+        if !self.builder.is_empty() {
+            self.builder.push_synthetic("\n\n");
+        }
+        let span = frag.push_into(&mut self.builder);
+        if let Some(role) = role {
+            self.segments
+                .push(Segment::new(SegmentKind::Role { role }, span));
+        }
+        span
+    }
+}
+
+fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) -> Vec<Prompt> {
+    candidates.sort_by(|a, b| a.anchor.cmp(&b.anchor).then_with(|| a.name.cmp(&b.name)));
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    candidates
+        .into_iter()
+        .map(|c| {
+            let n = seen.entry(c.name.clone()).or_insert(0);
+            *n += 1;
+            let id = if *n == 1 {
+                format!("{path}#{}", c.name)
+            } else {
+                format!("{path}#{}[{}]", c.name, n)
+            };
+            let mut p = c
+                .builder
+                .into_prompt(Prompt::new(id, c.origin, format, true));
+            p.segments = c.segments;
+            p.segments
+                .sort_by_key(|s| (s.span.start, std::cmp::Reverse(s.span.end)));
+            p.cache_breakpoints = c.cache_breakpoints;
+            p.model = c.model;
+            p.fragment = c.fragment;
+            p
+        })
+        .collect()
+}
+
+/// Target and value of an assignment, or name and default of a parameter (`prompt: str = "..."`;
+/// also what tree-sitter makes of some assignments after a syntax error).
+fn assign_parts(n: Node) -> Option<(Node, Node)> {
+    match n.kind() {
+        "assignment" => Some((
+            n.child_by_field_name("left")?,
+            n.child_by_field_name("right")?,
+        )),
+        _ => Some((
+            n.child_by_field_name("name")?,
+            n.child_by_field_name("value")?,
+        )),
+    }
+}
+
+/// A name bound by an assignment.
+#[derive(Clone, Copy)]
+struct Binding<'a> {
+    value: Node<'a>,
+    stmt: Node<'a>,
+}
+
+/// One parsed module and what the passes learn about it.
+pub(super) struct Module<'a> {
+    src: &'a str,
+    tree: &'a Tree,
+    spec: &'a PythonSpec,
+    /// (scope node id, name) -> bindings in source order.
+    bindings: HashMap<(usize, String), Vec<Binding<'a>>>,
+    /// (scope node id, name) -> `name += ...` statements in source order.
+    augments: HashMap<(usize, String), Vec<Node<'a>>>,
+    /// (scope node id, name) -> function definitions.
+    defs: HashMap<(usize, String), Node<'a>>,
+    /// Imported module paths and names (`openai`, `litellm`, `completion`).
+    imports: HashSet<String>,
+    /// Identifier references (not binding targets) by name: their start bytes.
+    refs: HashMap<String, Vec<usize>>,
+    /// References whose value was folded into a prompt.
+    consumed_refs: HashSet<usize>,
+    /// Node ids (calls, role dicts) already part of a prompt.
+    consumed_nodes: HashSet<usize>,
+    /// What each candidate consumed, so a candidate that is dropped gives it back.
+    journal: Vec<Consumed>,
+}
+
+/// One entry of `Module::journal`.
+#[derive(Clone, Copy)]
+enum Consumed {
+    Ref(usize),
+    Node(usize),
+}
+
+impl<'a> Module<'a> {
+    fn new(src: &'a str, tree: &'a Tree, spec: &'a PythonSpec) -> Self {
+        Module {
+            src,
+            tree,
+            spec,
+            bindings: HashMap::new(),
+            augments: HashMap::new(),
+            defs: HashMap::new(),
+            imports: HashSet::new(),
+            refs: HashMap::new(),
+            consumed_refs: HashSet::new(),
+            consumed_nodes: HashSet::new(),
+            journal: Vec::new(),
+        }
+    }
+
+    /// A reference whose value was folded into a prompt.
+    fn mark_ref(&mut self, at: usize) {
+        if self.consumed_refs.insert(at) {
+            self.journal.push(Consumed::Ref(at));
+        }
+    }
+
+    /// A node (call, role dict) that became part of a prompt.
+    fn mark_node(&mut self, id: usize) {
+        if self.consumed_nodes.insert(id) {
+            self.journal.push(Consumed::Node(id));
+        }
+    }
+
+    /// Runs `f`; when it yields no prompt, forgets what it consumed (a constant folded into
+    /// a call that turned out not to be a prompt must still be listed on its own).
+    fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let mark = self.journal.len();
+        let out = f(self);
+        if out.is_none() {
+            for c in self.journal.drain(mark..) {
+                match c {
+                    Consumed::Ref(r) => self.consumed_refs.remove(&r),
+                    Consumed::Node(n) => self.consumed_nodes.remove(&n),
+                };
+            }
+        }
+        out
+    }
+
+    fn text(&self, n: Node) -> &'a str {
+        self.src.get(n.byte_range()).unwrap_or("")
+    }
+
+    /// The scope a node's bindings belong to: nearest function, class or the module.
+    fn scope_of(&self, n: Node<'a>) -> Node<'a> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if matches!(p.kind(), "function_definition" | "class_definition") {
+                return p;
+            }
+            cur = p.parent();
+        }
+        self.tree.root_node()
+    }
+
+    /// Records bindings, definitions, imports and references.
+    fn index(&mut self) {
+        // Parents travel with the stack: `Node::parent` walks down from the root each time.
+        let mut stack: Vec<(Node<'a>, Option<Node<'a>>)> = vec![(self.tree.root_node(), None)];
+        while let Some((n, parent)) = stack.pop() {
+            match n.kind() {
+                "augmented_assignment" => {
+                    let plus = n
+                        .child_by_field_name("operator")
+                        .is_some_and(|o| o.kind() == "+=");
+                    if let Some(left) = n
+                        .child_by_field_name("left")
+                        .filter(|l| plus && l.kind() == "identifier")
+                    {
+                        let key = (self.scope_of(n).id(), self.text(left).to_string());
+                        self.augments.entry(key).or_default().push(n);
+                    }
+                }
+                "assignment" => {
+                    if let (Some(left), Some(right)) = (
+                        n.child_by_field_name("left"),
+                        n.child_by_field_name("right"),
+                    ) {
+                        if let Some((scope, name)) = self.binding_target(left) {
+                            self.bindings
+                                .entry((scope, name))
+                                .or_default()
+                                .push(Binding {
+                                    value: right,
+                                    stmt: n,
+                                });
+                        }
+                    }
+                }
+                "function_definition" => {
+                    if let Some(name) = n.child_by_field_name("name") {
+                        let scope = self.scope_of(n).id();
+                        self.defs.insert((scope, self.text(name).to_string()), n);
+                    }
+                }
+                "import_statement" | "import_from_statement" => {
+                    let mut c = n.walk();
+                    let mut todo: Vec<Node> = n.named_children(&mut c).collect();
+                    while let Some(m) = todo.pop() {
+                        if m.kind() == "dotted_name" || m.kind() == "identifier" {
+                            let t = self.text(m);
+                            self.imports.insert(t.to_string());
+                            if let Some(first) = t.split('.').next() {
+                                self.imports.insert(first.to_string());
+                            }
+                        } else {
+                            let mut c2 = m.walk();
+                            todo.extend(m.named_children(&mut c2));
+                        }
+                    }
+                    continue;
+                }
+                "identifier" if !parent.is_some_and(|p| self.is_binding_target(n, p)) => {
+                    self.refs
+                        .entry(self.text(n).to_string())
+                        .or_default()
+                        .push(n.start_byte());
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            let children: Vec<Node> = n.children(&mut c).collect();
+            stack.extend(children.into_iter().rev().map(|ch| (ch, Some(n))));
+        }
+    }
+
+    /// `NAME = ...` in any scope, or `self.NAME = ...` in a method (bound in the class scope).
+    fn binding_target(&self, left: Node<'a>) -> Option<(usize, String)> {
+        match left.kind() {
+            "identifier" => Some((self.scope_of(left).id(), self.text(left).to_string())),
+            "attribute" => {
+                let obj = left.child_by_field_name("object")?;
+                let attr = left.child_by_field_name("attribute")?;
+                if !matches!(self.text(obj), "self" | "cls") {
+                    return None;
+                }
+                let class = self.enclosing_class(left)?;
+                Some((class.id(), self.text(attr).to_string()))
+            }
+            _ => None,
+        }
+    }
+
+    fn is_binding_target(&self, ident: Node<'a>, p: Node<'a>) -> bool {
+        match p.kind() {
+            "assignment" | "augmented_assignment" => p
+                .child_by_field_name("left")
+                .is_some_and(|l| l.id() == ident.id()),
+            "function_definition" | "class_definition" => p
+                .child_by_field_name("name")
+                .is_some_and(|l| l.id() == ident.id()),
+            "keyword_argument" => p
+                .child_by_field_name("name")
+                .is_some_and(|l| l.id() == ident.id()),
+            "attribute" => p
+                .child_by_field_name("attribute")
+                .is_some_and(|l| l.id() == ident.id()),
+            "parameters" | "default_parameter" | "typed_parameter" | "typed_default_parameter" => {
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn enclosing_def(&self, n: Node<'a>) -> Option<Node<'a>> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if p.kind() == "function_definition" {
+                return Some(p);
+            }
+            cur = p.parent();
+        }
+        None
+    }
+
+    fn enclosing_class(&self, n: Node<'a>) -> Option<Node<'a>> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if p.kind() == "class_definition" {
+                return Some(p);
+            }
+            cur = p.parent();
+        }
+        None
+    }
+
+    /// The binding `name` refers to at `use_node`: the enclosing functions' bindings first
+    /// (the last one before the use), then the module's.
+    fn resolve(&self, name: &str, use_node: Node<'a>) -> Option<Binding<'a>> {
+        let mut scopes = Vec::new();
+        let mut cur = use_node.parent();
+        while let Some(p) = cur {
+            if p.kind() == "function_definition" {
+                scopes.push(p.id());
+            }
+            cur = p.parent();
+        }
+        // Code directly in a class body sees the class's names.
+        let direct = self.scope_of(use_node);
+        if direct.kind() == "class_definition" {
+            scopes.push(direct.id());
+        }
+        scopes.push(self.tree.root_node().id());
+        let at = use_node.start_byte();
+        for scope in scopes {
+            if let Some(list) = self.bindings.get(&(scope, name.to_string())) {
+                let before = list.iter().rev().find(|b| b.stmt.end_byte() <= at);
+                let pick = before.or_else(|| {
+                    if scope == self.tree.root_node().id() {
+                        list.first()
+                    } else {
+                        None
+                    }
+                });
+                if let Some(b) = pick {
+                    return Some(*b);
+                }
+            }
+        }
+        None
+    }
+
+    /// `name += <expr>` statements that extend binding `b` before file offset `until` (and
+    /// before `name` is bound again): `prompt += "..."` assembly.
+    fn appended(&self, name: &str, b: Binding<'a>, until: usize) -> Vec<Node<'a>> {
+        let key = (self.scope_of(b.stmt).id(), name.to_string());
+        let Some(augs) = self.augments.get(&key) else {
+            return Vec::new();
+        };
+        let next_binding = self
+            .bindings
+            .get(&key)
+            .and_then(|l| {
+                l.iter()
+                    .map(|x| x.stmt.start_byte())
+                    .find(|s| *s > b.stmt.start_byte())
+            })
+            .unwrap_or(usize::MAX);
+        augs.iter()
+            .copied()
+            .filter(|a| {
+                a.start_byte() >= b.stmt.end_byte() && a.end_byte() <= until.min(next_binding)
+            })
+            .collect()
+    }
+
+    /// Appends the right-hand sides of `name += ...` statements to `f`.
+    fn append_augments(
+        &mut self,
+        f: &mut Frag,
+        name: &str,
+        b: Binding<'a>,
+        until: usize,
+        depth: usize,
+    ) {
+        for aug in self.appended(name, b, until) {
+            let Some(right) = aug.child_by_field_name("right") else {
+                continue;
+            };
+            let part = self
+                .eval_str(right, depth + 1)
+                .unwrap_or_else(|| self.expr_frag(right));
+            f.append(part);
+        }
+    }
+
+    /// `self.NAME` / `cls.NAME` inside a class: the class's binding.
+    fn resolve_attr(&self, node: Node<'a>) -> Option<Binding<'a>> {
+        let obj = node.child_by_field_name("object")?;
+        let attr = node.child_by_field_name("attribute")?;
+        if !matches!(self.text(obj), "self" | "cls") {
+            return None;
+        }
+        let class = self.enclosing_class(node)?;
+        self.bindings
+            .get(&(class.id(), self.text(attr).to_string()))?
+            .last()
+            .copied()
+    }
+
+    /// The source of the definition an expression names or calls (`now_str()` -> its `def`),
+    /// for volatility's one level of indirection.
+    fn definition_source(&self, expr: Node<'a>) -> Option<String> {
+        let mut head = expr;
+        loop {
+            head = match head.kind() {
+                "call" => head.child_by_field_name("function")?,
+                "attribute" => {
+                    let obj = head.child_by_field_name("object")?;
+                    if matches!(self.text(obj), "self" | "cls") {
+                        let attr = head.child_by_field_name("attribute")?;
+                        let class = self.enclosing_class(head)?;
+                        let name = self.text(attr).to_string();
+                        if let Some(d) = self.defs.get(&(class.id(), name.clone())) {
+                            return Some(self.text(*d).to_string());
+                        }
+                        return self
+                            .bindings
+                            .get(&(class.id(), name))?
+                            .last()
+                            .map(|b| self.text(b.stmt).to_string());
+                    }
+                    obj
+                }
+                "subscript" => head.child_by_field_name("value")?,
+                "identifier" => break,
+                _ => return None,
+            };
+        }
+        let name = self.text(head);
+        let mut cur = head.parent();
+        let mut scopes = Vec::new();
+        while let Some(p) = cur {
+            if matches!(p.kind(), "function_definition" | "class_definition") {
+                scopes.push(p.id());
+            }
+            cur = p.parent();
+        }
+        scopes.push(self.tree.root_node().id());
+        for scope in scopes {
+            if let Some(d) = self.defs.get(&(scope, name.to_string())) {
+                return Some(self.text(*d).to_string());
+            }
+        }
+        self.resolve(name, head)
+            .map(|b| self.text(b.stmt).to_string())
+    }
+
+    /// Dotted callee text with argument lists elided: `OpenAI().chat.completions.create`.
+    fn callee(&self, func: Node<'a>) -> String {
+        // Iterative: a pathological `a.b.c...` chain must not exhaust the stack.
+        let mut suffix: Vec<String> = Vec::new();
+        let mut cur = func;
+        let head = loop {
+            match cur.kind() {
+                "identifier" => break self.text(cur).to_string(),
+                "attribute" => {
+                    let attr = cur
+                        .child_by_field_name("attribute")
+                        .map(|a| self.text(a))
+                        .unwrap_or("");
+                    suffix.push(format!(".{attr}"));
+                    match cur.child_by_field_name("object") {
+                        Some(o) => cur = o,
+                        None => break String::new(),
+                    }
+                }
+                "call" => {
+                    suffix.push("()".to_string());
+                    match cur.child_by_field_name("function") {
+                        Some(f) => cur = f,
+                        None => break String::new(),
+                    }
+                }
+                // `Agent[Deps, Output](...)`: type parameters do not change the callee.
+                "subscript" => match cur.child_by_field_name("value") {
+                    Some(v) => cur = v,
+                    None => break String::new(),
+                },
+                _ => break text::squash(self.text(cur)),
+            }
+        };
+        let mut out = head;
+        for s in suffix.into_iter().rev() {
+            out.push_str(&s);
+        }
+        out
+    }
+
+    /// Whether the text fails the content checks (SQL, HTML...).
+    fn not_prompt(&self, text: &str) -> bool {
+        self.spec
+            .not_prompt
+            .as_ref()
+            .is_some_and(|r| r.is_match(text))
+    }
+
+    /// Runs every pass and returns the prompts found.
+    fn collect(&mut self) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let root = self.tree.root_node();
+        // Pass 1: call sites, decorated prompt functions, DSPy signatures.
+        let mut stack = vec![root];
+        let mut assignments = Vec::new();
+        let mut functions = Vec::new();
+        let mut dicts = Vec::new();
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "call" if !self.consumed_nodes.contains(&n.id()) => {
+                    if let Some(mut c) = self.attempt(|m| m.call_site(n)) {
+                        c.call_id = Some(n.id());
+                        out.push(c);
+                    }
+                }
+                "assignment" | "default_parameter" | "typed_default_parameter" => {
+                    assignments.push(n)
+                }
+                "function_definition" => functions.push(n),
+                "dictionary" => dicts.push(n),
+                "class_definition" => {
+                    if let Some(c) = self.attempt(|m| m.signature_class(n)) {
+                        out.push(c);
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            let children: Vec<Node> = n.named_children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        // Pass 2: functions returning prompts (they may consume constants too).
+        for f in functions {
+            if let Some(c) = self.attempt(|m| m.prompt_function(f)) {
+                out.push(c);
+            }
+        }
+        // Pass 3: assignments to prompt-like names, minus constants folded elsewhere.
+        let mut pending = Vec::new();
+        for a in assignments {
+            if let Some(c) = self.attempt(|m| m.assignment(a)) {
+                pending.push((a, c));
+            }
+        }
+        for (a, c) in pending {
+            if !self.fully_consumed(a) {
+                out.push(c);
+            }
+        }
+        // Pass 4: role dicts no call site or message list took (`history.append({...})`).
+        for d in dicts {
+            if !self.consumed_nodes.contains(&d.id()) {
+                if let Some(c) = self.attempt(|m| m.role_dict(d)) {
+                    out.push(c);
+                }
+            }
+        }
+        // A message constructor bound to a name and folded into a later call is not listed twice.
+        out.retain(|c| {
+            c.call_id
+                .is_none_or(|id| !self.consumed_nodes.contains(&id))
+        });
+        out
     }
 }
