@@ -43,13 +43,19 @@ impl OffsetMap {
             return FileSpan::default();
         }
         let start = self.map_start(span.start);
-        let end = if span.is_empty() { start } else { self.map_end(span.end) };
+        let end = if span.is_empty() {
+            start
+        } else {
+            self.map_end(span.end)
+        };
         FileSpan::new(start, end.max(start))
     }
 
     fn map_start(&self, offset: usize) -> usize {
         // First piece whose end is beyond offset.
-        let i = self.pieces.partition_point(|p| p.prompt_start + p.prompt_len <= offset);
+        let i = self
+            .pieces
+            .partition_point(|p| p.prompt_start + p.prompt_len <= offset);
         match self.pieces.get(i) {
             Some(p) if offset >= p.prompt_start => {
                 if p.verbatim {
@@ -59,7 +65,11 @@ impl OffsetMap {
                 }
             }
             Some(p) => p.file_start,
-            None => self.pieces.last().map(|p| p.file_start + p.file_len).unwrap_or(0),
+            None => self
+                .pieces
+                .last()
+                .map(|p| p.file_start + p.file_len)
+                .unwrap_or(0),
         }
     }
 
@@ -87,10 +97,99 @@ impl OffsetMap {
         })
     }
 
+    /// Maps through a second map: `self` maps prompt offsets into an intermediate text (a
+    /// notebook cell's joined source) and `inner` maps that text into the file. Verbatim bytes
+    /// stay verbatim where `inner` is verbatim; anything that passes through a decoded piece
+    /// becomes decoded over the union of the file ranges it came from; bytes `inner` does not
+    /// map become gaps.
+    pub fn compose(&self, inner: &OffsetMap) -> OffsetMap {
+        let mut out: Vec<Piece> = Vec::new();
+        let mut push = |p: Piece| {
+            if let Some(last) = out.last_mut() {
+                if p.verbatim
+                    && last.verbatim
+                    && last.prompt_start + last.prompt_len == p.prompt_start
+                    && last.file_start + last.file_len == p.file_start
+                {
+                    last.prompt_len += p.prompt_len;
+                    last.file_len += p.file_len;
+                    return;
+                }
+            }
+            out.push(p);
+        };
+        for p in &self.pieces {
+            let (a, b) = (p.file_start, p.file_start + p.file_len);
+            let first = inner
+                .pieces
+                .partition_point(|c| c.prompt_start + c.prompt_len <= a);
+            let overlapping = inner.pieces[first..]
+                .iter()
+                .take_while(|c| c.prompt_start < b.max(a + 1));
+            if p.verbatim {
+                for c in overlapping {
+                    let lo = a.max(c.prompt_start);
+                    let hi = b.min(c.prompt_start + c.prompt_len);
+                    if lo >= hi {
+                        continue;
+                    }
+                    let prompt_start = p.prompt_start + (lo - a);
+                    if c.verbatim {
+                        push(Piece {
+                            prompt_start,
+                            prompt_len: hi - lo,
+                            file_start: c.file_start + (lo - c.prompt_start),
+                            file_len: hi - lo,
+                            verbatim: true,
+                        });
+                    } else {
+                        push(Piece {
+                            prompt_start,
+                            prompt_len: hi - lo,
+                            file_start: c.file_start,
+                            file_len: c.file_len,
+                            verbatim: false,
+                        });
+                    }
+                }
+            } else {
+                let mut range: Option<(usize, usize)> = None;
+                for c in overlapping {
+                    let (s, e) = if c.verbatim {
+                        let lo = a.max(c.prompt_start);
+                        let hi = b.min(c.prompt_start + c.prompt_len).max(lo);
+                        (
+                            c.file_start + (lo - c.prompt_start),
+                            c.file_start + (hi - c.prompt_start),
+                        )
+                    } else {
+                        (c.file_start, c.file_start + c.file_len)
+                    };
+                    range = Some(range.map_or((s, e), |(rs, re)| (rs.min(s), re.max(e))));
+                }
+                if let Some((s, e)) = range {
+                    push(Piece {
+                        prompt_start: p.prompt_start,
+                        prompt_len: p.prompt_len,
+                        file_start: s,
+                        file_len: e - s,
+                        verbatim: false,
+                    });
+                }
+            }
+        }
+        OffsetMap { pieces: out }
+    }
+
     /// The union of all mapped file bytes.
     pub fn file_extent(&self) -> FileSpan {
         let start = self.pieces.iter().map(|p| p.file_start).min().unwrap_or(0);
-        let end = self.pieces.iter().map(|p| p.file_start + p.file_len).max().unwrap_or(0);
+        let end = self
+            .pieces
+            .iter()
+            .map(|p| p.file_start + p.file_len)
+            .max()
+            .unwrap_or(0);
         FileSpan::new(start, end)
     }
 }
@@ -152,7 +251,10 @@ pub enum Origin {
     /// A string bound to a name (`SYSTEM_PROMPT = "..."`).
     Assignment { name: String },
     /// Argument(s) of a call (`client.chat.completions.create(messages=...)`).
-    Call { callee: String, keyword: Option<String> },
+    Call {
+        callee: String,
+        keyword: Option<String>,
+    },
     /// A whole file (or a file's body after front matter).
     File,
     /// A value under a key of a structured file (YAML `system_prompt:`).
@@ -247,7 +349,10 @@ impl Prompt {
 
     /// Number of few-shot examples found by segmentation.
     pub fn example_count(&self) -> usize {
-        self.segments.iter().filter(|s| matches!(s.kind, crate::segment::SegmentKind::Example { .. })).count()
+        self.segments
+            .iter()
+            .filter(|s| matches!(s.kind, crate::segment::SegmentKind::Example { .. }))
+            .count()
     }
 }
 
@@ -282,7 +387,13 @@ impl PromptBuilder {
                 return;
             }
         }
-        self.map.pieces.push(Piece { prompt_start, prompt_len: text.len(), file_start, file_len: text.len(), verbatim: true });
+        self.map.pieces.push(Piece {
+            prompt_start,
+            prompt_len: text.len(),
+            file_start,
+            file_len: text.len(),
+            verbatim: true,
+        });
         self.text.push_str(text);
     }
 
@@ -319,14 +430,17 @@ impl PromptBuilder {
     pub fn append(&mut self, other: PromptBuilder) {
         let shift = self.text.len();
         self.text.push_str(&other.text);
-        self.map.pieces.extend(other.map.pieces.into_iter().map(|mut p| {
-            p.prompt_start += shift;
-            p
-        }));
-        self.placeholders.extend(other.placeholders.into_iter().map(|mut ph| {
-            ph.span = PromptSpan::new(ph.span.start + shift, ph.span.end + shift);
-            ph
-        }));
+        self.map
+            .pieces
+            .extend(other.map.pieces.into_iter().map(|mut p| {
+                p.prompt_start += shift;
+                p
+            }));
+        self.placeholders
+            .extend(other.placeholders.into_iter().map(|mut ph| {
+                ph.span = PromptSpan::new(ph.span.start + shift, ph.span.end + shift);
+                ph
+            }));
     }
 
     /// Drops trailing pieces past `len` (used to undo a tentative append).
@@ -381,8 +495,40 @@ mod tests {
         b.push_synthetic("\n\n");
         b.push_verbatim("two", 100);
         assert_eq!(b.map.to_file(PromptSpan::new(0, 8)), FileSpan::new(0, 103));
-        assert_eq!(b.map.to_file(PromptSpan::new(3, 5)), FileSpan::new(100, 100));
-        assert_eq!(b.map.to_file(PromptSpan::new(5, 8)), FileSpan::new(100, 103));
+        assert_eq!(
+            b.map.to_file(PromptSpan::new(3, 5)),
+            FileSpan::new(100, 100)
+        );
+        assert_eq!(
+            b.map.to_file(PromptSpan::new(5, 8)),
+            FileSpan::new(100, 103)
+        );
+    }
+
+    #[test]
+    fn compose_maps_through_an_intermediate_text() {
+        // File: `["a\\nb\u00e9c"]`-like: intermediate "a\nbéc" built from file offsets.
+        // a(10) \n(11..13) b(13) é(14..20) c(20)
+        let mut cell = PromptBuilder::new();
+        cell.push_verbatim("a", 10);
+        cell.push_decoded("\n", FileSpan::new(11, 13));
+        cell.push_verbatim("b", 13);
+        cell.push_decoded("é", FileSpan::new(14, 20));
+        cell.push_verbatim("c", 20);
+        assert_eq!(cell.text, "a\nbéc");
+        // A prompt taking "bé" verbatim from the cell text, then a synthetic gap, then a
+        // decoded piece over cell "c".
+        let mut p = PromptBuilder::new();
+        p.push_verbatim("bé", 2);
+        p.push_synthetic("\n\n");
+        p.push_decoded("C", FileSpan::new(5, 6));
+        let m = p.map.compose(&cell.map);
+        assert_eq!(m.to_file(PromptSpan::new(0, 1)), FileSpan::new(13, 14));
+        assert_eq!(m.to_file(PromptSpan::new(1, 3)), FileSpan::new(14, 20));
+        assert_eq!(m.to_file(PromptSpan::new(5, 6)), FileSpan::new(20, 21));
+        assert!(!m.pieces().last().unwrap().verbatim);
+        assert_eq!(m.to_prompt(13), Some(0));
+        assert_eq!(m.to_prompt(15), None);
     }
 
     #[test]
