@@ -64,6 +64,10 @@ impl Node {
     }
 }
 
+/// Deeper nesting is not read: no prompt format nests this deep, and the tree is walked and
+/// dropped recursively.
+const MAX_DEPTH: usize = 128;
+
 enum Frame {
     Seq(Vec<Node>, usize),
     Map(Vec<(Node, Node)>, Option<Node>, usize),
@@ -118,6 +122,14 @@ pub fn parse_tree(text: &str) -> (Vec<Node>, Option<String>) {
                 },
             ),
             Event::Alias(_) => attach(&mut stack, &mut docs, Node::Alias),
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                // Recursion over the tree (walk, drop) must stay shallow.
+                error = Some(format!(
+                    "YAML nested deeper than {MAX_DEPTH} levels at line {}; not read further",
+                    mark.line()
+                ));
+                break;
+            }
             Event::SequenceStart(..) => stack.push(Frame::Seq(Vec::new(), start)),
             Event::MappingStart(..) => stack.push(Frame::Map(Vec::new(), None, start)),
             Event::SequenceEnd | Event::MappingEnd => {
@@ -215,6 +227,7 @@ impl Walk<'_> {
     }
 
     fn node(&mut self, node: &Node, path: &str, key: Option<&str>, model: Option<&str>) {
+        // `parse_tree` bounds the depth, so this recursion is bounded too.
         match node {
             Node::Map { entries, .. } => self.map(node, entries, path, model),
             Node::Seq { items, .. } => {
@@ -331,7 +344,7 @@ impl Walk<'_> {
 
     fn push(
         &mut self,
-        b: PromptBuilder,
+        mut b: PromptBuilder,
         id_key: &str,
         key: &str,
         model: Option<&str>,
@@ -341,6 +354,10 @@ impl Walk<'_> {
             return;
         }
         let id = format!("{}#{}", self.path, id_key);
+        // Template syntax inside values: `{{ x }}`, `{% for %}`, and `{x}` (crewAI,
+        // LangChain f-string templates).
+        b.placeholders =
+            crate::extract::prompt_file::placeholders(&b.text, PromptFormat::Text, false);
         let mut p = b.into_prompt(Prompt::new(
             id,
             Origin::Key {
@@ -811,6 +828,41 @@ mod tests {
         let (ps, err) = run("a.yaml", text);
         assert_eq!(ps.len(), 1);
         assert!(err.unwrap().starts_with("invalid YAML at line"));
+    }
+
+    #[test]
+    fn json_chat_lists_and_serialized_templates() {
+        let spec = PromptSpec::compile(&Default::default(), &[]).unwrap();
+        let text = "[\n  {\"role\": \"system\", \"content\": \"Tu es \\\"utile\\\".\\nR\\u00e9ponds bri\u{e8}vement.\"},\n  {\"role\": \"user\", \"content\": \"{question}\"}\n]\n";
+        let file = SourceFile::from_bytes(
+            text.as_bytes().to_vec(),
+            "prompts/chat.json".into(),
+            "prompts/chat.json".into(),
+            FileKind::Json,
+        )
+        .unwrap();
+        let (ps, err) = extract_as(&file, &spec, PromptFormat::Json);
+        assert!(err.is_none());
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].id, "prompts/chat.json#messages");
+        assert_eq!(
+            ps[0].text,
+            "Tu es \"utile\".\nRéponds brièvement.\n\n{question}"
+        );
+        assert_eq!(ps[0].format, PromptFormat::Json);
+        assert_invariant(&ps[0], text);
+        assert_eq!(file_slice(&ps[0], text, "\"utile"), "\\\"utile");
+        assert_eq!(file_slice(&ps[0], text, "brièvement"), "brièvement");
+        assert_eq!(ps[0].placeholders[0].name, "question");
+    }
+
+    #[test]
+    fn deep_nesting_stops_with_an_error() {
+        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let (_, err) = parse_tree(&text);
+        assert!(err.is_some());
+        let text = format!("{}x{}", "- ".repeat(300), "");
+        assert!(parse_tree(&text).1.is_some());
     }
 
     #[test]
