@@ -279,8 +279,20 @@ fn tag_name(inner: &str) -> Option<(String, PlaceholderSyntax)> {
         return (!name.is_empty()).then_some((name, PlaceholderSyntax::SemanticKernel));
     }
     let first = t.split_whitespace().next().unwrap_or("");
-    if HELPERS.contains(&first) {
+    if HELPERS.contains(&first) || first == "." || first == "this" || first.starts_with('@') {
         return None;
+    }
+    // Semantic Kernel function calls: `{{plugin.func $arg}}` fills from `$arg`.
+    if let Some(arg) = t
+        .split_whitespace()
+        .skip(1)
+        .find_map(|w| w.strip_prefix('$'))
+    {
+        let name: String = arg
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        return (!name.is_empty()).then_some((name, PlaceholderSyntax::SemanticKernel));
     }
     // `{{json x}}`: the argument is the slot.
     if first == "json" {
@@ -409,19 +421,20 @@ mod tests {
         let p = &run(
             "skills/Summarize/skprompt.txt",
             PromptFormat::Text,
-            "Summarize this:\n{{$input}}\n{{ time.now }}\n",
+            "Summarize this:\n{{$input}}\n{{ time.now }}\n{{search.find $query}}\n",
         )[0];
         assert_eq!(
             names(p),
             vec![
                 ("input", PlaceholderSyntax::SemanticKernel),
-                ("time.now", PlaceholderSyntax::DoubleBrace)
+                ("time.now", PlaceholderSyntax::DoubleBrace),
+                ("query", PlaceholderSyntax::SemanticKernel)
             ]
         );
         let p = &run(
             "prompts/a.mustache",
             PromptFormat::Mustache,
-            "{{#items}}{{name}}{{/items}}{{^x}}none{{/x}}{{{raw}}}",
+            "{{#items}}{{name}}{{.}}{{@index}}{{/items}}{{^x}}none{{/x}}{{{raw}}}",
         )[0];
         assert_eq!(
             names(p).iter().map(|n| n.0).collect::<Vec<_>>(),

@@ -878,3 +878,68 @@ mod tests {
         assert_eq!(file_slice(&ps[1], text, "deux"), "deux");
     }
 }
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every string scalar of `text` maps exactly (no fallback) and verbatim pieces hold.
+    fn assert_exact(text: &str) {
+        let (docs, err) = parse_tree(text);
+        assert!(err.is_none(), "{err:?}");
+        let mut scalars = Vec::new();
+        fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+            match n {
+                Node::Scalar { .. } => out.push(n),
+                Node::Seq { items, .. } => items.iter().for_each(|i| walk(i, out)),
+                Node::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                    walk(k, out);
+                    walk(v, out)
+                }),
+                Node::Alias => {}
+            }
+        }
+        docs.iter().for_each(|d| walk(d, &mut scalars));
+        for node in scalars {
+            let value = node.as_str().unwrap();
+            let b = map_scalar(text, node);
+            assert_eq!(b.text, value);
+            for p in b.map.pieces().iter().filter(|p| p.verbatim) {
+                assert_eq!(
+                    &b.text[p.prompt_start..p.prompt_start + p.prompt_len],
+                    &text[p.file_start..p.file_start + p.file_len]
+                );
+            }
+            // A fallback is one decoded piece; real mappings keep visible text verbatim.
+            if value.chars().any(|c| c.is_alphanumeric()) {
+                assert!(
+                    b.map.pieces().iter().any(|p| p.verbatim),
+                    "fallback for {value:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn block_scalar_variants() {
+        assert_exact("a: |2\n    indented twice\n  base\nb: 1\n");
+        assert_exact("- |\n  in a sequence\n  second line\n- >\n  folded in\n  a sequence\n");
+        assert_exact("a: |\n\n  after a blank line\n\n\n  and more\n");
+        assert_exact("a: | # a comment\n  text here\n");
+        assert_exact("a: |+\n  keep\n\n\nb: x\n");
+        assert_exact("a: >\n  folded\n    more indented\n  back\n");
+        assert_exact("a: |-\n  strip\n");
+        assert_exact("a:\n  b:\n    - c: |\n        deep text\n        lines\n");
+    }
+
+    #[test]
+    fn flow_scalar_variants() {
+        assert_exact("msgs: [{role: system, content: \"Be \\\"brief\\\".\"}, {role: user, content: 'it''s me'}]\n");
+        assert_exact("a: plain text that\n  continues here\n\n  and after a blank\n");
+        assert_exact("a: \"double that \\\n   continues\"\n");
+        assert_exact("a: \"tab\\tand\\u263A and \\x41\"\n");
+        assert_exact("---\na: first doc\n---\nb: second doc\n");
+        assert_exact("a: 'single\n  folded'\n");
+        assert_exact("a: \"é\\\"ü\"\nb: ünïcödé plain\n");
+    }
+}
