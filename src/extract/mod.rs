@@ -123,6 +123,16 @@ pub struct RawYaml {
     /// A YAML file is parsed only when it contains one of these byte strings.
     #[serde(default)]
     pub prefilter: Vec<String>,
+    /// Keys that are prompts without further evidence (`system_prompt`, `backstory`).
+    #[serde(default)]
+    pub strong_keys: Vec<String>,
+    /// Regexes over key names that are never prompts (`confirmation_prompt`).
+    #[serde(default)]
+    pub exclude_keys: Vec<String>,
+    /// Words (ASCII case-insensitive) that show a file is about LLMs; other prompt keys count
+    /// only in such files or when the value holds a template placeholder.
+    #[serde(default)]
+    pub llm_signals: Vec<String>,
 }
 
 /// The compiled spec every extractor reads.
@@ -135,6 +145,9 @@ pub struct PromptSpec {
     user_prompt_globs: GlobSet,
     pub yaml_keys: Vec<String>,
     pub yaml_prefilter: aho_corasick::AhoCorasick,
+    pub yaml_strong_keys: Vec<String>,
+    pub yaml_exclude_keys: Option<Regex>,
+    pub yaml_llm_signals: aho_corasick::AhoCorasick,
     pub volatility: VolatilitySpec,
 }
 
@@ -220,6 +233,15 @@ impl PromptSpec {
             .extend(extra.files.instruction_globs.iter().cloned());
         raw.yaml.keys.extend(extra.yaml.keys.iter().cloned());
         raw.yaml
+            .strong_keys
+            .extend(extra.yaml.strong_keys.iter().cloned());
+        raw.yaml
+            .exclude_keys
+            .extend(extra.yaml.exclude_keys.iter().cloned());
+        raw.yaml
+            .llm_signals
+            .extend(extra.yaml.llm_signals.iter().cloned());
+        raw.yaml
             .prefilter
             .extend(extra.yaml.prefilter.iter().cloned());
         // Every custom callee is also a reason to parse a file.
@@ -265,6 +287,12 @@ impl PromptSpec {
             yaml_keys: raw.yaml.keys.clone(),
             yaml_prefilter: aho_corasick::AhoCorasick::new(&raw.yaml.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: yaml prefilter: {e}")))?,
+            yaml_strong_keys: raw.yaml.strong_keys.clone(),
+            yaml_exclude_keys: join(&raw.yaml.exclude_keys, "yaml exclude-keys")?,
+            yaml_llm_signals: aho_corasick::AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&raw.yaml.llm_signals)
+                .map_err(|e| SpecError(format!("prompts spec: yaml llm-signals: {e}")))?,
             volatility: VolatilitySpec::builtin().map_err(SpecError)?,
         })
     }

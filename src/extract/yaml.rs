@@ -169,11 +169,13 @@ pub fn extract_as(
     if format == PromptFormat::Json {
         error = error.map(|e| e.replacen("invalid YAML", "invalid JSON", 1));
     }
+    let llm_file = spec.yaml_llm_signals.is_match(file.text.as_bytes());
     let mut cx = Walk {
         text: &file.text,
         path: &file.path,
         spec,
         format,
+        llm_file,
         out: Vec::new(),
     };
     for (i, doc) in docs.iter().enumerate() {
@@ -192,6 +194,8 @@ struct Walk<'a> {
     path: &'a str,
     spec: &'a PromptSpec,
     format: PromptFormat,
+    /// The file mentions LLMs (`[yaml] llm-signals`).
+    llm_file: bool,
     out: Vec<Prompt>,
 }
 
@@ -216,14 +220,38 @@ fn prose_like(value: &str) -> bool {
         || (v.contains('\n') && v.len() >= 10)
 }
 
+/// A template slot in the value: `{{ x }}`, `{% ... %}`, `{$x}` or `{name}`.
+fn has_placeholder(value: &str) -> bool {
+    value.contains("{{")
+        || value.contains("{%")
+        || !crate::extract::prompt_file::placeholders(value, PromptFormat::Text, false).is_empty()
+}
+
 const AGENT_FIELDS: &[&str] = &["role", "goal", "backstory"];
 const TASK_FIELDS: &[&str] = &["description", "expected_output"];
 
 impl Walk<'_> {
-    fn is_prompt_key(&self, key: &str) -> bool {
-        key != "content"
-            && (self.spec.yaml_keys.iter().any(|k| k == key)
-                || self.spec.python.is_prompt_name(key))
+    /// Whether `value` under `key` is a prompt: the key is prompt-like and not excluded, and
+    /// either strong, or backed by the file's LLM vocabulary or a placeholder in the value.
+    fn is_prompt(&self, key: &str, value: &str) -> bool {
+        let spec = self.spec;
+        if key == "content"
+            || spec
+                .yaml_exclude_keys
+                .as_ref()
+                .is_some_and(|r| r.is_match(key))
+        {
+            return false;
+        }
+        if !prose_like(value) {
+            return false;
+        }
+        if spec.yaml_strong_keys.iter().any(|k| k == key) {
+            return true;
+        }
+        let prompt_like =
+            spec.yaml_keys.iter().any(|k| k == key) || spec.python.is_prompt_name(key);
+        prompt_like && (self.llm_file || has_placeholder(value))
     }
 
     fn node(&mut self, node: &Node, path: &str, key: Option<&str>, model: Option<&str>) {
@@ -234,13 +262,14 @@ impl Walk<'_> {
                 if self.messages(items, path, key.unwrap_or("messages"), model) {
                     return;
                 }
-                let prompt_key = key.is_some_and(|k| self.is_prompt_key(k));
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{path}[{i}]");
-                    match item {
-                        Node::Scalar { value, .. } if prompt_key => {
-                            if prose_like(value) && !value.trim_start().starts_with("file://") {
-                                self.scalar(item, &p, key.unwrap_or(""), model);
+                    match (item, key) {
+                        (Node::Scalar { value, .. }, Some(k)) => {
+                            if self.is_prompt(k, value)
+                                && !value.trim_start().starts_with("file://")
+                            {
+                                self.scalar(item, &p, k, model);
                             }
                         }
                         _ => self.node(item, &p, key, model),
@@ -292,7 +321,7 @@ impl Walk<'_> {
             let child = join_path(path, key);
             match v {
                 Node::Scalar { value, .. } => {
-                    if self.is_prompt_key(key) && prose_like(value) {
+                    if self.is_prompt(key, value) {
                         self.scalar(v, &child, key, model);
                     }
                 }
@@ -750,7 +779,7 @@ mod tests {
 
     #[test]
     fn folded_block_scalar() {
-        let text = "prompt: >-\n  You are a careful\n  reviewer.\n\n  Be brief.\nother: 1\n";
+        let text = "model: gpt-4o\nprompt: >-\n  You are a careful\n  reviewer.\n\n  Be brief.\nother: 1\n";
         let (ps, _) = run("x.yaml", text);
         assert_eq!(ps.len(), 1);
         assert_eq!(ps[0].text, "You are a careful reviewer.\nBe brief.");
@@ -802,6 +831,20 @@ mod tests {
         for p in &ps {
             assert_invariant(p, text);
         }
+    }
+
+    #[test]
+    fn prompts_for_people_yield_nothing() {
+        let survey = "questions:\n- properties:\n    question: How satisfied are you with the CLI?\n    instruction: \"Please answer the question by typing the number of your answer: \"\n    instruction_on_rejection: \"Answer is invalid, please type a number from 1 to 5: \"\n";
+        assert!(run("survey/contents/General.yaml", survey).0.is_empty());
+        let cli = "- command_type: DELETE\n  input:\n    confirmation_prompt: |\n      You are about to delete backup [{name}] in [{location}].\n      Any associated data will be lost.\n";
+        assert!(run("surface/backups/delete.yaml", cli).0.is_empty());
+        // The same weak key counts in a file about models, or with a template slot.
+        let llm =
+            "model: gpt-4o-mini\ninstruction: Answer the customer's question in two sentences.\n";
+        assert_eq!(run("bot.yaml", llm).0.len(), 1);
+        let slot = "prompt: Summarize the following article for {audience} readers\n";
+        assert_eq!(run("summarize.yaml", slot).0.len(), 1);
     }
 
     #[test]
@@ -867,7 +910,7 @@ mod tests {
 
     #[test]
     fn non_ascii_and_crlf() {
-        let text = "note: héllo wörld\r\nsystem_prompt: Réponds en français, toujours poliment.\r\ntemplate: |\r\n  Ligne une été\r\n  Ligne deux\r\n";
+        let text = "note: héllo wörld, claude\r\nsystem_prompt: Réponds en français, toujours poliment.\r\ntemplate: |\r\n  Ligne une été\r\n  Ligne deux\r\n";
         let (ps, _) = run("fr.yaml", text);
         assert_eq!(ps.len(), 2);
         for p in &ps {
