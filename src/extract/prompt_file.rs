@@ -103,37 +103,7 @@ pub fn split_front_matter(text: &str) -> (usize, Option<String>) {
 /// configuration (`azure_deployment`, `deployment`, `name`, `model`).
 fn front_matter_model(yaml: &str) -> Option<String> {
     let (docs, _) = crate::extract::yaml::parse_tree(yaml);
-    let root = docs.into_iter().next()?;
-    let model = root.get("model")?;
-    if let Some(s) = model.as_str() {
-        return Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    }
-    const NAMES: &[&str] = &[
-        "azure_deployment",
-        "deployment",
-        "deployment_name",
-        "model",
-        "name",
-        "id",
-    ];
-    for place in [
-        model.get("configuration"),
-        model.get("parameters"),
-        Some(model),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        for key in NAMES {
-            if let Some(s) = place.get(key).and_then(|n| n.as_str()) {
-                let s = s.trim();
-                if !s.is_empty() && !s.starts_with("${") {
-                    return Some(s.to_string());
-                }
-            }
-        }
-    }
-    None
+    crate::extract::yaml::model_name(docs.first()?.get("model")?)
 }
 
 /// Role segments marked in the body (prompt offsets).

@@ -68,6 +68,41 @@ impl Node {
 /// dropped recursively.
 const MAX_DEPTH: usize = 128;
 
+/// The model a `model:` value names: a string (`googleai/gemini-1.5-flash`), or in a mapping
+/// (Prompty `configuration`/`parameters`, agent configs) the first of `azure_deployment`,
+/// `deployment`, `deployment_name`, `model`, `name`, `id` that is not an `${env:...}` reference.
+pub fn model_name(model: &Node) -> Option<String> {
+    if let Some(s) = model.as_str() {
+        return Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    }
+    const NAMES: &[&str] = &[
+        "azure_deployment",
+        "deployment",
+        "deployment_name",
+        "model",
+        "name",
+        "id",
+    ];
+    for place in [
+        model.get("configuration"),
+        model.get("parameters"),
+        Some(model),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for key in NAMES {
+            if let Some(s) = place.get(key).and_then(Node::as_str) {
+                let s = s.trim();
+                if !s.is_empty() && !s.starts_with("${") {
+                    return Some(s.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
 enum Frame {
     Seq(Vec<Node>, usize),
     Map(Vec<(Node, Node)>, Option<Node>, usize),
@@ -179,12 +214,16 @@ pub fn extract_as(
         out: Vec::new(),
     };
     for (i, doc) in docs.iter().enumerate() {
-        let prefix = if docs.len() > 1 && i > 0 {
-            format!("[doc{i}]")
-        } else {
-            String::new()
-        };
-        cx.node(doc, &prefix, None, None);
+        let before = cx.out.len();
+        cx.node(doc, "", None, None);
+        if i > 0 {
+            // Later documents of a multi-document file: `path#doc1:key`.
+            for p in &mut cx.out[before..] {
+                if let Some((file, key)) = p.id.split_once('#') {
+                    p.id = format!("{file}#doc{i}:{key}");
+                }
+            }
+        }
     }
     (cx.out, error)
 }
@@ -281,7 +320,8 @@ impl Walk<'_> {
     }
 
     fn map(&mut self, node: &Node, entries: &[(Node, Node)], path: &str, model: Option<&str>) {
-        let model = node.get("model").and_then(Node::as_str).or(model);
+        let own_model = node.get("model").and_then(model_name);
+        let model = own_model.as_deref().or(model);
         let str_of = |k: &str| {
             node.get(k)
                 .and_then(Node::as_str)
@@ -845,6 +885,19 @@ mod tests {
         assert_eq!(run("bot.yaml", llm).0.len(), 1);
         let slot = "prompt: Summarize the following article for {audience} readers\n";
         assert_eq!(run("summarize.yaml", slot).0.len(), 1);
+    }
+
+    #[test]
+    fn multi_document_ids_and_nested_model() {
+        let text = "system_prompt: You are a very careful assistant.\n---\nagent:\n  model:\n    name: gpt-4o\n  system_prompt: You are a second careful assistant.\n";
+        let (ps, _) = run("x.yaml", text);
+        let ids: Vec<_> = ps.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec!["x.yaml#system_prompt", "x.yaml#doc1:agent.system_prompt"]
+        );
+        assert_eq!(ps[0].model, None);
+        assert_eq!(ps[1].model.as_deref(), Some("gpt-4o"));
     }
 
     #[test]
