@@ -266,6 +266,20 @@ fn has_placeholder(value: &str) -> bool {
         || !crate::extract::prompt_file::placeholders(value, PromptFormat::Text, false).is_empty()
 }
 
+/// Ends the previous part of a joined prompt: its trailing line breaks go, a synthetic blank
+/// line follows.
+fn separate(b: &mut PromptBuilder) {
+    if b.is_empty() {
+        return;
+    }
+    let trimmed = b.text.trim_end_matches(['\n', '\r']).len();
+    if trimmed == 0 {
+        return;
+    }
+    b.truncate(trimmed);
+    b.push_synthetic("\n\n");
+}
+
 const AGENT_FIELDS: &[&str] = &["role", "goal", "backstory"];
 const TASK_FIELDS: &[&str] = &["description", "expected_output"];
 
@@ -328,9 +342,13 @@ impl Walk<'_> {
                 .filter(|s| !s.trim().is_empty())
         };
         // crewAI agents and tasks: one prompt per mapping, fields joined.
-        let fields: &[&str] = if str_of("backstory").is_some() && str_of("role").is_some()
-            || str_of("role").is_some() && str_of("goal").is_some()
-        {
+        // `role` + `goal` alone is a weaker sign than `backstory`: ask for LLM context.
+        let agent = str_of("backstory").is_some()
+            && (str_of("role").is_some() || str_of("goal").is_some())
+            || str_of("role").is_some()
+                && str_of("goal").is_some()
+                && (self.llm_file || self.path.contains("agents."));
+        let fields: &[&str] = if agent {
             AGENT_FIELDS
         } else if str_of("description").is_some() && str_of("expected_output").is_some() {
             TASK_FIELDS
@@ -342,9 +360,7 @@ impl Walk<'_> {
             for f in fields {
                 if let Some(v) = node.get(f) {
                     if v.as_str().is_some() {
-                        if !b.is_empty() {
-                            b.push_synthetic("\n\n");
-                        }
+                        separate(&mut b);
                         b.append(map_scalar(self.text, v));
                     }
                 }
@@ -374,7 +390,10 @@ impl Walk<'_> {
     fn messages(&mut self, items: &[Node], path: &str, key: &str, model: Option<&str>) -> bool {
         let is_msg = |n: &Node| {
             n.get("role").and_then(Node::as_str).is_some()
-                && n.get("content").and_then(Node::as_str).is_some()
+                && matches!(
+                    n.get("content"),
+                    Some(Node::Scalar { .. } | Node::Seq { .. })
+                )
         };
         if !items.iter().any(is_msg) || !items.iter().all(|n| matches!(n, Node::Map { .. })) {
             return false;
@@ -385,11 +404,22 @@ impl Walk<'_> {
             let Some(content) = item.get("content") else {
                 continue;
             };
-            if !b.is_empty() {
-                b.push_synthetic("\n\n");
-            }
+            separate(&mut b);
             let start = b.len();
-            b.append(map_scalar(self.text, content));
+            match content {
+                // Content parts: `[{type: text, text: ...}]`.
+                Node::Seq { items: parts, .. } => {
+                    for text in parts
+                        .iter()
+                        .filter_map(|p| p.get("text"))
+                        .filter(|t| t.as_str().is_some())
+                    {
+                        separate(&mut b);
+                        b.append(map_scalar(self.text, text));
+                    }
+                }
+                _ => b.append(map_scalar(self.text, content)),
+            }
             if let Some(role) = item
                 .get("role")
                 .and_then(Node::as_str)
@@ -856,6 +886,19 @@ mod tests {
     }
 
     #[test]
+    fn message_content_parts() {
+        let text = "messages:\n  - role: system\n    content:\n      - type: text\n        text: You are terse.\n      - type: text\n        text: Answer in English.\n  - role: user\n    content: hi\n";
+        let (ps, _) = run("chat.yaml", text);
+        assert_eq!(ps[0].text, "You are terse.\n\nAnswer in English.\n\nhi");
+        let roles: Vec<_> = ps[0]
+            .segments
+            .iter()
+            .map(|s| &ps[0].text[s.span.start..s.span.end])
+            .collect();
+        assert_eq!(roles, vec!["You are terse.\n\nAnswer in English.", "hi"]);
+    }
+
+    #[test]
     fn crewai_agents_and_tasks_join_fields() {
         let text = "researcher:\n  role: >\n    Senior Data Researcher\n  goal: Uncover cutting-edge developments in {topic}\n  backstory: >\n    You're a seasoned researcher.\nresearch_task:\n  description: Conduct thorough research about {topic}\n  expected_output: A list with 10 bullet points\n  agent: researcher\n";
         let (ps, _) = run("src/crew/config/agents.yaml", text);
@@ -867,7 +910,7 @@ mod tests {
                 "src/crew/config/agents.yaml#research_task"
             ]
         );
-        assert_eq!(ps[0].text, "Senior Data Researcher\n\n\nUncover cutting-edge developments in {topic}\n\nYou're a seasoned researcher.\n");
+        assert_eq!(ps[0].text, "Senior Data Researcher\n\nUncover cutting-edge developments in {topic}\n\nYou're a seasoned researcher.\n");
         for p in &ps {
             assert_invariant(p, text);
         }
