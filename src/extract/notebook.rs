@@ -1,7 +1,7 @@
 //! Jupyter notebooks: code cells go through the Python extractor.
 //!
-//! The `.ipynb` JSON is read with the positioned YAML parser (JSON is YAML's flow style), so
-//! every `source` line is a double-quoted scalar whose escapes map back to its exact bytes.
+//! The `.ipynb` JSON is read with the positioned JSON reader (`json.rs`), so every `source`
+//! line is a double-quoted scalar whose escapes map back to its exact bytes.
 //! A code cell's lines are joined into the cell text with a map from cell offsets to file
 //! offsets (escapes such as `\"`, `\n` and `\u00e9` are decoded pieces); the Python
 //! extractor's prompts are then composed through that map, so findings point into the
@@ -10,7 +10,7 @@
 //! (`worksheets`) is not read.
 
 use crate::extract::python::PythonExtractor;
-use crate::extract::yaml::{map_scalar, parse_tree, Node};
+use crate::extract::yaml::{map_scalar, Node};
 use crate::extract::PromptSpec;
 use crate::prompt::{Prompt, PromptBuilder, PromptFormat};
 use crate::source::SourceFile;
@@ -31,14 +31,16 @@ pub fn extract_with(
     file: &SourceFile,
     python: &mut dyn FnMut(&str) -> Vec<Prompt>,
 ) -> (Vec<Prompt>, Option<String>) {
-    let (docs, error) = parse_tree(&file.text);
-    if let Some(e) = error {
-        return (
-            Vec::new(),
-            Some(e.replacen("invalid YAML", "invalid notebook JSON", 1)),
-        );
-    }
-    let Some(Node::Seq { items: cells, .. }) = docs.first().and_then(|d| d.get("cells")) else {
+    let root = match crate::extract::json::parse(&file.text) {
+        Ok(root) => root,
+        Err(e) => {
+            return (
+                Vec::new(),
+                Some(e.replacen("invalid JSON", "invalid notebook JSON", 1)),
+            )
+        }
+    };
+    let Some(Node::Seq { items: cells, .. }) = root.get("cells") else {
         return (
             Vec::new(),
             Some("not a Jupyter notebook: no `cells` list".into()),
@@ -171,21 +173,22 @@ mod tests {
 
     #[test]
     fn cell_text_joins_lines_and_decodes_escapes() {
-        let text = "{\"cells\": [{\"cell_type\": \"code\", \"source\": [\"a = 1\\n\", \"b = \\\"x\\\"\"]}]}";
-        let f = file(text);
-        let docs = parse_tree(&f.text).0;
-        let cells = docs[0].get("cells").unwrap();
-        let Node::Seq { items, .. } = cells else {
+        let text = "{\"cells\": [{\"cell_type\": \"code\", \"source\": [\"a = 1\\n\", \"b = \\\"x\\ud83d\\ude00\\\"\"]}]}";
+        let root = crate::extract::json::parse(text).unwrap();
+        let Some(Node::Seq { items, .. }) = root.get("cells") else {
             panic!()
         };
         let b = cell_source(text, &items[0]).unwrap();
-        assert_eq!(b.text, "a = 1\nb = \"x\"");
-        let at = b.text.find('x').unwrap();
-        let span = b.map.to_file(PromptSpan::new(at, at + 1));
-        assert_eq!(&text[span.start..span.end], "x");
-        let nl = b.text.find('\n').unwrap();
-        let span = b.map.to_file(PromptSpan::new(nl, nl + 1));
-        assert_eq!(&text[span.start..span.end], "\\n");
+        assert_eq!(b.text, "a = 1\nb = \"x😀\"");
+        let slice = |needle: &str| {
+            let at = b.text.find(needle).unwrap();
+            let span = b.map.to_file(PromptSpan::new(at, at + needle.len()));
+            &text[span.start..span.end]
+        };
+        assert_eq!(slice("x"), "x");
+        assert_eq!(slice("\n"), "\\n");
+        assert_eq!(slice("😀"), "\\ud83d\\ude00");
+        assert_eq!(slice("\"x"), "\\\"x");
     }
 
     #[test]

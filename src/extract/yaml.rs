@@ -193,17 +193,21 @@ pub fn extract(file: &SourceFile, spec: &PromptSpec) -> (Vec<Prompt>, Option<Str
     extract_as(file, spec, PromptFormat::Yaml)
 }
 
-/// The same walk over a JSON file (JSON is YAML's flow style: LangChain serialized prompts,
+/// The same walk over a JSON file, read by `json.rs` (LangChain serialized prompts,
 /// `{role, content}` lists); prompts get `format`.
 pub fn extract_as(
     file: &SourceFile,
     spec: &PromptSpec,
     format: PromptFormat,
 ) -> (Vec<Prompt>, Option<String>) {
-    let (docs, mut error) = parse_tree(&file.text);
-    if format == PromptFormat::Json {
-        error = error.map(|e| e.replacen("invalid YAML", "invalid JSON", 1));
-    }
+    let (docs, error) = if format == PromptFormat::Json {
+        match crate::extract::json::parse(&file.text) {
+            Ok(root) => (vec![root], None),
+            Err(e) => (Vec::new(), Some(e)),
+        }
+    } else {
+        parse_tree(&file.text)
+    };
     let llm_file = spec.yaml_llm_signals.is_match(file.text.as_bytes());
     let mut cx = Walk {
         text: &file.text,
@@ -539,7 +543,8 @@ fn map_flow(text: &str, mut j: usize, value: &str, quote: Quote) -> Option<Promp
             }
             let (decoded, len) = match next {
                 'x' => (hex_char(text.get(j + 2..j + 4)?)?, 4),
-                'u' => (hex_char(text.get(j + 2..j + 6)?)?, 6),
+                // JSON surrogate pairs (`\ud83d\ude00`) as the JSON reader decodes them.
+                'u' => crate::extract::json::decode_escape(text, j)?,
                 'U' => (hex_char(text.get(j + 2..j + 10)?)?, 10),
                 _ => (simple_escape(next)?, 1 + next.len_utf8()),
             };
