@@ -57,7 +57,7 @@ pub fn extract_with(
         if cell_text.text.trim().is_empty() {
             continue;
         }
-        for mut p in python(&cell_text.text) {
+        for mut p in python(&blank_magics(&cell_text.text)) {
             p.map = p.map.compose(&cell_text.map);
             let inner =
                 p.id.split_once('#')
@@ -69,6 +69,40 @@ pub fn extract_with(
         }
     }
     (out, None)
+}
+
+/// The cell text with IPython magics and shell escapes (`%pip ...`, `!ls`, `%%time`) blanked
+/// to spaces, byte for byte, so the Python parser sees valid code at unchanged offsets. Lines
+/// inside a triple-quoted string are prompt text, never magics.
+fn blank_magics(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len());
+    let mut open: Option<&str> = None;
+    for line in cell.split_inclusive('\n') {
+        let t = line.trim_start();
+        let magic = open.is_none() && (t.starts_with('%') || t.starts_with('!'));
+        if magic {
+            let body = line.trim_end_matches(['\n', '\r']);
+            out.extend(std::iter::repeat_n(' ', body.len()));
+            out.push_str(&line[body.len()..]);
+            continue;
+        }
+        out.push_str(line);
+        // Track triple-quoted strings (naively: quotes inside comments also count).
+        let mut rest = line;
+        loop {
+            let next = match open {
+                Some(q) => rest.find(q).map(|i| (i, q)),
+                None => ["\"\"\"", "\'\'\'"]
+                    .iter()
+                    .filter_map(|q| rest.find(q).map(|i| (i, *q)))
+                    .min(),
+            };
+            let Some((i, q)) = next else { break };
+            open = if open.is_some() { None } else { Some(q) };
+            rest = &rest[i + 3..];
+        }
+    }
+    out
 }
 
 /// A code cell's joined `source` (a list of line strings or one string) with its map into
@@ -189,6 +223,22 @@ mod tests {
         assert_eq!(slice("\n"), "\\n");
         assert_eq!(slice("😀"), "\\ud83d\\ude00");
         assert_eq!(slice("\"x"), "\\\"x");
+    }
+
+    #[test]
+    fn magics_are_blanked_in_place() {
+        let cell = "%pip install openai\n!ls é\nx = \"hi\"\n";
+        let blank = blank_magics(cell);
+        assert_eq!(blank.len(), cell.len());
+        assert_eq!(
+            blank,
+            format!("{}\n{}\nx = \"hi\"\n", " ".repeat(19), " ".repeat(6))
+        );
+        let cell = "P = \"\"\"Be nice.\n!important: never lie\n%s\n\"\"\"\n%time f()\n";
+        assert_eq!(
+            blank_magics(cell),
+            "P = \"\"\"Be nice.\n!important: never lie\n%s\n\"\"\"\n         \n"
+        );
     }
 
     #[test]
