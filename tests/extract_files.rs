@@ -37,9 +37,15 @@ fn inventory_ids_formats_and_lines() {
             .unwrap()
             .trim_start_matches("tests/fixtures/files/");
         if id.starts_with("notebooks/") {
-            // Python content of notebooks: only checked for shape until python.rs lands.
-            assert!(id.starts_with("notebooks/support_bot.ipynb#cell"), "{id}");
+            // Found once the Python extractor lands: the third cell's chat call, on the lines
+            // of its `source` strings in the .ipynb file (35-45).
+            assert!(id.starts_with("notebooks/support_bot.ipynb#cell3:"), "{id}");
             assert_eq!(p["format"], "notebook");
+            let (line, end) = (p["line"].as_u64().unwrap(), p["end_line"].as_u64().unwrap());
+            assert!(
+                (35..=45).contains(&line) && (line..=45).contains(&end),
+                "{id}: {line}-{end}"
+            );
             continue;
         }
         let placeholders: Vec<&str> = p["placeholders"]
