@@ -7,11 +7,12 @@
 //! build text and offset maps; `segment` and volatility classification run after them, here,
 //! so every format gets the same treatment.
 
-pub mod json;
 pub mod notebook;
 pub mod prompt_file;
 pub mod python;
 pub mod yaml;
+// Kept apart from the sorted list above so parallel branches adding modules merge cleanly.
+pub mod json;
 
 use std::path::Path;
 
