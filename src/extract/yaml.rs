@@ -1,19 +1,24 @@
 //! YAML files that carry prompt text under prompt-like keys.
 //!
 //! The file is parsed with yaml-rust2's event parser into a small positioned tree (`Node`).
-//! A string scalar is a prompt when its key is in `[yaml] keys` or matches the Python
-//! prompt-name patterns and its value reads like prose (≥ 20 chars with a space, or several
-//! lines): CI and deployment YAML shares words like `prompt:` and `template:` and must stay
-//! quiet. Three shapes are joined into one prompt: a list of `{role, content}` mappings (one
-//! `Role` segment per message, joined by a synthetic blank line), a crewAI agent
-//! (`role`/`goal`/`backstory`) and a crewAI task (`description`/`expected_output`). Lists of
-//! strings under a prompt key (promptfoo `prompts:`) give one prompt per inline string.
+//! A string scalar is a prompt when its value reads like prose (20+ chars and three words, or
+//! several lines) and its key is a prompt key: a `[yaml] strong-keys` entry (`system_prompt`)
+//! on its own, or another `[yaml] keys` entry or Python prompt-name match (`prompt`,
+//! `instruction`, `summary_template`) when the file mentions LLMs (`llm-signals`) or the value
+//! holds a template slot. `exclude-keys` (`confirmation_prompt`) never count. CI, deployment
+//! and CLI-spec YAML shares these words and must stay quiet. Three shapes are joined into one
+//! prompt: a list of `{role, content}` mappings (one `Role` segment per message, joined by a
+//! synthetic blank line), a crewAI agent (`role`/`goal`/`backstory`) and a crewAI task
+//! (`description`/`expected_output`). Lists of strings under a prompt key (promptfoo
+//! `prompts:`) give one prompt per inline string; `file://` references are not prompts. JSON
+//! files (read by `json.rs`) go through the same walk. Ids are `path#dotted.key[i]`.
 //!
 //! Every prompt byte maps back to the file: plain and quoted scalars character by character
 //! (escapes and line folding become decoded pieces), block scalars line by line. When that
 //! mapping cannot reproduce the parser's value exactly, the value is kept as one decoded piece
 //! over the scalar's first line, so spans stay inside the scalar. Aliases never produce a
-//! second prompt. Parse errors keep what was read before them and return a message.
+//! second prompt. Parse errors keep what was read before them and return a message. Spans
+//! start at the value, not at the key.
 
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
