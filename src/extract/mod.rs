@@ -322,7 +322,8 @@ impl PromptSpec {
                 PromptFormat::Text
             }));
         }
-        if name == "skprompt.txt" {
+        // gpt-engineer style `projects/x/prompt`: an extensionless file named `prompt`.
+        if name == "skprompt.txt" || name == "prompt" {
             return Some(FileKind::PromptFile(PromptFormat::Text));
         }
         let upper = name.to_ascii_uppercase();
@@ -493,6 +494,10 @@ mod tests {
         );
         assert_eq!(
             kind("plugins/Summarize/skprompt.txt"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind("projects/example/prompt"),
             Some(FileKind::PromptFile(PromptFormat::Text))
         );
         assert_eq!(kind("prompts/chain/prompt.json"), Some(FileKind::Json));
