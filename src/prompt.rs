@@ -87,6 +87,90 @@ impl OffsetMap {
         })
     }
 
+    /// Maps through a second map: `self` maps prompt offsets into an intermediate text (a
+    /// notebook cell's joined source) and `inner` maps that text into the file. Verbatim bytes
+    /// stay verbatim where `inner` is verbatim; anything that passes through a decoded piece
+    /// becomes decoded over the union of the file ranges it came from; bytes `inner` does not
+    /// map become gaps.
+    pub fn compose(&self, inner: &OffsetMap) -> OffsetMap {
+        let mut out: Vec<Piece> = Vec::new();
+        let mut push = |p: Piece| {
+            if let Some(last) = out.last_mut() {
+                if p.verbatim
+                    && last.verbatim
+                    && last.prompt_start + last.prompt_len == p.prompt_start
+                    && last.file_start + last.file_len == p.file_start
+                {
+                    last.prompt_len += p.prompt_len;
+                    last.file_len += p.file_len;
+                    return;
+                }
+            }
+            out.push(p);
+        };
+        for p in &self.pieces {
+            let (a, b) = (p.file_start, p.file_start + p.file_len);
+            let first = inner
+                .pieces
+                .partition_point(|c| c.prompt_start + c.prompt_len <= a);
+            let overlapping = inner.pieces[first..]
+                .iter()
+                .take_while(|c| c.prompt_start < b.max(a + 1));
+            if p.verbatim {
+                for c in overlapping {
+                    let lo = a.max(c.prompt_start);
+                    let hi = b.min(c.prompt_start + c.prompt_len);
+                    if lo >= hi {
+                        continue;
+                    }
+                    let prompt_start = p.prompt_start + (lo - a);
+                    if c.verbatim {
+                        push(Piece {
+                            prompt_start,
+                            prompt_len: hi - lo,
+                            file_start: c.file_start + (lo - c.prompt_start),
+                            file_len: hi - lo,
+                            verbatim: true,
+                        });
+                    } else {
+                        push(Piece {
+                            prompt_start,
+                            prompt_len: hi - lo,
+                            file_start: c.file_start,
+                            file_len: c.file_len,
+                            verbatim: false,
+                        });
+                    }
+                }
+            } else {
+                let mut range: Option<(usize, usize)> = None;
+                for c in overlapping {
+                    let (s, e) = if c.verbatim {
+                        let lo = a.max(c.prompt_start);
+                        let hi = b.min(c.prompt_start + c.prompt_len).max(lo);
+                        (
+                            c.file_start + (lo - c.prompt_start),
+                            c.file_start + (hi - c.prompt_start),
+                        )
+                    } else {
+                        (c.file_start, c.file_start + c.file_len)
+                    };
+                    range = Some(range.map_or((s, e), |(rs, re)| (rs.min(s), re.max(e))));
+                }
+                if let Some((s, e)) = range {
+                    push(Piece {
+                        prompt_start: p.prompt_start,
+                        prompt_len: p.prompt_len,
+                        file_start: s,
+                        file_len: e - s,
+                        verbatim: false,
+                    });
+                }
+            }
+        }
+        OffsetMap { pieces: out }
+    }
+
     /// The union of all mapped file bytes.
     pub fn file_extent(&self) -> FileSpan {
         let start = self.pieces.iter().map(|p| p.file_start).min().unwrap_or(0);
@@ -383,6 +467,32 @@ mod tests {
         assert_eq!(b.map.to_file(PromptSpan::new(0, 8)), FileSpan::new(0, 103));
         assert_eq!(b.map.to_file(PromptSpan::new(3, 5)), FileSpan::new(100, 100));
         assert_eq!(b.map.to_file(PromptSpan::new(5, 8)), FileSpan::new(100, 103));
+    }
+
+    #[test]
+    fn compose_maps_through_an_intermediate_text() {
+        // File: `["a\\nb\u00e9c"]`-like: intermediate "a\nbéc" built from file offsets.
+        // a(10) \n(11..13) b(13) é(14..20) c(20)
+        let mut cell = PromptBuilder::new();
+        cell.push_verbatim("a", 10);
+        cell.push_decoded("\n", FileSpan::new(11, 13));
+        cell.push_verbatim("b", 13);
+        cell.push_decoded("é", FileSpan::new(14, 20));
+        cell.push_verbatim("c", 20);
+        assert_eq!(cell.text, "a\nbéc");
+        // A prompt taking "bé" verbatim from the cell text, then a synthetic gap, then a
+        // decoded piece over cell "c".
+        let mut p = PromptBuilder::new();
+        p.push_verbatim("bé", 2);
+        p.push_synthetic("\n\n");
+        p.push_decoded("C", FileSpan::new(5, 6));
+        let m = p.map.compose(&cell.map);
+        assert_eq!(m.to_file(PromptSpan::new(0, 1)), FileSpan::new(13, 14));
+        assert_eq!(m.to_file(PromptSpan::new(1, 3)), FileSpan::new(14, 20));
+        assert_eq!(m.to_file(PromptSpan::new(5, 6)), FileSpan::new(20, 21));
+        assert!(!m.pieces().last().unwrap().verbatim);
+        assert_eq!(m.to_prompt(13), Some(0));
+        assert_eq!(m.to_prompt(15), None);
     }
 
     #[test]

@@ -11,10 +11,12 @@ pub mod notebook;
 pub mod prompt_file;
 pub mod python;
 pub mod yaml;
+// Kept apart from the sorted list above so parallel branches adding modules merge cleanly.
+pub mod json;
 
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -156,6 +158,16 @@ pub struct RawYaml {
     /// A YAML file is parsed only when it contains one of these byte strings.
     #[serde(default)]
     pub prefilter: Vec<String>,
+    /// Keys that are prompts without further evidence (`system_prompt`, `backstory`).
+    #[serde(default)]
+    pub strong_keys: Vec<String>,
+    /// Regexes over key names that are never prompts (`confirmation_prompt`).
+    #[serde(default)]
+    pub exclude_keys: Vec<String>,
+    /// Words (ASCII case-insensitive) that show a file is about LLMs; other prompt keys count
+    /// only in such files or when the value holds a template placeholder.
+    #[serde(default)]
+    pub llm_signals: Vec<String>,
 }
 
 /// The compiled spec every extractor reads.
@@ -168,6 +180,9 @@ pub struct PromptSpec {
     user_prompt_globs: GlobSet,
     pub yaml_keys: Vec<String>,
     pub yaml_prefilter: aho_corasick::AhoCorasick,
+    pub yaml_strong_keys: Vec<String>,
+    pub yaml_exclude_keys: Option<Regex>,
+    pub yaml_llm_signals: aho_corasick::AhoCorasick,
     pub volatility: VolatilitySpec,
 }
 
@@ -243,6 +258,9 @@ impl PromptSpec {
         raw.files.prompt_globs.extend(extra.files.prompt_globs.iter().cloned());
         raw.files.instruction_globs.extend(extra.files.instruction_globs.iter().cloned());
         raw.yaml.keys.extend(extra.yaml.keys.iter().cloned());
+        raw.yaml.strong_keys.extend(extra.yaml.strong_keys.iter().cloned());
+        raw.yaml.exclude_keys.extend(extra.yaml.exclude_keys.iter().cloned());
+        raw.yaml.llm_signals.extend(extra.yaml.llm_signals.iter().cloned());
         raw.yaml.prefilter.extend(extra.yaml.prefilter.iter().cloned());
         // Every custom callee is also a reason to parse a file.
         for site in &extra.python.call {
@@ -290,11 +308,25 @@ impl PromptSpec {
             yaml_keys: raw.yaml.keys.clone(),
             yaml_prefilter: aho_corasick::AhoCorasick::new(&raw.yaml.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: yaml prefilter: {e}")))?,
+            yaml_strong_keys: raw.yaml.strong_keys.clone(),
+            yaml_exclude_keys: join(&raw.yaml.exclude_keys, "yaml exclude-keys")?,
+            yaml_llm_signals: aho_corasick::AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(&raw.yaml.llm_signals)
+                .map_err(|e| SpecError(format!("prompts spec: yaml llm-signals: {e}")))?,
             volatility: VolatilitySpec::builtin().map_err(SpecError)?,
         })
     }
 
     /// What kind of file `rel` (a `/`-separated path) is, or `None` when it holds no prompts.
+    ///
+    /// By extension: `.py`, `.ipynb`, `.prompt` (Dotprompt), `.prompty`, Jinja (except
+    /// `x.html.j2`-style templates of other files outside prompt directories), YAML (except
+    /// lockfiles and recorded cassettes), Mustache/Handlebars and JSON only in prompt
+    /// directories or under prompt globs. Then instruction files for coding assistants,
+    /// `skprompt.txt`, and text files (Markdown, `.txt`, `.tmpl`, extensionless...) in a
+    /// directory named like `prompts` or matching a prompt glob. READMEs and licenses in prompt
+    /// directories are documentation, not prompts.
     pub fn classify(&self, rel: &str) -> Option<FileKind> {
         let rel = rel.trim_start_matches("./");
         let name = rel.rsplit('/').next().unwrap_or(rel);
@@ -302,45 +334,100 @@ impl PromptSpec {
             Some(i) if i > 0 => name[i + 1..].to_ascii_lowercase(),
             _ => String::new(),
         };
-        let in_prompt_dir = rel.split('/').rev().skip(1).any(|d| {
-            let d = d.to_ascii_lowercase();
-            self.prompt_dirs.iter().any(|p| *p == d)
-        });
+        // The extension before the last one (`index.html.j2` -> `html`).
+        let inner_ext = name
+            .rsplit('.')
+            .nth(1)
+            .filter(|_| name.matches('.').count() >= 2)
+            .map(str::to_ascii_lowercase);
+        let dirs = || rel.split('/').rev().skip(1);
+        let in_prompt_dir = dirs().any(|d| self.is_prompt_dir(d));
         let explicit = self.user_prompt_globs.is_match(rel) || self.prompt_globs.is_match(rel);
         match ext.as_str() {
             "py" | "pyi" => return (ext == "py").then_some(FileKind::Python),
             "ipynb" => return Some(FileKind::Notebook),
             "prompt" => return Some(FileKind::PromptFile(PromptFormat::Dotprompt)),
             "prompty" => return Some(FileKind::PromptFile(PromptFormat::Prompty)),
-            "j2" | "jinja" | "jinja2" => return Some(FileKind::PromptFile(PromptFormat::Jinja)),
-            "mustache" | "hbs" => {
-                return (in_prompt_dir || explicit).then_some(FileKind::PromptFile(PromptFormat::Mustache));
+            "j2" | "jinja" | "jinja2" => {
+                const OTHER_FILES: &[&str] = &[
+                    "html", "htm", "xml", "css", "js", "ts", "sh", "py", "yaml", "yml", "json",
+                    "toml", "conf", "cfg", "ini", "sql", "rs", "go", "service", "env",
+                ];
+                let templated_file = inner_ext
+                    .as_deref()
+                    .is_some_and(|e| OTHER_FILES.contains(&e));
+                return (!templated_file || in_prompt_dir || explicit)
+                    .then_some(FileKind::PromptFile(PromptFormat::Jinja));
             }
-            "yaml" | "yml" => return Some(FileKind::Yaml),
+            "mustache" | "hbs" | "handlebars" => {
+                return (in_prompt_dir || explicit)
+                    .then_some(FileKind::PromptFile(PromptFormat::Mustache));
+            }
+            "yaml" | "yml" => {
+                let lockfile = name.ends_with("-lock.yaml")
+                    || name.ends_with(".lock.yaml")
+                    || name.ends_with(".lock.yml");
+                let recorded =
+                    dirs().any(|d| d.eq_ignore_ascii_case("cassettes") || d == "__snapshots__");
+                return (!lockfile && !recorded).then_some(FileKind::Yaml);
+            }
+            "json" => {
+                let prompt_json = name.to_ascii_lowercase().ends_with(".prompt.json");
+                return (in_prompt_dir || explicit || prompt_json).then_some(FileKind::Json);
+            }
             _ => {}
         }
         if self.instruction_globs.is_match(rel) {
-            return Some(FileKind::PromptFile(if ext == "mdc" || ext == "md" { PromptFormat::Markdown } else { PromptFormat::Text }));
+            return Some(FileKind::PromptFile(if ext == "mdc" || ext == "md" {
+                PromptFormat::Markdown
+            } else {
+                PromptFormat::Text
+            }));
         }
-        if name == "skprompt.txt" {
+        // gpt-engineer style `projects/x/prompt`: an extensionless file named `prompt`.
+        if name == "skprompt.txt" || name == "prompt" {
             return Some(FileKind::PromptFile(PromptFormat::Text));
         }
-        let texty = matches!(ext.as_str(), "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml") || ext.is_empty();
-        if (in_prompt_dir && texty) || explicit {
+        let upper = name.to_ascii_uppercase();
+        let documentation = [
+            "README",
+            "LICENSE",
+            "LICENCE",
+            "CHANGELOG",
+            "CONTRIBUTING",
+            "NOTICE",
+            "CODEOWNERS",
+            "MAKEFILE",
+            "DOCKERFILE",
+        ]
+        .iter()
+        .any(|d| upper == *d || upper.starts_with(&format!("{d}.")));
+        let texty = matches!(
+            ext.as_str(),
+            "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml" | "text"
+        ) || ext.is_empty();
+        if (in_prompt_dir && texty && !documentation && !name.starts_with('.')) || explicit {
             return Some(FileKind::PromptFile(match ext.as_str() {
                 "md" | "markdown" => PromptFormat::Markdown,
-                "json" => return Some(FileKind::Json),
                 _ => PromptFormat::Text,
             }));
         }
         None
+    }
+
+    /// A directory named like a prompt directory: one of `[files] prompt-dirs`, or any name
+    /// ending in `prompts` (`preprompts`, `agent_prompts`, `llm-prompts`).
+    fn is_prompt_dir(&self, dir: &str) -> bool {
+        let d = dir.to_ascii_lowercase();
+        self.prompt_dirs.contains(&d) || d.ends_with("prompts")
     }
 }
 
 fn globset(globs: &[String]) -> Result<GlobSet, SpecError> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let glob = Glob::new(g).map_err(|e| SpecError(format!("invalid glob `{g}`: {e}")))?;
+        // `*` stops at `/`, as in .gitignore: `**/*prompt*.md` must not match `prompts/README.md`.
+        let glob = globset::GlobBuilder::new(g).literal_separator(true).build().map_err(|e| SpecError(format!("invalid glob `{g}`: {e}")))?;
         b.add(glob);
     }
     b.build().map_err(|e| SpecError(format!("invalid globs: {e}")))
@@ -379,7 +466,7 @@ impl<'a> Extractor<'a> {
                 }
                 yaml::extract(file, self.spec)
             }
-            FileKind::Json => (prompt_file::extract(file, PromptFormat::Json, self.spec), None),
+            FileKind::Json => yaml::extract_as(file, self.spec, PromptFormat::Json),
         };
         for p in &mut prompts {
             crate::segment::segment(p);
@@ -392,4 +479,121 @@ impl<'a> Extractor<'a> {
 /// Whether `path` has a Python extension (used by callers that only have a path).
 pub fn is_python(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "py")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(rel: &str) -> Option<FileKind> {
+        let spec =
+            PromptSpec::compile(&RawPromptsSpec::default(), &["custom/**/*.txt".to_string()])
+                .unwrap();
+        spec.classify(rel)
+    }
+
+    #[test]
+    fn prompt_formats_by_extension() {
+        assert_eq!(kind("app/main.py"), Some(FileKind::Python));
+        assert_eq!(kind("app/types.pyi"), None);
+        assert_eq!(kind("nb/demo.ipynb"), Some(FileKind::Notebook));
+        assert_eq!(
+            kind("./src/trip.prompt"),
+            Some(FileKind::PromptFile(PromptFormat::Dotprompt))
+        );
+        assert_eq!(
+            kind("chat.prompty"),
+            Some(FileKind::PromptFile(PromptFormat::Prompty))
+        );
+        assert_eq!(
+            kind("flows/qa.jinja2"),
+            Some(FileKind::PromptFile(PromptFormat::Jinja))
+        );
+        assert_eq!(kind("config.yaml"), Some(FileKind::Yaml));
+        assert_eq!(kind("gen/summarize.prompt.yml"), Some(FileKind::Yaml));
+    }
+
+    #[test]
+    fn templates_of_other_files_are_not_prompts() {
+        assert_eq!(kind("roles/web/templates/nginx.conf.j2"), None);
+        assert_eq!(kind("site/index.html.jinja"), None);
+        assert_eq!(
+            kind("prompts/answer.md.j2"),
+            Some(FileKind::PromptFile(PromptFormat::Jinja))
+        );
+        assert_eq!(kind("web/partials/card.hbs"), None);
+        assert_eq!(
+            kind("prompts/card.hbs"),
+            Some(FileKind::PromptFile(PromptFormat::Mustache))
+        );
+    }
+
+    #[test]
+    fn prompt_directories_and_globs() {
+        assert_eq!(
+            kind("app/prompts/summary.md"),
+            Some(FileKind::PromptFile(PromptFormat::Markdown))
+        );
+        assert_eq!(
+            kind("app/Prompts/qa/system.txt"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind("gpt_engineer/preprompts/philosophy"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind("src/agent_prompts/planner.tmpl"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(kind("app/prompts/README.md"), None);
+        assert_eq!(kind("app/prompts/.gitkeep"), None);
+        assert_eq!(kind("app/prompts/loader.rs"), None);
+        assert_eq!(kind("docs/guide.md"), None);
+        assert_eq!(
+            kind("custom/deep/x.txt"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind("plugins/Summarize/skprompt.txt"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind("projects/example/prompt"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(kind("prompts/chain/prompt.json"), Some(FileKind::Json));
+        assert_eq!(kind("package.json"), None);
+        assert_eq!(kind("src/ask.prompt.json"), Some(FileKind::Json));
+    }
+
+    #[test]
+    fn instruction_files() {
+        assert_eq!(
+            kind("AGENTS.md"),
+            Some(FileKind::PromptFile(PromptFormat::Markdown))
+        );
+        assert_eq!(
+            kind("sub/CLAUDE.md"),
+            Some(FileKind::PromptFile(PromptFormat::Markdown))
+        );
+        assert_eq!(
+            kind(".cursorrules"),
+            Some(FileKind::PromptFile(PromptFormat::Text))
+        );
+        assert_eq!(
+            kind(".cursor/rules/rust.mdc"),
+            Some(FileKind::PromptFile(PromptFormat::Markdown))
+        );
+        assert_eq!(
+            kind(".github/copilot-instructions.md"),
+            Some(FileKind::PromptFile(PromptFormat::Markdown))
+        );
+    }
+
+    #[test]
+    fn lockfiles_and_cassettes_are_skipped() {
+        assert_eq!(kind("pnpm-lock.yaml"), None);
+        assert_eq!(kind("tests/cassettes/test_agent.yaml"), None);
+    }
 }
