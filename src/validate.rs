@@ -378,12 +378,13 @@ pub fn phone(value: &str) -> bool {
     (9..=12).contains(&d.len())
 }
 
-/// A calendar date in a common notation with a plausible birth year (1900 to 2026).
+/// A calendar date in a common notation with a plausible birth year for a living data subject
+/// (1925 to 2026); earlier dates in prompts are historical figures.
 pub fn date(value: &str) -> bool {
     let Some((y, m, d)) = parse_date(value) else {
         return false;
     };
-    if !(1900..=2026).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+    if !(1925..=2026).contains(&y) || !(1..=12).contains(&m) || d == 0 {
         return false;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -674,6 +675,7 @@ mod tests {
             ("1985-13-01", false),
             ("13/13/1985", false),
             ("1850-01-01", false),
+            ("1903-06-25", false),
             ("2031-01-01", false),
             ("1985-03", false),
         ] {
