@@ -379,12 +379,12 @@ pub fn phone(value: &str) -> bool {
 }
 
 /// A calendar date in a common notation with a plausible birth year for a living data subject
-/// (1925 to 2026); earlier dates in prompts are historical figures.
+/// (1930 to 2026); earlier dates in prompts are historical figures.
 pub fn date(value: &str) -> bool {
     let Some((y, m, d)) = parse_date(value) else {
         return false;
     };
-    if !(1925..=2026).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+    if !(1930..=2026).contains(&y) || !(1..=12).contains(&m) || d == 0 {
         return false;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -678,6 +678,9 @@ mod tests {
             ("1903-06-25", false),
             ("2031-01-01", false),
             ("1985-03", false),
+            ("1985/03/14", true),
+            ("14-Mar-1985", true),
+            ("1926-04-28", false),
         ] {
             assert_eq!(date(v), ok, "{v}");
         }
