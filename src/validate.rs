@@ -33,6 +33,9 @@ pub enum Validator {
     IdNumber,
     /// A PEM private key block with a real, untruncated base64 body.
     Pem,
+    /// A JWT whose header and payload decode to JSON objects and whose claims are not a
+    /// documentation sample (`"name": "John Doe"`, `"sub": "1234567890"`).
+    Jwt,
 }
 
 impl Validator {
@@ -49,6 +52,7 @@ impl Validator {
             "entropy" => Some(Validator::Entropy),
             "id-number" => Some(Validator::IdNumber),
             "pem" => Some(Validator::Pem),
+            "jwt" => Some(Validator::Jwt),
             _ => None,
         }
     }
@@ -66,6 +70,7 @@ impl Validator {
             Validator::Entropy => entropy(value),
             Validator::IdNumber => id_number(value),
             Validator::Pem => pem(value),
+            Validator::Jwt => jwt(value),
         }
     }
 }
@@ -526,6 +531,64 @@ pub fn pem(value: &str) -> bool {
     b64 >= 100 && entropy(&body)
 }
 
+/// Decodes unpadded base64url; `None` on any other character.
+fn base64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in s.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// Claims that only appear in documentation samples (jwt.io and library READMEs).
+const SAMPLE_CLAIMS: &[&str] = &[
+    "john doe",
+    "jane doe",
+    "\"1234567890\"",
+    "\"foo\"",
+    "example.com",
+    "\"test\"",
+];
+
+/// A JWT: header and payload decode to JSON objects, the header names an algorithm, and the
+/// claims are not a documentation sample.
+pub fn jwt(value: &str) -> bool {
+    let mut parts = value.split('.');
+    let (Some(h), Some(p), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let (Some(header), Some(payload)) = (base64url(h), base64url(p)) else {
+        return false;
+    };
+    let (header, payload) = (
+        String::from_utf8_lossy(&header).to_string(),
+        String::from_utf8_lossy(&payload).to_lowercase(),
+    );
+    if !header.trim_start().starts_with('{')
+        || !header.contains("\"alg\"")
+        || !payload.trim_start().starts_with('{')
+    {
+        return false;
+    }
+    !SAMPLE_CLAIMS.iter().any(|c| payload.contains(c)) && entropy(sig)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,6 +778,20 @@ mod tests {
         assert!(!pem(
             "-----BEGIN PRIVATE KEY-----\n<your private key here>\n-----END PRIVATE KEY-----"
         ));
+    }
+
+    #[test]
+    fn jwt_vectors() {
+        for (v, ok) in [
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzgyNzMiLCJlbWFpbCI6ImRAbi5pbyJ9.Xq7mZ2xVbN4cR8tY1uW6pL3sK9dF0gJ5", true),
+            // jwt.io sample (sub 1234567890, John Doe)
+            ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", false),
+            // {"foo":"bar","name":"John Doe"}
+            ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJmb28iOiJiYXIiLCJuYW1lIjoiSm9obiBEb2UifQ.EsrL8lIcYJR_Ns-JuhF3VCllCP7xwbpMCCfHin_WT6U", false),
+            ("eyJhbGciOi.eyJzdWIiOi.abcdefghijklmnopqrstuv", false),
+        ] {
+            assert_eq!(jwt(v), ok, "{v}");
+        }
     }
 
     #[test]
