@@ -108,10 +108,10 @@ fn prompty_and_dotprompt_shapes() {
 #[ignore = "needs python/yaml/notebook extractors"]
 fn python_yaml_notebook_shapes() {
     let want: BTreeSet<Key> = [
-        key("shapes/support_bot.py", 14, "credit-card", "error"),
-        key("shapes/support_bot.py", 20, "phone-number", "error"),
-        key("shapes/support_bot.py", 25, "email-address", "error"),
-        key("shapes/support_bot.py", 34, "email-address", "warning"),
+        key("shapes/support_bot.py", 13, "credit-card", "error"),
+        key("shapes/support_bot.py", 19, "phone-number", "error"),
+        key("shapes/support_bot.py", 24, "email-address", "error"),
+        key("shapes/support_bot.py", 32, "email-address", "warning"),
         key("shapes/prompts.yaml", 5, "ssn", "error"),
         key("shapes/prompts.yaml", 7, "phone-number", "error"),
         key("shapes/summarise.ipynb", 21, "email-address", "error"),
