@@ -103,7 +103,8 @@ fn prompty_and_dotprompt_shapes() {
 }
 
 /// Python (dedent, implicit concatenation splitting a phone number, f-string, JSON in a
-/// prompt), YAML and notebook shapes. Enable once those extractors are merged.
+/// prompt), YAML and notebook shapes. Enable once those extractors are merged (verified against
+/// a local merge of the `python` and `files` branches).
 #[test]
 #[ignore = "needs python/yaml/notebook extractors"]
 fn python_yaml_notebook_shapes() {
@@ -112,8 +113,9 @@ fn python_yaml_notebook_shapes() {
         key("shapes/support_bot.py", 19, "phone-number", "error"),
         key("shapes/support_bot.py", 24, "email-address", "error"),
         key("shapes/support_bot.py", 32, "email-address", "warning"),
-        key("shapes/prompts.yaml", 5, "ssn", "error"),
-        key("shapes/prompts.yaml", 7, "phone-number", "error"),
+        key("shapes/safe_bot.py", 12, "credit-card", "info"),
+        key("shapes/prompts.yaml", 7, "ssn", "error"),
+        key("shapes/prompts.yaml", 11, "phone-number", "error"),
         key("shapes/summarise.ipynb", 21, "email-address", "error"),
         key("shapes/summarise.ipynb", 21, "ip-address", "error"),
     ]
