@@ -54,6 +54,10 @@ impl Redact {
                 format!("{DOT}{tail}")
             }
             Redact::Secret => {
+                // A PEM block keeps its armour line: it names the key type and reveals nothing.
+                if let Some(first) = value.lines().next().filter(|l| l.starts_with("-----BEGIN ") && l.ends_with("-----")) {
+                    return format!("{first}{DOT}");
+                }
                 let head: String = value.chars().take(4).collect();
                 if value.chars().count() <= 8 {
                     return DOT.to_string();
@@ -75,6 +79,7 @@ mod tests {
         assert_eq!(Redact::Last4.mask("+1 (415) 867-2341"), "•••2341");
         assert_eq!(Redact::Secret.mask("sk-proj-abcdefghijklmnop"), "sk-p•••");
         assert_eq!(Redact::Secret.mask("short"), "•••");
+        assert_eq!(Redact::Secret.mask("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"), "-----BEGIN EC PRIVATE KEY-----•••");
         assert!(!Redact::Email.mask("jane.doe@northwind-mail.com").contains("jane"));
     }
 }

@@ -16,7 +16,7 @@ use crate::span::PromptSpan;
 /// A compiled matcher.
 #[derive(Debug)]
 pub enum Matcher {
-    Pattern(pattern::PatternMatcher),
+    Pattern(Box<pattern::PatternMatcher>),
     Check(Check),
 }
 

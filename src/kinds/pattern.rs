@@ -4,6 +4,11 @@
 //! match); drop it when it overlaps a placeholder (`{email}`), is inside an excluded scope, hits
 //! an allow regex, stopword or user allow value, fails a validator, or lacks a required cue in
 //! its context window. What survives is masked before it reaches any message.
+//!
+//! Numbers need more than one regex can say: `allow-normalized` matches reserved ranges on the
+//! value without separators, `context-optional-if` lets an unambiguous shape (`415-867-2341`)
+//! skip the cue that looser shapes need, and `prefix-deny` rejects a value right after a label
+//! that makes it something else (`Order #`, `version`).
 
 use regex::Regex;
 
@@ -27,6 +32,9 @@ pub struct PatternMatcher {
     pub test_values: Vec<String>,
     pub test_value_severity: Option<Severity>,
     pub outside_examples_allow: Vec<String>,
+    pub allow_normalized: Option<Regex>,
+    pub context_optional_if: Option<Regex>,
+    pub prefix_deny: Option<Regex>,
 }
 
 impl PatternMatcher {
@@ -47,28 +55,39 @@ impl PatternMatcher {
             if self.allow.as_ref().is_some_and(|a| a.is_match(value)) {
                 continue;
             }
+            let normalized = normalize(value);
+            if self.allow_normalized.as_ref().is_some_and(|a| a.is_match(&normalized)) {
+                continue;
+            }
             let lower = value.to_lowercase();
             if self.stopwords.iter().any(|s| lower.contains(s.as_str())) {
                 continue;
             }
-            if cx.settings.pii_allow.iter().any(|a| a.eq_ignore_ascii_case(value)) {
+            // A user's allow entry matches with or without separators (`415 867 2341`).
+            if cx.settings.pii_allow.iter().any(|a| {
+                a.eq_ignore_ascii_case(value) || (!normalized.is_empty() && normalize(a).eq_ignore_ascii_case(&normalized))
+            }) {
                 continue;
             }
             if !self.validators.iter().all(|v| v.check(value)) {
                 continue;
             }
             let window = self.window(text, span);
-            if self.context.as_ref().is_some_and(|c| !c.is_match(window)) {
+            // A value whose shape is unambiguous (`415-867-2341`) needs no cue word.
+            let shaped = self.context_optional_if.as_ref().is_some_and(|c| c.is_match(value));
+            if !shaped && self.context.as_ref().is_some_and(|c| !c.is_match(window)) {
                 continue;
             }
             if self.context_deny.as_ref().is_some_and(|c| c.is_match(window)) {
+                continue;
+            }
+            if self.prefix_deny.as_ref().is_some_and(|c| c.is_match(self.before(text, span))) {
                 continue;
             }
             let in_example = prompt.in_example(span);
             if !in_example && self.outside_examples_allow.iter().any(|a| lower.starts_with(a.as_str())) {
                 continue;
             }
-            let normalized: String = value.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
             let is_test_value = self.test_values.iter().any(|t| t.eq_ignore_ascii_case(&normalized));
             let severity = if is_test_value {
                 match self.test_value_severity {
@@ -93,11 +112,22 @@ impl PatternMatcher {
         hits
     }
 
+    /// The `context-window` characters just before `span`.
+    fn before<'t>(&self, text: &'t str, span: PromptSpan) -> &'t str {
+        let start = floor_char_boundary(text, span.start.saturating_sub(self.context_window));
+        &text[start..span.start]
+    }
+
     fn window<'t>(&self, text: &'t str, span: PromptSpan) -> &'t str {
         let start = floor_char_boundary(text, span.start.saturating_sub(self.context_window));
         let end = ceil_char_boundary(text, span.end + self.context_window);
         &text[start..end]
     }
+}
+
+/// Letters and digits of `value` only: separators do not make a different value.
+fn normalize(value: &str) -> String {
+    value.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }
 
 /// Whether `span` lies in the part of the prompt a rule with `scope` looks at.

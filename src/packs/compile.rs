@@ -102,6 +102,9 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
         ("context-deny", r.context_deny.is_some()),
         ("redact", r.redact.is_some()),
         ("test-values", !r.test_values.is_empty()),
+        ("allow-normalized", !r.allow_normalized.is_empty()),
+        ("context-optional-if", r.context_optional_if.is_some()),
+        ("prefix-deny", r.prefix_deny.is_some()),
     ];
     let matcher = match r.kind.as_str() {
         "pattern" => {
@@ -118,7 +121,7 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
                 None => Redact::None,
                 Some(s) => Redact::parse(s).ok_or_else(|| format!("`redact`: unknown style `{s}` (expected email, last4, secret, full or none)"))?,
             };
-            Matcher::Pattern(PatternMatcher {
+            Matcher::Pattern(Box::new(PatternMatcher {
                 regex: regex("pattern", pattern)?,
                 validators,
                 allow: alternation("allow", &r.allow)?,
@@ -135,7 +138,10 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
                     .transpose()
                     .map_err(|e| format!("`test-value-severity`: {e}"))?,
                 outside_examples_allow: r.outside_examples_allow.iter().map(|s| s.to_lowercase()).collect(),
-            })
+                allow_normalized: alternation("allow-normalized", &r.allow_normalized)?,
+                context_optional_if: r.context_optional_if.as_deref().map(|c| regex("context-optional-if", c)).transpose()?,
+                prefix_deny: r.prefix_deny.as_deref().map(|c| regex("prefix-deny", c)).transpose()?,
+            }))
         }
         "check" => {
             if let Some((key, _)) = pattern_keys.iter().find(|(_, set)| *set) {

@@ -88,6 +88,18 @@ pub struct RawRule {
     /// Matches whose local part / first label is one of these are not reported outside examples.
     #[serde(default)]
     pub outside_examples_allow: Vec<String>,
+    /// Regexes over the value with separators removed (letters and digits only): a match means
+    /// "not a finding" (reserved number ranges whatever the punctuation).
+    #[serde(default)]
+    pub allow_normalized: Vec<String>,
+    /// A regex over the value: when it matches, the value's shape alone is enough and the
+    /// `context` cue is not required (a dashed phone number needs no "phone" nearby).
+    #[serde(default)]
+    pub context_optional_if: Option<String>,
+    /// A regex over the `context-window` characters just before the value (anchor with `$`):
+    /// a match means "not a finding" (`Order #` before a number).
+    #[serde(default)]
+    pub prefix_deny: Option<String>,
 
     // kind = "check"
     /// The code-backed check's name (`kind = "check"`).

@@ -15,7 +15,7 @@ use super::Options;
 use crate::finding::{Finding, Mask, Report};
 use crate::inventory::PromptInfo;
 use crate::packs::Severity;
-use crate::span::LineIndex;
+use crate::span::{ceil_char_boundary, floor_char_boundary, LineIndex};
 
 fn renderer() -> Renderer {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -85,18 +85,23 @@ impl Excerpt {
         let mut text = String::with_capacity(end - start);
         let mut edits = Vec::new();
         let mut at = start;
-        let mut sorted: Vec<&&Mask> = masks.iter().filter(|m| m.span.start >= start && m.span.end <= end).collect();
+        // Every mask that touches the excerpt applies, clamped to it; overlapping masks merge,
+        // so no byte of a sensitive value is ever shown (a multi-line key cut by the excerpt,
+        // two rules matching overlapping text).
+        let mut sorted: Vec<&&Mask> = masks.iter().filter(|m| m.span.start < end && m.span.end > start).collect();
         sorted.sort_by_key(|m| m.span.start);
         let mut delta: isize = 0;
         for m in sorted {
-            if m.span.start < at {
+            let (s, e) = (floor_char_boundary(src, m.span.start.max(at)), ceil_char_boundary(src, m.span.end.min(end)));
+            if e <= s {
                 continue;
             }
-            text.push_str(&src[at..m.span.start]);
-            text.push_str(&m.masked);
-            delta += m.masked.len() as isize - m.span.len() as isize;
-            edits.push((m.span.start, m.span.end, delta));
-            at = m.span.end;
+            let masked = if s == m.span.start && e == m.span.end { m.masked.as_str() } else { "•••" };
+            text.push_str(&src[at..s]);
+            text.push_str(masked);
+            delta += masked.len() as isize - (e - s) as isize;
+            edits.push((s, e, delta));
+            at = e;
         }
         text.push_str(&src[at..end]);
         Excerpt { text, start, edits }
