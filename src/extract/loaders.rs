@@ -59,7 +59,15 @@ pub struct LoaderSpec {
 }
 
 /// Id keywords of loaders named in config (`[registry] loaders`), which carry no data of their own.
-const CONFIG_ID_KEYWORDS: &[&str] = &["name", "prompt_name", "id", "prompt_id", "slug", "path", "key"];
+const CONFIG_ID_KEYWORDS: &[&str] = &[
+    "name",
+    "prompt_name",
+    "id",
+    "prompt_id",
+    "slug",
+    "path",
+    "key",
+];
 const CONFIG_VERSION_KEYWORDS: &[&str] = &["version", "label", "tag"];
 
 impl LoaderSpec {
@@ -70,7 +78,10 @@ impl LoaderSpec {
             let id_pattern = r
                 .id_pattern
                 .as_deref()
-                .map(|p| Regex::new(p).map_err(|e| format!("loader `{}`: invalid id-pattern: {e}", r.name)))
+                .map(|p| {
+                    Regex::new(p)
+                        .map_err(|e| format!("loader `{}`: invalid id-pattern: {e}", r.name))
+                })
                 .transpose()?;
             families.push(LoaderFamily {
                 name: r.name.clone(),
@@ -91,7 +102,10 @@ impl LoaderSpec {
                 callees: config_loaders.to_vec(),
                 id_positional: Some(0),
                 id_keywords: CONFIG_ID_KEYWORDS.iter().map(|s| s.to_string()).collect(),
-                version_keywords: CONFIG_VERSION_KEYWORDS.iter().map(|s| s.to_string()).collect(),
+                version_keywords: CONFIG_VERSION_KEYWORDS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 id_pattern: None,
                 hosted: false,
             });
@@ -106,7 +120,10 @@ impl LoaderSpec {
         let mut best: Option<(usize, usize)> = None;
         for (i, f) in self.families.iter().enumerate() {
             for pat in &f.callees {
-                if pat != "*" && callee_matches(pat, callee) && best.is_none_or(|(_, len)| pat.len() >= len) {
+                if pat != "*"
+                    && callee_matches(pat, callee)
+                    && best.is_none_or(|(_, len)| pat.len() >= len)
+                {
                     best = Some((i, pat.len()));
                 }
             }
@@ -116,7 +133,13 @@ impl LoaderSpec {
 
     /// The last segment of every callee, for a cheap byte prefilter before parsing.
     pub fn prefilter_words(&self) -> Vec<String> {
-        let mut words: Vec<String> = self.families.iter().flat_map(|f| f.callees.iter()).filter_map(|c| c.rsplit('.').next()).map(str::to_string).collect();
+        let mut words: Vec<String> = self
+            .families
+            .iter()
+            .flat_map(|f| f.callees.iter())
+            .filter_map(|c| c.rsplit('.').next())
+            .map(str::to_string)
+            .collect();
         words.sort();
         words.dedup();
         words
@@ -146,7 +169,11 @@ pub struct LoaderCall {
 }
 
 /// Every loader call under `root`, in source order.
-pub fn collect_loader_calls(root: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
+pub fn collect_loader_calls(
+    root: tree_sitter::Node<'_>,
+    source: &str,
+    loaders: &LoaderSpec,
+) -> Vec<LoaderCall> {
     let mut out = Vec::new();
     if loaders.families.is_empty() {
         return out;
@@ -185,7 +212,10 @@ pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> 
         return Vec::new();
     }
     let mut parser = tree_sitter::Parser::new();
-    if parser.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
+    if parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .is_err()
+    {
         return Vec::new();
     }
     match parser.parse(source, None) {
@@ -203,12 +233,21 @@ pub fn dotted(node: tree_sitter::Node<'_>, source: &str) -> String {
     match node.kind() {
         "identifier" => text(node, source).to_string(),
         "attribute" => {
-            let obj = node.child_by_field_name("object").map(|o| dotted(o, source)).unwrap_or_default();
-            let attr = node.child_by_field_name("attribute").map(|a| text(a, source)).unwrap_or("");
+            let obj = node
+                .child_by_field_name("object")
+                .map(|o| dotted(o, source))
+                .unwrap_or_default();
+            let attr = node
+                .child_by_field_name("attribute")
+                .map(|a| text(a, source))
+                .unwrap_or("");
             format!("{obj}.{attr}")
         }
         "call" => {
-            let f = node.child_by_field_name("function").map(|f| dotted(f, source)).unwrap_or_default();
+            let f = node
+                .child_by_field_name("function")
+                .map(|f| dotted(f, source))
+                .unwrap_or_default();
             format!("{f}()")
         }
         _ => text(node, source).split_whitespace().collect(),
@@ -231,11 +270,11 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
             let mut cursor = node.walk();
             for child in node.children(&mut cursor) {
                 match child.kind() {
-                    "string_start" => {
-                        // Byte strings are not ids.
-                        if text(child, source).bytes().any(|b| b == b'b' || b == b'B') {
-                            return StrValue::Other;
-                        }
+                    // Byte strings are not ids.
+                    "string_start"
+                        if text(child, source).bytes().any(|b| b == b'b' || b == b'B') =>
+                    {
+                        return StrValue::Other;
                     }
                     "string_content" => {
                         value.push_str(text(child, source));
@@ -251,7 +290,10 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
             }
             let span = span.unwrap_or_else(|| {
                 // An empty literal: point between the quotes.
-                let at = node.child(0).map(|c| c.end_byte()).unwrap_or(node.start_byte());
+                let at = node
+                    .child(0)
+                    .map(|c| c.end_byte())
+                    .unwrap_or(node.start_byte());
                 FileSpan::new(at, at)
             });
             StrValue::Literal(value, span)
@@ -270,7 +312,13 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
                         value.push_str(&p);
                         return StrValue::Prefix(value);
                     }
-                    StrValue::Other => return if value.is_empty() { StrValue::Other } else { StrValue::Prefix(value) },
+                    StrValue::Other => {
+                        return if value.is_empty() {
+                            StrValue::Other
+                        } else {
+                            StrValue::Prefix(value)
+                        }
+                    }
                 }
             }
             match span {
@@ -284,7 +332,9 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
         },
         // `"support/" + name`: the literal head is a prefix.
         "binary_operator" => {
-            let is_plus = node.child_by_field_name("operator").is_some_and(|o| text(o, source) == "+");
+            let is_plus = node
+                .child_by_field_name("operator")
+                .is_some_and(|o| text(o, source) == "+");
             match (is_plus, node.child_by_field_name("left")) {
                 (true, Some(left)) => match string_value(left, source) {
                     StrValue::Literal(v, _) | StrValue::Prefix(v) => StrValue::Prefix(v),
@@ -302,7 +352,9 @@ fn dict_has_key(node: tree_sitter::Node<'_>, source: &str, keys: &[String]) -> b
     let mut cursor = node.walk();
     let found = node.named_children(&mut cursor).any(|pair| {
         pair.kind() == "pair"
-            && pair.child_by_field_name("key").is_some_and(|k| matches!(string_value(k, source), StrValue::Literal(v, _) if keys.contains(&v)))
+            && pair.child_by_field_name("key").is_some_and(
+                |k| matches!(string_value(k, source), StrValue::Literal(v, _) if keys.contains(&v)),
+            )
     });
     found
 }
@@ -327,15 +379,22 @@ fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) 
     for arg in args.named_children(&mut cursor) {
         match arg.kind() {
             "keyword_argument" => {
-                let name = arg.child_by_field_name("name").map(|n| text(n, source)).unwrap_or("");
+                let name = arg
+                    .child_by_field_name("name")
+                    .map(|n| text(n, source))
+                    .unwrap_or("");
                 let value = arg.child_by_field_name("value");
                 if fam.id_keywords.iter().any(|k| k == name) && id_node.is_none() {
                     id_node = value;
                 }
-                if fam.version_keywords.iter().any(|k| k == name) && value.is_some_and(|v| v.kind() != "none") {
+                if fam.version_keywords.iter().any(|k| k == name)
+                    && value.is_some_and(|v| v.kind() != "none")
+                {
                     versioned = true;
                 }
-                if value.is_some_and(|v| v.kind() == "dictionary" && dict_has_key(v, source, &fam.version_keywords)) {
+                if value.is_some_and(|v| {
+                    v.kind() == "dictionary" && dict_has_key(v, source, &fam.version_keywords)
+                }) {
                     versioned = true;
                 }
             }
@@ -349,7 +408,10 @@ fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) 
         }
     }
     // A keyword id wins over the positional one only when no positional id is given.
-    let id_node = fam.id_positional.and_then(|i| positional.get(i).copied()).or(id_node);
+    let id_node = fam
+        .id_positional
+        .and_then(|i| positional.get(i).copied())
+        .or(id_node);
     let whole = FileSpan::new(node.start_byte(), node.end_byte());
     let mut call = LoaderCall {
         callee,
@@ -370,7 +432,12 @@ fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) 
             let lit = lit.trim().to_string();
             let (id, pinned) = match &fam.id_pattern {
                 Some(re) => match re.captures(&lit) {
-                    Some(c) => (c.name("id").map(|m| m.as_str().to_string()).unwrap_or_else(|| lit.clone()), c.name("version").is_some()),
+                    Some(c) => (
+                        c.name("id")
+                            .map(|m| m.as_str().to_string())
+                            .unwrap_or_else(|| lit.clone()),
+                        c.name("version").is_some(),
+                    ),
                     None => (lit.clone(), false),
                 },
                 None => (lit.clone(), false),
@@ -439,14 +506,17 @@ hosted = true
 
     fn calls(src: &str) -> Vec<LoaderCall> {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&tree_sitter_python::LANGUAGE.into()).unwrap();
+        parser
+            .set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
         let tree = parser.parse(src, None).unwrap();
         collect_loader_calls(tree.root_node(), src, &spec())
     }
 
     #[test]
     fn positional_and_keyword_ids() {
-        let src = "p = load_prompt(\"support/triage\")\nq = load_prompt(name='billing', version=3)\n";
+        let src =
+            "p = load_prompt(\"support/triage\")\nq = load_prompt(name='billing', version=3)\n";
         let c = calls(src);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].id.as_deref(), Some("support/triage"));
@@ -491,9 +561,15 @@ hosted = true
     fn dynamic_ids_keep_their_prefix() {
         let c = calls("a = load_prompt(f'support/{kind}')\nb = load_prompt('support/' + kind)\nc = load_prompt(name)\nd = registry.get('x' 'y')\n");
         assert_eq!(c.len(), 4);
-        assert_eq!((c[0].id.as_deref(), c[0].id_prefix.as_deref()), (None, Some("support/")));
+        assert_eq!(
+            (c[0].id.as_deref(), c[0].id_prefix.as_deref()),
+            (None, Some("support/"))
+        );
         assert_eq!(c[1].id_prefix.as_deref(), Some("support/"));
-        assert_eq!((c[2].id.as_deref(), c[2].id_prefix.as_deref()), (None, None));
+        assert_eq!(
+            (c[2].id.as_deref(), c[2].id_prefix.as_deref()),
+            (None, None)
+        );
         assert_eq!(c[3].id.as_deref(), Some("xy"));
         assert_eq!(c[3].family, "config");
     }

@@ -1,0 +1,354 @@
+//! `registry/inline-prompt`: a prompt literal in source code when the project has a registry.
+//!
+//! Fires only when config declares `[registry]`, on inline prompts (`Prompt::inline`) that are
+//! not fragments, not built around a loader call, long enough to be prompts (`min-chars` at a
+//! call site, `min-chars-inferred` for a named constant, and `min-words` words of literal text,
+//! placeholders excluded), outside `allow-paths` (tests, docs, examples, notebooks...) and
+//! outside the registry dirs. One hit per prompt, at the first literal in the file (the engine
+//! merges the hits of a constant and of the call that embeds it, since they map to the same
+//! bytes). The message suggests a registry id from the file stem and the prompt's name.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::kinds::{fill, Hit, RuleContext};
+use crate::packs::Rule;
+use crate::prompt::{Origin, Prompt};
+use crate::segment::SegmentKind;
+use crate::span::PromptSpan;
+
+#[derive(Debug)]
+pub struct InlinePrompt {
+    min_chars: usize,
+    min_chars_inferred: usize,
+    min_words: usize,
+    allow: GlobSet,
+    /// Name suffixes dropped when suggesting an id (`_prompt`, `_template`).
+    suffixes: Vec<String>,
+}
+
+fn usize_param(params: Option<&toml::Table>, key: &str, default: usize) -> Result<usize, String> {
+    match params.and_then(|p| p.get(key)) {
+        None => Ok(default),
+        Some(v) => v
+            .as_integer()
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| format!("`{key}` must be a non-negative integer")),
+    }
+}
+
+fn strings_param(params: Option<&toml::Table>, key: &str) -> Result<Vec<String>, String> {
+    match params.and_then(|p| p.get(key)) {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("`{key}` must be a list of strings"))
+            })
+            .collect(),
+        Some(_) => Err(format!("`{key}` must be a list of strings")),
+    }
+}
+
+impl InlinePrompt {
+    pub fn compile(params: Option<&toml::Table>) -> Result<Self, String> {
+        let mut b = GlobSetBuilder::new();
+        for g in strings_param(params, "allow-paths")? {
+            b.add(Glob::new(&g).map_err(|e| format!("`allow-paths`: invalid glob `{g}`: {e}"))?);
+        }
+        Ok(InlinePrompt {
+            min_chars: usize_param(params, "min-chars", 20)?,
+            min_chars_inferred: usize_param(params, "min-chars-inferred", 60)?,
+            min_words: usize_param(params, "min-words", 3)?,
+            allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
+            suffixes: strings_param(params, "suffixes")?,
+        })
+    }
+
+    pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
+        let Some(registry) = &cx.settings.registry else {
+            return Vec::new();
+        };
+        let p = cx.prompt;
+        if !p.inline || p.fragment || !p.loader_ids.is_empty() || p.map.pieces().is_empty() {
+            return Vec::new();
+        }
+        let path = cx.file.path.as_str();
+        if self.allow.is_match(path) || registry.dirs.iter().any(|d| under_dir(path, d)) {
+            return Vec::new();
+        }
+        if let Origin::Call { callee, .. } = &p.origin {
+            // The `fallback=` of a registry call is the registry's copy, not a bypass.
+            if cx
+                .settings
+                .loaders
+                .as_ref()
+                .is_some_and(|l| l.family_of(callee).is_some())
+            {
+                return Vec::new();
+            }
+        }
+        let literal = literal_text(p);
+        let chars = literal.chars().filter(|c| !c.is_whitespace()).count();
+        let words = literal
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
+        let min = if matches!(p.origin, Origin::Call { .. }) {
+            self.min_chars
+        } else {
+            self.min_chars_inferred
+        };
+        if chars < min || words < self.min_words {
+            return Vec::new();
+        }
+        let Some(span) = first_literal_line(p) else {
+            return Vec::new();
+        };
+        let id = suggest_id(p, path, &self.suffixes);
+        let dir = registry
+            .dirs
+            .first()
+            .map(|d| d.trim_start_matches("./").trim_end_matches('/'))
+            .filter(|d| !d.is_empty())
+            .unwrap_or("prompts");
+        let loader = registry
+            .loaders
+            .first()
+            .map(String::as_str)
+            .unwrap_or("load_prompt");
+        let file = format!("{dir}/{id}.md");
+        vec![Hit::new(
+            span,
+            fill(
+                &rule.message,
+                &[("path", &file), ("loader", loader), ("id", &id)],
+            ),
+        )]
+    }
+}
+
+/// Whether `path` (display form) has the registry dir `dir` as a leading or inner component run.
+fn under_dir(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_start_matches("./").trim_end_matches('/');
+    !dir.is_empty() && (path.starts_with(&format!("{dir}/")) || path.contains(&format!("/{dir}/")))
+}
+
+/// The prompt text with placeholders removed (what is literally written in the source).
+fn literal_text(p: &Prompt) -> String {
+    let mut out = String::with_capacity(p.text.len());
+    let mut at = 0;
+    let mut spans: Vec<PromptSpan> = p.placeholders.iter().map(|ph| ph.span).collect();
+    spans.sort();
+    for s in spans {
+        if s.start >= at {
+            out.push_str(p.slice(PromptSpan::new(at, s.start)));
+            out.push(' ');
+            at = s.end;
+        }
+    }
+    out.push_str(p.slice(PromptSpan::new(at, p.text.len())));
+    out
+}
+
+/// The first line of the literal that starts earliest in the file, in prompt space.
+fn first_literal_line(p: &Prompt) -> Option<PromptSpan> {
+    let piece = p.map.pieces().iter().min_by_key(|pc| pc.file_start)?;
+    let start = piece.prompt_start;
+    let end = start + piece.prompt_len;
+    let body = p.slice(PromptSpan::new(start, end));
+    // Skip the newline right after `"""`, then stop at the end of that first text line.
+    let lead = body.len() - body.trim_start_matches(['\n', '\r']).len();
+    let line_end = body[lead..]
+        .find(['\n', '\r'])
+        .map(|i| lead + i)
+        .unwrap_or(body.len());
+    Some(PromptSpan::new(start, start + line_end.max(lead)))
+}
+
+fn kebab(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// `<file stem>/<name>`: `support_bot.py` + `TRIAGE_SYSTEM_PROMPT` -> `support-bot/triage-system`.
+pub fn suggest_id(p: &Prompt, path: &str, suffixes: &[String]) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = kebab(file.split('.').next().unwrap_or(file));
+    let name = match &p.origin {
+        Origin::Assignment { name } | Origin::Key { key: name } => {
+            let lower = name.trim_matches('_').to_ascii_lowercase();
+            let cut = suffixes
+                .iter()
+                .find_map(|s| lower.strip_suffix(s.as_str()).filter(|r| !r.is_empty()));
+            kebab(cut.unwrap_or(&lower))
+        }
+        Origin::Call { callee, keyword } => match keyword {
+            Some(k) => kebab(k),
+            None => p
+                .segments
+                .iter()
+                .find_map(|s| match s.kind {
+                    SegmentKind::Role { role } => Some(role.name().to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| kebab(callee.rsplit('.').next().unwrap_or(callee))),
+        },
+        Origin::File => String::new(),
+    };
+    match (stem.is_empty(), name.is_empty()) {
+        (false, false) => format!("{stem}/{name}"),
+        (false, true) => stem,
+        (true, false) => name,
+        (true, true) => "prompt".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{RawRegistryConfig, RuleSettings};
+    use crate::kinds::{Matcher, RuleContext};
+    use crate::packs::{RuleTests, Scope, Severity};
+    use crate::prompt::{PromptBuilder, PromptFormat};
+    use crate::source::{FileKind, SourceFile};
+
+    fn rule() -> Rule {
+        let params: toml::Table =
+            toml::from_str("allow-paths = [\"**/tests/**\"]\nsuffixes = [\"_prompt\"]").unwrap();
+        Rule {
+            id: "registry/inline-prompt".into(),
+            pack: "registry".into(),
+            name: "inline-prompt".into(),
+            severity: Severity::Error,
+            example_severity: None,
+            summary: String::new(),
+            message: "move it to {path} and load it with {loader}(\"{id}\")".into(),
+            help: None,
+            docs: String::new(),
+            scope: Scope::Prompt,
+            keywords: Vec::new(),
+            default_enabled: true,
+            matcher: Matcher::Check(crate::checks::Check::InlinePrompt(
+                InlinePrompt::compile(Some(&params)).unwrap(),
+            )),
+            tests: RuleTests::default(),
+        }
+    }
+
+    /// A Python file with `NAME = "<text>"` and the prompt the extractor would make of it.
+    fn case(path: &str, name: &str, text: &str, origin: Option<Origin>) -> (SourceFile, Prompt) {
+        let src = format!("x = 1\n{name} = \"{text}\"\n");
+        let file = SourceFile::from_bytes(
+            src.clone().into_bytes(),
+            path.into(),
+            path.into(),
+            FileKind::Python,
+        )
+        .unwrap();
+        let mut b = PromptBuilder::new();
+        b.push_verbatim(text, src.find(text).unwrap());
+        let origin = origin.unwrap_or(Origin::Assignment { name: name.into() });
+        (
+            file,
+            b.into_prompt(Prompt::new(
+                format!("{path}#{name}"),
+                origin,
+                PromptFormat::Python,
+                true,
+            )),
+        )
+    }
+
+    fn run(file: &SourceFile, prompt: &Prompt, registry: bool) -> Vec<Hit> {
+        let mut settings = RuleSettings::default();
+        if registry {
+            settings.registry = Some(RawRegistryConfig {
+                dirs: vec!["prompts".into()],
+                ..Default::default()
+            });
+            settings.loaders = crate::registry::loader_spec(settings.registry.as_ref().unwrap())
+                .ok()
+                .map(std::sync::Arc::new);
+        }
+        let r = rule();
+        let cx = RuleContext {
+            prompt,
+            file,
+            settings: &settings,
+            file_prompts: std::slice::from_ref(prompt),
+        };
+        r.matcher.run(&r, &cx)
+    }
+
+    const LONG: &str =
+        "You are the triage assistant for Northwind support. Classify each ticket by urgency.";
+
+    #[test]
+    fn flags_an_inline_constant_with_a_suggested_id() {
+        let (f, p) = case("src/support_bot.py", "TRIAGE_PROMPT", LONG, None);
+        let hits = run(&f, &p, true);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].message, "move it to prompts/support-bot/triage.md and load it with load_prompt(\"support-bot/triage\")");
+        assert_eq!(
+            p.map.to_file(hits[0].span).start,
+            f.text.find("You are").unwrap()
+        );
+    }
+
+    #[test]
+    fn silent_without_a_registry() {
+        let (f, p) = case("src/app.py", "TRIAGE_PROMPT", LONG, None);
+        assert!(run(&f, &p, false).is_empty());
+    }
+
+    #[test]
+    fn skips_tests_registry_dirs_fragments_and_short_turns() {
+        let (f, p) = case("pkg/tests/test_bot.py", "TRIAGE_PROMPT", LONG, None);
+        assert!(run(&f, &p, true).is_empty());
+        let (f, p) = case("prompts/support.py", "TRIAGE_PROMPT", LONG, None);
+        assert!(run(&f, &p, true).is_empty());
+        let (f, mut p) = case("src/app.py", "TRIAGE_PROMPT", LONG, None);
+        p.fragment = true;
+        assert!(run(&f, &p, true).is_empty());
+        let call = Origin::Call {
+            callee: "client.chat.completions.create".into(),
+            keyword: None,
+        };
+        let (f, p) = case("src/app.py", "x", "Summarize", Some(call.clone()));
+        assert!(run(&f, &p, true).is_empty());
+        let (f, p) = case(
+            "src/app.py",
+            "x",
+            "Answer in one short sentence.",
+            Some(call),
+        );
+        assert_eq!(run(&f, &p, true).len(), 1);
+        // Too short for a named constant without a sink.
+        let (f, p) = case(
+            "src/app.py",
+            "GREETING_PROMPT",
+            "Say hello to the user politely.",
+            None,
+        );
+        assert!(run(&f, &p, true).is_empty());
+    }
+
+    #[test]
+    fn registry_fallbacks_are_not_bypasses() {
+        let origin = Origin::Call {
+            callee: "langfuse.get_prompt".into(),
+            keyword: Some("fallback".into()),
+        };
+        let (f, p) = case("src/app.py", "x", LONG, Some(origin));
+        assert!(run(&f, &p, true).is_empty());
+    }
+}
