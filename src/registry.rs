@@ -21,7 +21,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::config::RawRegistryConfig;
-use crate::extract::loaders::{LoaderCall, LoaderSpec, RawLoader};
+use crate::extract::loaders::{LoaderCall, LoaderSpec, RawLoader, CONFIG_FAMILY};
 use crate::extract::PromptSpec;
 use crate::finding::sha256_hex;
 use crate::source::FileKind;
@@ -400,6 +400,8 @@ pub struct Input<'a> {
     pub lockfile: Option<&'a Lockfile>,
     /// Loader calls with the display path of their file.
     pub calls: &'a [(String, LoaderCall)],
+    /// The configured registry dirs.
+    pub dirs: &'a [String],
     /// Whether every file was scanned (unused-prompt needs every call site).
     pub whole_repo: bool,
 }
@@ -486,6 +488,23 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
         }
     }
     // unknown-id
+    let namespaces: BTreeSet<&str> = by_id
+        .keys()
+        .filter_map(|k| k.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    let mut locked_ids: HashMap<String, String> = HashMap::new();
+    if let Some(text) = input.lockfile.and_then(|l| l.text.as_deref()) {
+        for l in parse_lockfile(text) {
+            for dir in input.dirs {
+                if clean_rel(dir).is_empty() || l.path.starts_with(&format!("{}/", clean_rel(dir)))
+                {
+                    for id in ids(dir, &l.path) {
+                        locked_ids.entry(id).or_insert_with(|| l.path.clone());
+                    }
+                }
+            }
+        }
+    }
     for (path, call) in input.calls {
         let Some(id) = &call.id else { continue };
         if by_id.contains_key(id.as_str()) || id.is_empty() {
@@ -497,15 +516,24 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
             .map(|k| (distance(id, k, cap), k))
             .filter(|(d, _)| *d <= cap)
             .min();
-        let report = !call.hosted
+        let namespace = id.rsplit_once('/').map(|(d, _)| d);
+        let was_locked = locked_ids.get(id.as_str());
+        // A loader named in config is the registry's own: every unknown id is an error. A
+        // built-in or hosted one may fetch from elsewhere, so it needs evidence that the id
+        // was meant for this registry.
+        let report = call.family == CONFIG_FAMILY
             || mirrored.contains(call.family.as_str())
-            || near.is_some_and(|(d, _)| d <= 2);
+            || near.is_some_and(|(d, _)| d <= 2)
+            || namespace.is_some_and(|n| namespaces.contains(n))
+            || was_locked.is_some();
         if !report {
             continue;
         }
-        let hint = near
-            .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-            .unwrap_or_default();
+        let hint = match (near, was_locked) {
+            (Some((_, k)), _) => format!(" (did you mean `{k}`?)"),
+            (None, Some(path)) => format!(" ({path} was deleted or moved)"),
+            (None, None) => String::new(),
+        };
         out.push(RegistryFinding {
             rule: "registry/unknown-id",
             path: path.clone(),
@@ -679,6 +707,7 @@ pub fn run_repo_case(rule: &str, case: &str, spec: &PromptSpec) -> Result<CaseOu
     let configured = !cfg.dirs.is_empty();
     let found = if configured {
         analyze(&Input {
+            dirs: &cfg.dirs,
             prompts: &prompts,
             lockfile: Some(&lockfile),
             calls: &calls,
@@ -847,6 +876,39 @@ mod tests {
         );
         let mirrored = format!("{base}a = langfuse.get_prompt('summarize')\nb = langfuse.get_prompt('translate-everything')\n");
         assert_eq!(run(&mirrored, "registry/unknown-id").len(), 1);
+    }
+
+    #[test]
+    fn builtin_loaders_need_evidence_config_loaders_do_not() {
+        let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\n--- prompts/support/triage.md\nT.\n";
+        let unknown = |extra: &str, app: &str| {
+            run(
+                &format!("{base}{extra}--- app.py\n{app}"),
+                "registry/unknown-id",
+            )
+            .len()
+        };
+        // No evidence the id was meant for this registry.
+        assert_eq!(unknown("", "a = get_prompt('welcome-banner')\n"), 0);
+        // Same namespace as registry prompts: a deleted or renamed prompt.
+        assert_eq!(unknown("", "a = get_prompt('support/escalation')\n"), 1);
+        // Other calls of the family resolve: the family reads this registry.
+        assert_eq!(
+            unknown(
+                "",
+                "a = get_prompt('triage')\nb = get_prompt('welcome-banner')\n"
+            ),
+            1
+        );
+        // The lockfile still records it.
+        let lock = format!(
+            "--- prompts.lock\n{}  prompts/welcome-banner.md\n",
+            "0".repeat(64)
+        );
+        assert_eq!(unknown(&lock, "a = get_prompt('welcome-banner')\n"), 1);
+        // A loader named in config always reads this registry.
+        let cfg = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\nloaders = [\"get_prompt\"]\n--- prompts/a.md\nA.\n--- app.py\na = get_prompt('welcome-banner')\n";
+        assert_eq!(run(cfg, "registry/unknown-id").len(), 1);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct InlinePrompt {
     allow: GlobSet,
     /// Name suffixes dropped when suggesting an id (`_prompt`, `_template`).
     suffixes: Vec<String>,
+    /// Calls that write to a registry (`create_prompt`, `hub.push`): their text is the registry's.
+    exempt_callees: Vec<String>,
 }
 
 fn usize_param(params: Option<&toml::Table>, key: &str, default: usize) -> Result<usize, String> {
@@ -63,6 +65,7 @@ impl InlinePrompt {
             min_words: usize_param(params, "min-words", 3)?,
             allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
             suffixes: strings_param(params, "suffixes")?,
+            exempt_callees: strings_param(params, "exempt-callees")?,
         })
     }
 
@@ -85,6 +88,10 @@ impl InlinePrompt {
                 .loaders
                 .as_ref()
                 .is_some_and(|l| l.family_of(callee).is_some())
+                || self
+                    .exempt_callees
+                    .iter()
+                    .any(|c| crate::extract::callee_matches(c, callee))
             {
                 return Vec::new();
             }
@@ -223,7 +230,7 @@ mod tests {
 
     fn rule() -> Rule {
         let params: toml::Table =
-            toml::from_str("allow-paths = [\"**/tests/**\"]\nsuffixes = [\"_prompt\"]").unwrap();
+            toml::from_str("allow-paths = [\"**/tests/**\"]\nsuffixes = [\"_prompt\"]\nexempt-callees = [\"create_prompt\"]").unwrap();
         Rule {
             id: "registry/inline-prompt".into(),
             pack: "registry".into(),
@@ -349,6 +356,35 @@ mod tests {
             keyword: Some("fallback".into()),
         };
         let (f, p) = case("src/app.py", "x", LONG, Some(origin));
+        assert!(run(&f, &p, true).is_empty());
+        let publish = Origin::Call {
+            callee: "langfuse.create_prompt".into(),
+            keyword: Some("prompt".into()),
+        };
+        let (f, p) = case("src/app.py", "x", LONG, Some(publish));
+        assert!(run(&f, &p, true).is_empty());
+    }
+
+    #[test]
+    fn placeholders_do_not_count_as_literal_text() {
+        let call = Origin::Call {
+            callee: "client.chat.completions.create".into(),
+            keyword: None,
+        };
+        let (f, mut p) = case(
+            "src/app.py",
+            "x",
+            "Ticket: {ticket_text_from_the_customer_form}",
+            Some(call),
+        );
+        p.placeholders.push(crate::prompt::Placeholder {
+            name: "ticket_text_from_the_customer_form".into(),
+            expr: None,
+            resolved: None,
+            syntax: crate::prompt::PlaceholderSyntax::FString,
+            volatility: crate::prompt::Volatility::Unknown,
+            span: PromptSpan::new(8, p.text.len()),
+        });
         assert!(run(&f, &p, true).is_empty());
     }
 }

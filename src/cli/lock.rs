@@ -142,6 +142,7 @@ pub fn add_registry_findings(
     let scope: Vec<PathBuf> = scan_paths.iter().map(|p| absolute(p, &cwd)).collect();
     let whole_repo = scope.iter().any(|s| root.starts_with(s));
     let found = registry::analyze(&Input {
+        dirs: &cfg.dirs,
         prompts: &prompts,
         lockfile: Some(&lock),
         calls,

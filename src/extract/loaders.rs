@@ -58,6 +58,9 @@ pub struct LoaderSpec {
     pub families: Vec<LoaderFamily>,
 }
 
+/// The family name given to loaders named in config (`[registry] loaders`).
+pub const CONFIG_FAMILY: &str = "config";
+
 /// Id keywords of loaders named in config (`[registry] loaders`), which carry no data of their own.
 const CONFIG_ID_KEYWORDS: &[&str] = &[
     "name",
@@ -98,7 +101,7 @@ impl LoaderSpec {
         }
         if !config_loaders.is_empty() {
             families.push(LoaderFamily {
-                name: "config".into(),
+                name: CONFIG_FAMILY.into(),
                 callees: config_loaders.to_vec(),
                 id_positional: Some(0),
                 id_keywords: CONFIG_ID_KEYWORDS.iter().map(|s| s.to_string()).collect(),
