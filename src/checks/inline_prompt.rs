@@ -8,7 +8,10 @@
 //! merges the hits of a constant and of the call that embeds it, since they map to the same
 //! bytes). The message suggests a registry id from the file stem and the prompt's name.
 
+use std::sync::LazyLock;
+
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
 
 use crate::kinds::{fill, Hit, RuleContext};
 use crate::packs::Rule;
@@ -113,7 +116,8 @@ impl InlinePrompt {
         let Some(span) = first_literal_line(p) else {
             return Vec::new();
         };
-        let id = suggest_id(p, path, &self.suffixes);
+        let at = p.map.to_file(span).start;
+        let id = suggest_id(p, path, &cx.file.text, at, &self.suffixes);
         let dir = registry
             .dirs
             .first()
@@ -186,21 +190,71 @@ fn kebab(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// `x = """` / `self.x: str = dedent("""` / `X = (` just before a literal.
+static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^[ \t]*(?:self\.)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(?:[A-Za-z_][A-Za-z0-9_.]*\([ \t]*)?\(?[ \t]*[rRfFuU]{0,2}(?:"""|'''|"|')?$"#)
+        .expect("assignment regex")
+});
+static DEF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)").expect("def regex")
+});
+
+/// The name a literal at byte `at` of `text` is bound to (`NAME = """...`), else the name of
+/// the function around it: what a reader would call the prompt.
+fn name_in_source(text: &str, at: usize) -> Option<String> {
+    let at = crate::span::floor_char_boundary(text, at);
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut before = text[..at].trim_end_matches(['"', '\'']).to_string();
+    before.truncate(crate::span::floor_char_boundary(&before, before.len()));
+    let head = &before[line_start.min(before.len())..];
+    // `X = (` on the line above a parenthesized literal.
+    let prev = if head.trim().is_empty() || head.trim_end().ends_with('(') {
+        let p = text[..line_start.saturating_sub(1)]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        text.get(p..line_start.saturating_sub(1)).unwrap_or("")
+    } else {
+        ""
+    };
+    for cand in [head.trim_end_matches(['"', '\'']), prev.trim_end()] {
+        if let Some(c) = ASSIGNED.captures(cand) {
+            return Some(c[1].to_string());
+        }
+    }
+    let indent = head.len() - head.trim_start().len();
+    let mut end = line_start;
+    while end > 0 {
+        let start = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
+        if let Some(c) = DEF.captures(&text[start..end - 1]) {
+            if c[1].len() < indent.max(1) {
+                return Some(c[2].to_string());
+            }
+        }
+        end = start;
+    }
+    None
+}
+
+fn name_id(name: &str, suffixes: &[String]) -> String {
+    let lower = name.trim_matches('_').to_ascii_lowercase();
+    let cut = suffixes
+        .iter()
+        .find_map(|s| lower.strip_suffix(s.as_str()).filter(|r| !r.is_empty()));
+    kebab(cut.unwrap_or(&lower))
+}
+
 /// `<file stem>/<name>`: `support_bot.py` + `TRIAGE_SYSTEM_PROMPT` -> `support-bot/triage-system`.
-pub fn suggest_id(p: &Prompt, path: &str, suffixes: &[String]) -> String {
+/// For a call, the name is the constant its first literal is bound to, else the enclosing
+/// function, else the keyword or role.
+pub fn suggest_id(p: &Prompt, path: &str, text: &str, at: usize, suffixes: &[String]) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = kebab(file.split('.').next().unwrap_or(file));
     let name = match &p.origin {
-        Origin::Assignment { name } | Origin::Key { key: name } => {
-            let lower = name.trim_matches('_').to_ascii_lowercase();
-            let cut = suffixes
-                .iter()
-                .find_map(|s| lower.strip_suffix(s.as_str()).filter(|r| !r.is_empty()));
-            kebab(cut.unwrap_or(&lower))
-        }
-        Origin::Call { callee, keyword } => match keyword {
-            Some(k) => kebab(k),
-            None => p
+        Origin::Assignment { name } | Origin::Key { key: name } => name_id(name, suffixes),
+        Origin::Call { callee, keyword } => match (name_in_source(text, at), keyword) {
+            (Some(n), _) => name_id(&n, suffixes),
+            (None, Some(k)) if !matches!(k.as_str(), "messages" | "input" | "contents") => kebab(k),
+            _ => p
                 .segments
                 .iter()
                 .find_map(|s| match s.kind {
@@ -309,6 +363,30 @@ mod tests {
             p.map.to_file(hits[0].span).start,
             f.text.find("You are").unwrap()
         );
+    }
+
+    #[test]
+    fn names_come_from_the_binding_or_the_function() {
+        let src = "X_PROMPT = \"\"\"\nHi\n\"\"\"\nclass A:\n    def summarize(self):\n        return call(messages=[{\"content\": \"Summarize it\"}])\nY = (\n    \"abc\"\n)\nself.tmpl: str = dedent(\"z\")\n";
+        assert_eq!(
+            name_in_source(src, src.find("\nHi").unwrap()).as_deref(),
+            Some("X_PROMPT")
+        );
+        assert_eq!(
+            name_in_source(src, src.find("Summarize").unwrap()).as_deref(),
+            Some("summarize")
+        );
+        assert_eq!(
+            name_in_source(src, src.find("abc").unwrap()).as_deref(),
+            Some("Y")
+        );
+        assert_eq!(
+            name_in_source(src, src.find("z\"").unwrap()).as_deref(),
+            Some("tmpl")
+        );
+        assert_eq!(name_in_source("call(\"top level\")", 6), None);
+        let kw = "def build():\n    return create(model=\"m\", system=\"Be brief\")\n";
+        assert_eq!(name_in_source(kw, kw.find("Be brief").unwrap()).as_deref(), Some("build"));
     }
 
     #[test]
