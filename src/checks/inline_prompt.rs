@@ -195,6 +195,10 @@ static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^[ \t]*(?:self\.)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*(?:[A-Za-z_][A-Za-z0-9_.]*\([ \t]*)?\(?[ \t]*[rRfFuU]{0,2}(?:"""|'''|"|')?$"#)
         .expect("assignment regex")
 });
+static ENCLOSING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([ \t]*)(?:self\.)?([A-Za-z_][A-Za-z0-9_]*)(?:[ \t]*:[^=\n]*)?[ \t]+=[ \t]")
+        .expect("enclosing regex")
+});
 static DEF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)").expect("def regex")
 });
@@ -221,14 +225,23 @@ fn name_in_source(text: &str, at: usize) -> Option<String> {
             return Some(c[1].to_string());
         }
     }
-    let indent = head.len() - head.trim_start().len();
+    // The statement around it: `agent = Agent(..., instructions="...")`, `CHAT = from_messages([`
+    // on a line above, or the enclosing `def`. `name = ` needs spaces around `=` so keyword
+    // arguments (`messages=[`) are not taken for assignments.
+    if let Some(c) = ENCLOSING.captures(head) {
+        return Some(c[2].to_string());
+    }
+    let mut indent = head.len() - head.trim_start().len();
     let mut end = line_start;
-    while end > 0 {
+    while end > 0 && indent > 0 {
         let start = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
-        if let Some(c) = DEF.captures(&text[start..end - 1]) {
-            if c[1].len() < indent.max(1) {
+        let line = &text[start..end - 1];
+        let line_indent = line.len() - line.trim_start().len();
+        if !line.trim().is_empty() && line_indent < indent {
+            if let Some(c) = DEF.captures(line).or_else(|| ENCLOSING.captures(line)) {
                 return Some(c[2].to_string());
             }
+            indent = line_indent;
         }
         end = start;
     }
@@ -385,8 +398,24 @@ mod tests {
             Some("tmpl")
         );
         assert_eq!(name_in_source("call(\"top level\")", 6), None);
+        let chat = "CHAT = from_messages([\n    (\"system\", \"Be careful\"),\n])\nagent = Agent(\"m\", instructions=\"Book it\")\ndef f():\n    return create(\n        messages=[\n            {\"content\": \"Deep\"},\n        ],\n    )\n";
+        assert_eq!(
+            name_in_source(chat, chat.find("Be careful").unwrap()).as_deref(),
+            Some("CHAT")
+        );
+        assert_eq!(
+            name_in_source(chat, chat.find("Book it").unwrap()).as_deref(),
+            Some("agent")
+        );
+        assert_eq!(
+            name_in_source(chat, chat.find("Deep").unwrap()).as_deref(),
+            Some("f")
+        );
         let kw = "def build():\n    return create(model=\"m\", system=\"Be brief\")\n";
-        assert_eq!(name_in_source(kw, kw.find("Be brief").unwrap()).as_deref(), Some("build"));
+        assert_eq!(
+            name_in_source(kw, kw.find("Be brief").unwrap()).as_deref(),
+            Some("build")
+        );
     }
 
     #[test]
