@@ -72,6 +72,8 @@ const CONFIG_ID_KEYWORDS: &[&str] = &[
     "key",
 ];
 const CONFIG_VERSION_KEYWORDS: &[&str] = &["version", "label", "tag"];
+/// `support/triage@v2`, `support/triage:production`: the pin is not part of the id.
+const CONFIG_ID_PATTERN: &str = r"^(?P<id>[^@:]+)(?:[@:](?P<version>[A-Za-z0-9_.\-]+))?$";
 
 impl LoaderSpec {
     /// Compiles raw families, then adds one in-house family for the config's `loaders`.
@@ -109,7 +111,7 @@ impl LoaderSpec {
                     .iter()
                     .map(|s| s.to_string())
                     .collect(),
-                id_pattern: None,
+                id_pattern: Regex::new(CONFIG_ID_PATTERN).ok(),
                 hosted: false,
             });
         }
@@ -562,8 +564,8 @@ hosted = true
 
     #[test]
     fn dynamic_ids_keep_their_prefix() {
-        let c = calls("a = load_prompt(f'support/{kind}')\nb = load_prompt('support/' + kind)\nc = load_prompt(name)\nd = registry.get('x' 'y')\n");
-        assert_eq!(c.len(), 4);
+        let c = calls("a = load_prompt(f'support/{kind}')\nb = load_prompt('support/' + kind)\nc = load_prompt(name)\nd = registry.get('x' 'y')\ne = registry.get('support/triage@v2')\n");
+        assert_eq!(c.len(), 5);
         assert_eq!(
             (c[0].id.as_deref(), c[0].id_prefix.as_deref()),
             (None, Some("support/"))
@@ -575,6 +577,8 @@ hosted = true
         );
         assert_eq!(c[3].id.as_deref(), Some("xy"));
         assert_eq!(c[3].family, "config");
+        assert_eq!(c[4].id.as_deref(), Some("support/triage"));
+        assert!(c[4].versioned);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! invalid case, `«…»` may mark the exact expected span; markers are removed before linting.
 //! Outcomes follow ast-grep's names: *missing* (invalid case not flagged), *noisy* (valid case
 //! flagged), *wrong-span* (flagged, but not at the marked span).
+//!
+//! A `#!repo` case is a small repository (files after `--- <path>` lines) for the cross-file
+//! registry rules; `crate::registry::run_repo_case` analyses it and reports spans in the file
+//! holding the `«…»` marker.
 
 use std::path::PathBuf;
 
