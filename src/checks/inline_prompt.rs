@@ -29,6 +29,8 @@ pub struct InlinePrompt {
     suffixes: Vec<String>,
     /// Calls that write to a registry (`create_prompt`, `hub.push`): their text is the registry's.
     exempt_callees: Vec<String>,
+    /// Names too generic to name a prompt (`prompt`, `messages`): the function's name is used.
+    generic_names: Vec<String>,
 }
 
 fn usize_param(params: Option<&toml::Table>, key: &str, default: usize) -> Result<usize, String> {
@@ -69,6 +71,7 @@ impl InlinePrompt {
             allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
             suffixes: strings_param(params, "suffixes")?,
             exempt_callees: strings_param(params, "exempt-callees")?,
+            generic_names: strings_param(params, "generic-names")?,
         })
     }
 
@@ -117,7 +120,14 @@ impl InlinePrompt {
             return Vec::new();
         };
         let at = p.map.to_file(span).start;
-        let id = suggest_id(p, path, &cx.file.text, at, &self.suffixes);
+        let id = suggest_id(
+            p,
+            path,
+            &cx.file.text,
+            at,
+            &self.suffixes,
+            &self.generic_names,
+        );
         let dir = registry
             .dirs
             .first()
@@ -165,7 +175,29 @@ fn literal_text(p: &Prompt) -> String {
 
 /// The first line of the literal that starts earliest in the file, in prompt space.
 fn first_literal_line(p: &Prompt) -> Option<PromptSpan> {
-    let piece = p.map.pieces().iter().min_by_key(|pc| pc.file_start)?;
+    // Not the source of a filled expression (`load_prompt("x")` spliced into an f-string).
+    let literal = |pc: &&crate::prompt::Piece| {
+        !p.placeholders.iter().any(|ph| {
+            !ph.span.is_empty()
+                && ph.span.start <= pc.prompt_start
+                && pc.prompt_start + pc.prompt_len <= ph.span.end
+        })
+    };
+    let wordy = |pc: &&crate::prompt::Piece| {
+        p.slice(PromptSpan::new(
+            pc.prompt_start,
+            pc.prompt_start + pc.prompt_len,
+        ))
+        .chars()
+        .any(char::is_alphanumeric)
+    };
+    let pieces = p.map.pieces();
+    let piece = pieces
+        .iter()
+        .filter(literal)
+        .filter(wordy)
+        .min_by_key(|pc| pc.file_start)
+        .or_else(|| pieces.iter().filter(literal).min_by_key(|pc| pc.file_start))?;
     let start = piece.prompt_start;
     let end = start + piece.prompt_len;
     let body = p.slice(PromptSpan::new(start, end));
@@ -205,7 +237,9 @@ static DEF: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The name a literal at byte `at` of `text` is bound to (`NAME = """...`), else the name of
 /// the function around it: what a reader would call the prompt.
-fn name_in_source(text: &str, at: usize) -> Option<String> {
+/// Names in `generic` (`prompt`, `messages`...) are skipped for the next candidate.
+fn name_in_source(text: &str, at: usize, generic: &[String]) -> Option<String> {
+    let useful = |n: &str| !generic.iter().any(|g| g.eq_ignore_ascii_case(n));
     let at = crate::span::floor_char_boundary(text, at);
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut before = text[..at].trim_end_matches(['"', '\'']).to_string();
@@ -221,14 +255,14 @@ fn name_in_source(text: &str, at: usize) -> Option<String> {
         ""
     };
     for cand in [head.trim_end_matches(['"', '\'']), prev.trim_end()] {
-        if let Some(c) = ASSIGNED.captures(cand) {
+        if let Some(c) = ASSIGNED.captures(cand).filter(|c| useful(&c[1])) {
             return Some(c[1].to_string());
         }
     }
     // The statement around it: `agent = Agent(..., instructions="...")`, `CHAT = from_messages([`
     // on a line above, or the enclosing `def`. `name = ` needs spaces around `=` so keyword
     // arguments (`messages=[`) are not taken for assignments.
-    if let Some(c) = ENCLOSING.captures(head) {
+    if let Some(c) = ENCLOSING.captures(head).filter(|c| useful(&c[2])) {
         return Some(c[2].to_string());
     }
     let mut indent = head.len() - head.trim_start().len();
@@ -238,7 +272,10 @@ fn name_in_source(text: &str, at: usize) -> Option<String> {
         let line = &text[start..end - 1];
         let line_indent = line.len() - line.trim_start().len();
         if !line.trim().is_empty() && line_indent < indent {
-            if let Some(c) = DEF.captures(line).or_else(|| ENCLOSING.captures(line)) {
+            let named = DEF
+                .captures(line)
+                .or_else(|| ENCLOSING.captures(line).filter(|c| useful(&c[2])));
+            if let Some(c) = named {
                 return Some(c[2].to_string());
             }
             indent = line_indent;
@@ -259,12 +296,19 @@ fn name_id(name: &str, suffixes: &[String]) -> String {
 /// `<file stem>/<name>`: `support_bot.py` + `TRIAGE_SYSTEM_PROMPT` -> `support-bot/triage-system`.
 /// For a call, the name is the constant its first literal is bound to, else the enclosing
 /// function, else the keyword or role.
-pub fn suggest_id(p: &Prompt, path: &str, text: &str, at: usize, suffixes: &[String]) -> String {
+pub fn suggest_id(
+    p: &Prompt,
+    path: &str,
+    text: &str,
+    at: usize,
+    suffixes: &[String],
+    generic: &[String],
+) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = kebab(file.split('.').next().unwrap_or(file));
     let name = match &p.origin {
         Origin::Assignment { name } | Origin::Key { key: name } => name_id(name, suffixes),
-        Origin::Call { callee, keyword } => match (name_in_source(text, at), keyword) {
+        Origin::Call { callee, keyword } => match (name_in_source(text, at, generic), keyword) {
             (Some(n), _) => name_id(&n, suffixes),
             (None, Some(k)) if !matches!(k.as_str(), "messages" | "input" | "contents") => kebab(k),
             _ => p
@@ -297,7 +341,7 @@ mod tests {
 
     fn rule() -> Rule {
         let params: toml::Table =
-            toml::from_str("allow-paths = [\"**/tests/**\"]\nsuffixes = [\"_prompt\"]\nexempt-callees = [\"create_prompt\"]").unwrap();
+            toml::from_str("allow-paths = [\"**/tests/**\"]\nsuffixes = [\"_prompt\"]\nexempt-callees = [\"create_prompt\"]\ngeneric-names = [\"prompt\"]").unwrap();
         Rule {
             id: "registry/inline-prompt".into(),
             pack: "registry".into(),
@@ -382,38 +426,38 @@ mod tests {
     fn names_come_from_the_binding_or_the_function() {
         let src = "X_PROMPT = \"\"\"\nHi\n\"\"\"\nclass A:\n    def summarize(self):\n        return call(messages=[{\"content\": \"Summarize it\"}])\nY = (\n    \"abc\"\n)\nself.tmpl: str = dedent(\"z\")\n";
         assert_eq!(
-            name_in_source(src, src.find("\nHi").unwrap()).as_deref(),
+            name_in_source(src, src.find("\nHi").unwrap(), &[]).as_deref(),
             Some("X_PROMPT")
         );
         assert_eq!(
-            name_in_source(src, src.find("Summarize").unwrap()).as_deref(),
+            name_in_source(src, src.find("Summarize").unwrap(), &[]).as_deref(),
             Some("summarize")
         );
         assert_eq!(
-            name_in_source(src, src.find("abc").unwrap()).as_deref(),
+            name_in_source(src, src.find("abc").unwrap(), &[]).as_deref(),
             Some("Y")
         );
         assert_eq!(
-            name_in_source(src, src.find("z\"").unwrap()).as_deref(),
+            name_in_source(src, src.find("z\"").unwrap(), &[]).as_deref(),
             Some("tmpl")
         );
-        assert_eq!(name_in_source("call(\"top level\")", 6), None);
+        assert_eq!(name_in_source("call(\"top level\")", 6, &[]), None);
         let chat = "CHAT = from_messages([\n    (\"system\", \"Be careful\"),\n])\nagent = Agent(\"m\", instructions=\"Book it\")\ndef f():\n    return create(\n        messages=[\n            {\"content\": \"Deep\"},\n        ],\n    )\n";
         assert_eq!(
-            name_in_source(chat, chat.find("Be careful").unwrap()).as_deref(),
+            name_in_source(chat, chat.find("Be careful").unwrap(), &[]).as_deref(),
             Some("CHAT")
         );
         assert_eq!(
-            name_in_source(chat, chat.find("Book it").unwrap()).as_deref(),
+            name_in_source(chat, chat.find("Book it").unwrap(), &[]).as_deref(),
             Some("agent")
         );
         assert_eq!(
-            name_in_source(chat, chat.find("Deep").unwrap()).as_deref(),
+            name_in_source(chat, chat.find("Deep").unwrap(), &[]).as_deref(),
             Some("f")
         );
         let kw = "def build():\n    return create(model=\"m\", system=\"Be brief\")\n";
         assert_eq!(
-            name_in_source(kw, kw.find("Be brief").unwrap()).as_deref(),
+            name_in_source(kw, kw.find("Be brief").unwrap(), &[]).as_deref(),
             Some("build")
         );
     }
@@ -470,6 +514,49 @@ mod tests {
         };
         let (f, p) = case("src/app.py", "x", LONG, Some(publish));
         assert!(run(&f, &p, true).is_empty());
+    }
+
+    #[test]
+    fn the_span_skips_spliced_loader_results() {
+        let src = "def e(q):\n    prompt = load_prompt(\"triage\") + \"Never mention competitors by name in any answer.\"\n";
+        let file = SourceFile::from_bytes(
+            src.as_bytes().to_vec(),
+            "src/app.py".into(),
+            "src/app.py".into(),
+            FileKind::Python,
+        )
+        .unwrap();
+        let expr = src.find("load_prompt").unwrap();
+        let lit = src.find("Never").unwrap();
+        let mut b = PromptBuilder::new();
+        b.push_decoded(
+            "{load_prompt(\"triage\")}",
+            crate::span::FileSpan::new(expr, expr + 21),
+        );
+        let n = b.len();
+        b.push_verbatim("Never mention competitors by name in any answer.", lit);
+        let origin = Origin::Call {
+            callee: "client.chat.completions.create".into(),
+            keyword: Some("messages".into()),
+        };
+        let mut p = b.into_prompt(Prompt::new(
+            "src/app.py#create".into(),
+            origin,
+            PromptFormat::Python,
+            true,
+        ));
+        p.placeholders.push(crate::prompt::Placeholder {
+            name: "load_prompt(\"triage\")".into(),
+            expr: None,
+            resolved: None,
+            syntax: crate::prompt::PlaceholderSyntax::Expression,
+            volatility: crate::prompt::Volatility::Unknown,
+            span: PromptSpan::new(0, n),
+        });
+        let hits = run(&file, &p, true);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(p.map.to_file(hits[0].span).start, lit);
+        assert!(hits[0].message.contains("\"app/e\""), "{}", hits[0].message);
     }
 
     #[test]
