@@ -21,7 +21,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::config::RawRegistryConfig;
-use crate::extract::loaders::{LoaderCall, LoaderSpec, RawLoader, CONFIG_FAMILY};
+use crate::extract::loaders::{LoaderCall, LoaderSpec, RawLoader, CONFIG_FAMILY, MENTION_FAMILY};
 use crate::extract::PromptSpec;
 use crate::finding::sha256_hex;
 use crate::source::FileKind;
@@ -55,12 +55,19 @@ struct RawDataFiles {
     not_prompts: Vec<String>,
     #[serde(default)]
     extensions: Vec<String>,
+    #[serde(default)]
+    mention_pattern: Option<String>,
+    #[serde(default)]
+    no_unknown_id_paths: Vec<String>,
 }
 
 /// The registry pack's data, compiled once.
 #[derive(Debug)]
 pub struct RegistryData {
     pub loaders: Vec<RawLoader>,
+    mention: Option<Regex>,
+    /// Files whose loader calls are never unknown ids (tests that load missing ids on purpose).
+    no_unknown_id: globset::GlobSet,
     not_prompts: Option<Regex>,
     extensions: Vec<String>,
 }
@@ -85,8 +92,28 @@ static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
             .join("|");
         Some(Regex::new(&alt).map_err(|e| format!("rules/registry.toml: not-prompts: {e}"))?)
     };
+    let mention = pack
+        .data
+        .files
+        .mention_pattern
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| format!("rules/registry.toml: mention-pattern: {e}"))?;
+    let mut globs = globset::GlobSetBuilder::new();
+    for g in &pack.data.files.no_unknown_id_paths {
+        globs.add(
+            globset::Glob::new(g)
+                .map_err(|e| format!("rules/registry.toml: no-unknown-id-paths: {e}"))?,
+        );
+    }
+    let no_unknown_id = globs
+        .build()
+        .map_err(|e| format!("rules/registry.toml: no-unknown-id-paths: {e}"))?;
     Ok(RegistryData {
         loaders: pack.data.loader,
+        mention,
+        no_unknown_id,
         not_prompts,
         extensions: pack.data.files.extensions,
     })
@@ -99,7 +126,8 @@ pub fn builtin() -> Result<&'static RegistryData, String> {
 
 /// Built-in loader families plus the config's `loaders`.
 pub fn loader_spec(cfg: &RawRegistryConfig) -> Result<LoaderSpec, String> {
-    LoaderSpec::compile(&builtin()?.loaders, &cfg.loaders)
+    let data = builtin()?;
+    Ok(LoaderSpec::compile(&data.loaders, &cfg.loaders)?.with_mentions(data.mention.clone()))
 }
 
 /// The lockfile's path relative to the config root.
@@ -467,7 +495,16 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
     let mut mirrored: BTreeSet<&str> = BTreeSet::new();
     let mut any_reference = false;
     for (_, call) in input.calls {
-        if let Some(id) = &call.id {
+        if call.family == MENTION_FAMILY {
+            // A file named in a string (`open(PROMPTS / "support/triage.md")`).
+            if let Some(m) = &call.id {
+                for (i, p) in input.prompts.iter().enumerate() {
+                    if p.rel == *m || p.rel.ends_with(&format!("/{m}")) {
+                        referenced[i] = true;
+                    }
+                }
+            }
+        } else if let Some(id) = &call.id {
             any_reference = true;
             if let Some(hits) = by_id.get(id.as_str()) {
                 mirrored.insert(call.family.as_str());
@@ -505,8 +542,12 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
             }
         }
     }
+    let no_unknown_id = builtin().ok().map(|d| &d.no_unknown_id);
     for (path, call) in input.calls {
         let Some(id) = &call.id else { continue };
+        if call.family == MENTION_FAMILY || no_unknown_id.is_some_and(|g| g.is_match(path)) {
+            continue;
+        }
         if by_id.contains_key(id.as_str()) || id.is_empty() {
             continue;
         }
@@ -909,6 +950,17 @@ mod tests {
         // A loader named in config always reads this registry.
         let cfg = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\nloaders = [\"get_prompt\"]\n--- prompts/a.md\nA.\n--- app.py\na = get_prompt('welcome-banner')\n";
         assert_eq!(run(cfg, "registry/unknown-id").len(), 1);
+    }
+
+    #[test]
+    fn file_mentions_count_as_references_and_tests_may_load_missing_ids() {
+        let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\nloaders = [\"load_prompt\"]\n--- prompts/a.md\nA.\n--- prompts/support/b.txt\nB.\n--- app.py\nx = load_prompt('a')\n";
+        assert_eq!(run(base, "registry/unused-prompt").len(), 1);
+        let read = format!("{base}y = (PROMPTS / \"support/b.txt\").read_text()\n");
+        assert!(run(&read, "registry/unused-prompt").is_empty());
+        assert!(run(&read, "registry/unknown-id").is_empty());
+        let test = format!("{base}--- tests/test_loader.py\nwith raises(KeyError):\n    load_prompt('does-not-exist')\n");
+        assert!(run(&test, "registry/unknown-id").is_empty());
     }
 
     #[test]

@@ -56,7 +56,13 @@ pub struct LoaderFamily {
 #[derive(Debug, Clone, Default)]
 pub struct LoaderSpec {
     pub families: Vec<LoaderFamily>,
+    /// String literals that name a prompt file (`"prompts/triage.md"`): recorded as mentions.
+    pub mention: Option<Regex>,
 }
+
+/// The family name of a string literal that names a prompt file outside any loader call
+/// (`open("prompts/triage.md")`): a reference for `unused-prompt`, never an unknown id.
+pub const MENTION_FAMILY: &str = "mention";
 
 /// The family name given to loaders named in config (`[registry] loaders`).
 pub const CONFIG_FAMILY: &str = "config";
@@ -115,7 +121,16 @@ impl LoaderSpec {
                 hosted: false,
             });
         }
-        Ok(LoaderSpec { families })
+        Ok(LoaderSpec {
+            families,
+            mention: None,
+        })
+    }
+
+    /// Also records string literals matching `pattern` as mentions.
+    pub fn with_mentions(mut self, pattern: Option<Regex>) -> Self {
+        self.mention = pattern;
+        self
     }
 
     /// The family a dotted callee belongs to: the one with the longest matching callee
@@ -187,6 +202,25 @@ pub fn collect_loader_calls(
     let mut cursor = root.walk();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
+        if let (Some(re), "string") = (&loaders.mention, node.kind()) {
+            if let StrValue::Literal(lit, span) = string_value(node, source) {
+                if re.is_match(&lit) {
+                    let ix = index.get_or_insert_with(|| LineIndex::new(source));
+                    out.push(LoaderCall {
+                        callee: String::new(),
+                        family: MENTION_FAMILY.into(),
+                        hosted: true,
+                        id: Some(lit.trim_start_matches("./").to_string()),
+                        literal: Some(lit),
+                        id_prefix: None,
+                        span,
+                        start: ix.line_col(source, span.start),
+                        end: ix.line_col(source, span.end),
+                        versioned: false,
+                    });
+                }
+            }
+        }
         if node.kind() == "call" {
             if let Some(call) = loader_call(node, source, loaders) {
                 let ix = index.get_or_insert_with(|| LineIndex::new(source));
@@ -213,7 +247,8 @@ pub fn collect_loader_calls(
 /// single parse calls `collect_loader_calls` itself; the lead folds this away at merge.
 pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
     let words = loaders.prefilter_words();
-    if !words.iter().any(|w| source.contains(w.as_str())) {
+    let mentions = loaders.mention.is_some() && source.contains('.');
+    if !mentions && !words.iter().any(|w| source.contains(w.as_str())) {
         return Vec::new();
     }
     let mut parser = tree_sitter::Parser::new();
