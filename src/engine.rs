@@ -139,8 +139,14 @@ impl<'a> Engine<'a> {
         let mut result = FileResult { path: file.path.clone(), scanned: true, ..Default::default() };
         // TEMPORARY (registry branch): a second parse for loader calls; the lead folds this into
         // the Python extractor's single parse (`loaders::collect_loader_calls`).
-        if let (crate::source::FileKind::Python, Some(loaders)) = (file.kind, &self.settings.loaders) {
-            result.loader_calls = crate::extract::loaders::parse_and_collect(&file.text, loaders);
+        match (file.kind, &self.settings.loaders) {
+            (crate::source::FileKind::Python, Some(loaders)) => {
+                result.loader_calls = crate::extract::loaders::parse_and_collect(&file.text, loaders);
+            }
+            (crate::source::FileKind::Notebook, Some(loaders)) => {
+                result.loader_calls = crate::extract::loaders::notebook_references(&file.text, loaders);
+            }
+            _ => {}
         }
         if let Some(message) = error {
             result.errors.push(FileError { path: file.path.clone(), message });

@@ -61,7 +61,12 @@ pub fn lock(args: LockArgs) -> Result<(String, u8), Fatal> {
     let content = registry::render_lockfile(&prompts);
     let n = prompts.len();
     let plural = if n == 1 { "" } else { "s" };
-    if lock.text.as_deref() == Some(content.as_str()) {
+    let differences = registry::lock_differences(&prompts, &lock);
+    // `--check` asks whether the recorded hashes are current; layout (order, `./`, binary-mode
+    // `*` markers) is only normalised when the file is written.
+    let current = lock.text.as_deref() == Some(content.as_str())
+        || (args.check && lock.text.is_some() && differences.is_empty());
+    if current {
         let out = if args.quiet {
             String::new()
         } else {
@@ -71,7 +76,7 @@ pub fn lock(args: LockArgs) -> Result<(String, u8), Fatal> {
     }
     if args.check {
         let mut out = String::new();
-        for (path, what) in registry::lock_differences(&prompts, &lock) {
+        for (path, what) in differences {
             out.push_str(&format!("  {what}: {path}\n"));
         }
         let why = if lock.text.is_none() {

@@ -264,6 +264,41 @@ pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> 
     }
 }
 
+/// Loader calls in a notebook's code cells, as references only: their spans are not mapped
+/// back into the JSON (every call points at line 1), so callers must not report on them.
+///
+/// TEMPORARY (registry branch), like `parse_and_collect`.
+pub fn notebook_references(json: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
+    let Ok(nb) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    let mut code = String::new();
+    for cell in nb["cells"].as_array().into_iter().flatten() {
+        if cell["cell_type"] != "code" {
+            continue;
+        }
+        match &cell["source"] {
+            serde_json::Value::String(s) => code.push_str(s),
+            serde_json::Value::Array(lines) => lines
+                .iter()
+                .filter_map(|l| l.as_str())
+                .for_each(|l| code.push_str(l)),
+            _ => {}
+        }
+        code.push('\n');
+    }
+    let first = LineCol { line: 1, column: 1 };
+    parse_and_collect(&code, loaders)
+        .into_iter()
+        .map(|c| LoaderCall {
+            span: FileSpan::new(0, 0),
+            start: first,
+            end: first,
+            ..c
+        })
+        .collect()
+}
+
 fn text<'s>(node: tree_sitter::Node<'_>, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
@@ -614,6 +649,15 @@ hosted = true
         assert_eq!(c[3].family, "config");
         assert_eq!(c[4].id.as_deref(), Some("support/triage"));
         assert!(c[4].versioned);
+    }
+
+    #[test]
+    fn notebook_code_cells_are_references() {
+        let nb = r#"{"cells": [{"cell_type": "markdown", "source": ["load_prompt('no')"]}, {"cell_type": "code", "source": ["x = 1\n", "p = load_prompt('support/triage')"]}]}"#;
+        let c = notebook_references(nb, &spec());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].id.as_deref(), Some("support/triage"));
+        assert_eq!(c[0].start.line, 1);
     }
 
     #[test]
