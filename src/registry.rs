@@ -471,6 +471,29 @@ fn distance(a: &str, b: &str, cap: usize) -> usize {
     prev[b.len()]
 }
 
+/// The prompts an id names: an exact id, or a key inside a structured prompt file
+/// (`triage.system` or `triage/system` for `prompts/triage.yaml`).
+fn resolve<'m>(
+    by_id: &'m BTreeMap<String, Vec<usize>>,
+    prompts: &[RegistryPrompt],
+    id: &str,
+) -> Option<&'m Vec<usize>> {
+    if let Some(hits) = by_id.get(id) {
+        return Some(hits);
+    }
+    let structured = |i: &usize| {
+        let rel = prompts[*i].rel.to_ascii_lowercase();
+        [".yaml", ".yml", ".json", ".toml"]
+            .iter()
+            .any(|e| rel.ends_with(e))
+    };
+    id.char_indices()
+        .rev()
+        .filter(|(_, c)| matches!(c, '.' | '/' | '#' | ':'))
+        .filter_map(|(i, _)| by_id.get(&id[..i]))
+        .find(|hits| hits.iter().any(structured))
+}
+
 /// Runs unknown-id, unlocked-change and unused-prompt over `input`.
 pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
     let mut out = Vec::new();
@@ -506,7 +529,7 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
             }
         } else if let Some(id) = &call.id {
             any_reference = true;
-            if let Some(hits) = by_id.get(id.as_str()) {
+            if let Some(hits) = resolve(&by_id, input.prompts, id) {
                 mirrored.insert(call.family.as_str());
                 for &i in hits {
                     referenced[i] = true;
@@ -548,7 +571,7 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
         if call.family == MENTION_FAMILY || no_unknown_id.is_some_and(|g| g.is_match(path)) {
             continue;
         }
-        if by_id.contains_key(id.as_str()) || id.is_empty() {
+        if resolve(&by_id, input.prompts, id).is_some() || id.is_empty() {
             continue;
         }
         let cap = (id.chars().count() / 4).clamp(1, 3);
@@ -961,6 +984,16 @@ mod tests {
         assert!(run(&read, "registry/unknown-id").is_empty());
         let test = format!("{base}--- tests/test_loader.py\nwith raises(KeyError):\n    load_prompt('does-not-exist')\n");
         assert!(run(&test, "registry/unknown-id").is_empty());
+    }
+
+    #[test]
+    fn keys_inside_structured_prompt_files_resolve() {
+        let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\nloaders = [\"load_prompt\"]\n--- prompts/triage.yaml\nsystem: Sort tickets.\n--- prompts/notes.md\nN.\n--- app.py\nx = load_prompt('triage.system')\ny = load_prompt('notes')\n";
+        assert!(run(base, "registry/unknown-id").is_empty());
+        assert!(run(base, "registry/unused-prompt").is_empty());
+        // Only structured files have keys.
+        let md = base.replace("y = load_prompt('notes')", "y = load_prompt('notes.intro')");
+        assert_eq!(run(&md, "registry/unknown-id").len(), 1);
     }
 
     #[test]
