@@ -66,7 +66,7 @@ impl InlinePrompt {
         }
         Ok(InlinePrompt {
             min_chars: usize_param(params, "min-chars", 20)?,
-            min_chars_inferred: usize_param(params, "min-chars-inferred", 60)?,
+            min_chars_inferred: usize_param(params, "min-chars-inferred", 20)?,
             min_words: usize_param(params, "min-words", 3)?,
             allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
             suffixes: strings_param(params, "suffixes")?,
@@ -490,11 +490,11 @@ mod tests {
             Some(call),
         );
         assert_eq!(run(&f, &p, true).len(), 1);
-        // Too short for a named constant without a sink.
+        // Too short to be a prompt.
         let (f, p) = case(
             "src/app.py",
             "GREETING_PROMPT",
-            "Say hello to the user politely.",
+            "Reply in French now",
             None,
         );
         assert!(run(&f, &p, true).is_empty());
