@@ -24,6 +24,8 @@ pub struct InlinePrompt {
     min_chars: usize,
     min_chars_inferred: usize,
     min_words: usize,
+    /// Words that make a literal a prompt even under the character floor.
+    min_words_short: usize,
     allow: GlobSet,
     /// Name suffixes dropped when suggesting an id (`_prompt`, `_template`).
     suffixes: Vec<String>,
@@ -68,6 +70,7 @@ impl InlinePrompt {
             min_chars: usize_param(params, "min-chars", 20)?,
             min_chars_inferred: usize_param(params, "min-chars-inferred", 20)?,
             min_words: usize_param(params, "min-words", 3)?,
+            min_words_short: usize_param(params, "min-words-short", 5)?,
             allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
             suffixes: strings_param(params, "suffixes")?,
             exempt_callees: strings_param(params, "exempt-callees")?,
@@ -113,7 +116,8 @@ impl InlinePrompt {
         } else {
             self.min_chars_inferred
         };
-        if chars < min || words < self.min_words {
+        // Short but wordy templates (`"Tell me a {adjective} joke about {topic}."`) are prompts.
+        if words < self.min_words || (chars < min && words < self.min_words_short) {
             return Vec::new();
         }
         let Some(span) = first_literal_line(p) else {
@@ -307,7 +311,10 @@ pub fn suggest_id(
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = kebab(file.split('.').next().unwrap_or(file));
     let name = match &p.origin {
-        Origin::Assignment { name } | Origin::Key { key: name } => name_id(name, suffixes),
+        // `Prompts.main_system` -> `main-system`.
+        Origin::Assignment { name } | Origin::Key { key: name } => {
+            name_id(name.rsplit('.').next().unwrap_or(name), suffixes)
+        }
         Origin::Call { callee, keyword } => match (name_in_source(text, at, generic), keyword) {
             (Some(n), _) => name_id(&n, suffixes),
             (None, Some(k)) if !matches!(k.as_str(), "messages" | "input" | "contents") => kebab(k),
@@ -491,12 +498,7 @@ mod tests {
         );
         assert_eq!(run(&f, &p, true).len(), 1);
         // Too short to be a prompt.
-        let (f, p) = case(
-            "src/app.py",
-            "GREETING_PROMPT",
-            "Reply in French now",
-            None,
-        );
+        let (f, p) = case("src/app.py", "GREETING_PROMPT", "Reply in French now", None);
         assert!(run(&f, &p, true).is_empty());
     }
 
