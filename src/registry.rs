@@ -568,7 +568,7 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
     let no_unknown_id = builtin().ok().map(|d| &d.no_unknown_id);
     for (path, call) in input.calls {
         let Some(id) = &call.id else { continue };
-        if call.family == MENTION_FAMILY || no_unknown_id.is_some_and(|g| g.is_match(path)) {
+        if call.reference_only || no_unknown_id.is_some_and(|g| g.is_match(path)) {
             continue;
         }
         if resolve(&by_id, input.prompts, id).is_some() || id.is_empty() {
@@ -984,6 +984,13 @@ mod tests {
         assert!(run(&read, "registry/unknown-id").is_empty());
         let test = format!("{base}--- tests/test_loader.py\nwith raises(KeyError):\n    load_prompt('does-not-exist')\n");
         assert!(run(&test, "registry/unknown-id").is_empty());
+    }
+
+    #[test]
+    fn jinja_template_loads_are_references_only() {
+        let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\n--- prompts/triage.j2\nT.\n--- prompts/other.md\nO.\n--- app.py\nt = env.get_template('triage.j2')\nh = env.get_template('index.html')\nx = load_prompt('other')\n";
+        assert!(run(base, "registry/unknown-id").is_empty());
+        assert!(run(base, "registry/unused-prompt").is_empty());
     }
 
     #[test]

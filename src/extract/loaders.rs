@@ -38,6 +38,10 @@ pub struct RawLoader {
     /// itself an error (see `crate::registry`).
     #[serde(default)]
     pub hosted: bool,
+    /// Calls that name a prompt file without being registry loaders (Jinja's
+    /// `get_template`): references for `unused-prompt`, never unknown ids.
+    #[serde(default)]
+    pub reference_only: bool,
 }
 
 /// A compiled loader family.
@@ -50,6 +54,7 @@ pub struct LoaderFamily {
     pub version_keywords: Vec<String>,
     pub id_pattern: Option<Regex>,
     pub hosted: bool,
+    pub reference_only: bool,
 }
 
 /// Every loader family: built-in data plus config additions.
@@ -105,6 +110,7 @@ impl LoaderSpec {
                 version_keywords: r.version_keywords.clone(),
                 id_pattern,
                 hosted: r.hosted,
+                reference_only: r.reference_only,
             });
         }
         if !config_loaders.is_empty() {
@@ -119,6 +125,7 @@ impl LoaderSpec {
                     .collect(),
                 id_pattern: Regex::new(CONFIG_ID_PATTERN).ok(),
                 hosted: false,
+                reference_only: false,
             });
         }
         Ok(LoaderSpec {
@@ -174,6 +181,8 @@ pub struct LoaderCall {
     /// The loader family's name (`in-house`, `langfuse`, `config`...).
     pub family: String,
     pub hosted: bool,
+    /// Counts as a reference only; never reported as an unknown id.
+    pub reference_only: bool,
     /// The registry id: the literal, reduced by the family's `id-pattern`.
     pub id: Option<String>,
     /// The literal as written, when there is one.
@@ -210,6 +219,7 @@ pub fn collect_loader_calls(
                         callee: String::new(),
                         family: MENTION_FAMILY.into(),
                         hosted: true,
+                        reference_only: true,
                         id: Some(lit.trim_start_matches("./").to_string()),
                         literal: Some(lit),
                         id_prefix: None,
@@ -492,6 +502,7 @@ fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) 
         callee,
         family: fam.name.clone(),
         hosted: fam.hosted,
+        reference_only: fam.reference_only,
         id: None,
         literal: None,
         id_prefix: None,
