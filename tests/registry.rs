@@ -388,3 +388,70 @@ fn pyproject_config_and_a_custom_lockfile_path() {
         .code(0);
     assert!(findings(&check_json(dir.path(), &[]), "registry/unlocked-change").is_empty());
 }
+
+const BOT: &str = r#"from openai import OpenAI
+
+client = OpenAI()
+
+SYSTEM_PROMPT = """
+You are the triage assistant for Northwind support.
+Classify each ticket by urgency and product area.
+"""
+
+
+def triage(ticket):
+    return client.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": ticket},
+        ],
+    )
+
+
+def answer(question):
+    return client.chat.completions.create(
+        model="gpt-4o",
+        messages=[
+            {"role": "system", "content": load_prompt("support/triage")},
+            {"role": "user", "content": question},
+        ],
+    )
+
+
+def ping():
+    return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+"#;
+
+#[test]
+fn inline_prompts_are_reported_only_with_a_registry() {
+    let dir = repo(CONFIG);
+    for path in ["app/bot.py", "tests/test_bot.py", "prompts/legacy_bot.py"] {
+        fs::create_dir_all(dir.path().join(path).parent().expect("parent")).expect("mkdir");
+        fs::write(dir.path().join(path), BOT).expect("write");
+    }
+    // Until the Python extractor lands on this branch there is nothing inline to judge.
+    let inventory = promptlint(dir.path())
+        .args(["prompts", "--format", "json", "app/bot.py"])
+        .output()
+        .expect("runs");
+    let inventory: serde_json::Value = serde_json::from_slice(&inventory.stdout).expect("json");
+    if inventory["prompts"].as_array().is_none_or(|p| p.is_empty()) {
+        return;
+    }
+    let v = check_json(dir.path(), &[]);
+    let f = findings(&v, "registry/inline-prompt");
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["path"], "app/bot.py");
+    assert_eq!(f[0]["line"].as_u64(), Some(5));
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("(\"bot/system\")"),
+        "{}",
+        f[0]["message"]
+    );
+    fs::write(dir.path().join("promptlint.toml"), "[pii]\nallow = []\n").expect("write");
+    assert!(findings(&check_json(dir.path(), &[]), "registry/inline-prompt").is_empty());
+}
