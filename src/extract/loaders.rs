@@ -63,6 +63,9 @@ pub struct LoaderSpec {
     pub families: Vec<LoaderFamily>,
     /// String literals that name a prompt file (`"prompts/triage.md"`): recorded as mentions.
     pub mention: Option<Regex>,
+    /// Id-like string literals (`"triage"`), recorded as mentions only in a file that also has
+    /// a loader call with a computed id (`load_prompt(name)`): they are likely its ids.
+    pub id_mention: Option<Regex>,
 }
 
 /// The family name of a string literal that names a prompt file outside any loader call
@@ -131,12 +134,15 @@ impl LoaderSpec {
         Ok(LoaderSpec {
             families,
             mention: None,
+            id_mention: None,
         })
     }
 
-    /// Also records string literals matching `pattern` as mentions.
-    pub fn with_mentions(mut self, pattern: Option<Regex>) -> Self {
-        self.mention = pattern;
+    /// Also records string literals matching `file` (always) or `id` (in files with a computed
+    /// loader id) as mentions.
+    pub fn with_mentions(mut self, file: Option<Regex>, id: Option<Regex>) -> Self {
+        self.mention = file;
+        self.id_mention = id;
         self
     }
 
@@ -210,24 +216,32 @@ pub fn collect_loader_calls(
     let mut index: Option<LineIndex> = None;
     let mut cursor = root.walk();
     let mut stack = vec![root];
+    let mut id_like: Vec<(String, FileSpan)> = Vec::new();
+    let mention = |lit: String, span: FileSpan, ix: &LineIndex| LoaderCall {
+        callee: String::new(),
+        family: MENTION_FAMILY.into(),
+        hosted: true,
+        reference_only: true,
+        id: Some(lit.trim_start_matches("./").to_string()),
+        literal: Some(lit),
+        id_prefix: None,
+        span,
+        start: ix.line_col(source, span.start),
+        end: ix.line_col(source, span.end),
+        versioned: false,
+    };
     while let Some(node) = stack.pop() {
-        if let (Some(re), "string") = (&loaders.mention, node.kind()) {
+        if node.kind() == "string" && (loaders.mention.is_some() || loaders.id_mention.is_some()) {
             if let StrValue::Literal(lit, span) = string_value(node, source) {
-                if re.is_match(&lit) {
+                if loaders.mention.as_ref().is_some_and(|re| re.is_match(&lit)) {
                     let ix = index.get_or_insert_with(|| LineIndex::new(source));
-                    out.push(LoaderCall {
-                        callee: String::new(),
-                        family: MENTION_FAMILY.into(),
-                        hosted: true,
-                        reference_only: true,
-                        id: Some(lit.trim_start_matches("./").to_string()),
-                        literal: Some(lit),
-                        id_prefix: None,
-                        span,
-                        start: ix.line_col(source, span.start),
-                        end: ix.line_col(source, span.end),
-                        versioned: false,
-                    });
+                    out.push(mention(lit, span, ix));
+                } else if loaders
+                    .id_mention
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&lit))
+                {
+                    id_like.push((lit, span));
                 }
             }
         }
@@ -247,6 +261,18 @@ pub fn collect_loader_calls(
         // Children pushed in reverse so the stack pops them in source order.
         let children: Vec<_> = node.children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
+    }
+    let computed = out
+        .iter()
+        .any(|c| !c.reference_only && c.id.is_none() && c.id_prefix.is_none());
+    if computed && !id_like.is_empty() {
+        let ix = index.get_or_insert_with(|| LineIndex::new(source));
+        out.extend(
+            id_like
+                .into_iter()
+                .map(|(lit, span)| mention(lit, span, ix)),
+        );
+        out.sort_by_key(|c| c.span.start);
     }
     out
 }

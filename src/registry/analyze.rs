@@ -126,6 +126,10 @@ pub fn analyze(input: &Input<'_>) -> Vec<RegistryFinding> {
                         referenced[i] = true;
                     }
                 }
+                // An id kept in a table for a computed loader call (`IDS = ["triage", ...]`).
+                for &i in resolve(&by_id, input.prompts, m).into_iter().flatten() {
+                    referenced[i] = true;
+                }
             }
         } else if let Some(id) = &call.id {
             any_reference = true;

@@ -69,6 +69,8 @@ struct RawDataFiles {
     #[serde(default)]
     mention_pattern: Option<String>,
     #[serde(default)]
+    id_mention_pattern: Option<String>,
+    #[serde(default)]
     no_unknown_id_paths: Vec<String>,
 }
 
@@ -77,6 +79,7 @@ struct RawDataFiles {
 pub struct RegistryData {
     pub loaders: Vec<RawLoader>,
     mention: Option<Regex>,
+    id_mention: Option<Regex>,
     /// Files whose loader calls are never unknown ids (tests that load missing ids on purpose).
     no_unknown_id: globset::GlobSet,
     not_prompts: Option<Regex>,
@@ -111,6 +114,14 @@ static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
         .map(Regex::new)
         .transpose()
         .map_err(|e| format!("rules/registry.toml: mention-pattern: {e}"))?;
+    let id_mention = pack
+        .data
+        .files
+        .id_mention_pattern
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| format!("rules/registry.toml: id-mention-pattern: {e}"))?;
     let mut globs = globset::GlobSetBuilder::new();
     for g in &pack.data.files.no_unknown_id_paths {
         globs.add(
@@ -124,6 +135,7 @@ static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
     Ok(RegistryData {
         loaders: pack.data.loader,
         mention,
+        id_mention,
         no_unknown_id,
         not_prompts,
         extensions: pack.data.files.extensions,
@@ -138,7 +150,8 @@ pub fn builtin() -> Result<&'static RegistryData, String> {
 /// Built-in loader families plus the config's `loaders`.
 pub fn loader_spec(cfg: &RawRegistryConfig) -> Result<LoaderSpec, String> {
     let data = builtin()?;
-    Ok(LoaderSpec::compile(&data.loaders, &cfg.loaders)?.with_mentions(data.mention.clone()))
+    Ok(LoaderSpec::compile(&data.loaders, &cfg.loaders)?
+        .with_mentions(data.mention.clone(), data.id_mention.clone()))
 }
 
 /// The lockfile's path relative to the config root.

@@ -210,6 +210,17 @@ fn keys_inside_structured_prompt_files_resolve() {
 }
 
 #[test]
+fn id_tables_for_computed_loader_ids_are_references() {
+    let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\n--- prompts/support/triage.md\nT.\n--- prompts/billing.md\nB.\n--- app.py\nx = load_prompt('support/triage')\n";
+    assert_eq!(run(base, "registry/unused-prompt").len(), 1);
+    let table = format!("{base}--- jobs.py\nfor name in [\"billing\"]:\n    load_prompt(name)\n");
+    assert!(run(&table, "registry/unused-prompt").is_empty());
+    // Without a computed loader call, a bare word is not a reference.
+    let word = format!("{base}--- jobs.py\nkind = \"billing\"\n");
+    assert_eq!(run(&word, "registry/unused-prompt").len(), 1);
+}
+
+#[test]
 fn unused_needs_some_reference_and_sees_includes() {
     let base = "#!repo\n--- promptlint.toml\n[registry]\ndirs = [\"prompts\"]\n--- prompts/main.j2\n{% include \"header.j2\" %} Go.\n--- prompts/header.j2\nHeader.\n";
     assert!(run(base, "registry/unused-prompt").is_empty());
