@@ -183,17 +183,22 @@ pub struct RuleSettings {
     pub cache_min_static_chars: usize,
     /// `[registry]` as configured; `None` when no registry is declared.
     pub registry: Option<RawRegistryConfig>,
+    /// Registry loader calls (built-in data plus `[registry] loaders`), when a registry is declared.
+    pub loaders: Option<std::sync::Arc<crate::extract::loaders::LoaderSpec>>,
 }
 
 impl RuleSettings {
     pub fn from_config(raw: &RawConfig, show_pii: bool) -> Self {
         let registry = (!raw.registry.dirs.is_empty() || !raw.registry.loaders.is_empty() || raw.registry.lockfile.is_some())
             .then(|| raw.registry.clone());
+        // The built-in loader data is embedded and tested; a failure here is a packaging bug.
+        let loaders = registry.as_ref().and_then(|r| crate::registry::loader_spec(r).ok()).map(std::sync::Arc::new);
         RuleSettings {
             pii_allow: raw.pii.allow.clone(),
             show_pii,
             cache_min_static_chars: raw.cache.min_static_chars.unwrap_or(1000),
             registry,
+            loaders,
         }
     }
 }

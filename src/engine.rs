@@ -55,6 +55,8 @@ pub struct FileResult {
     pub text: Option<String>,
     /// Suppression directives that suppressed nothing: `(line, column, selector)`.
     pub unused_ignores: Vec<(usize, usize, String)>,
+    /// Registry loader calls (Python files, only when a registry is configured).
+    pub loader_calls: Vec<crate::extract::loaders::LoaderCall>,
 }
 
 impl<'a> Engine<'a> {
@@ -94,6 +96,11 @@ impl<'a> Engine<'a> {
         self.rules.rules.iter().zip(&self.enabled).any(|(r, e)| *e && r.id == rule_id)
     }
 
+    /// Whether `[per-file-ignores]` turns `rule_id` off for `path`.
+    pub fn is_ignored_for(&self, path: &str, rule_id: &str) -> bool {
+        self.per_file.iter().any(|(g, sels)| g.is_match(path) && sels.iter().any(|s| selector_matches(s, rule_id)))
+    }
+
     pub fn severity_of(&self, rule_id: &str) -> Option<Severity> {
         self.rules.rules.iter().zip(&self.severity).find(|(r, _)| r.id == rule_id).map(|(_, s)| *s)
     }
@@ -130,6 +137,17 @@ impl<'a> Engine<'a> {
     pub fn lint_file(&self, extractor: &mut Extractor<'_>, file: &SourceFile) -> FileResult {
         let (prompts, error) = extractor.extract(file);
         let mut result = FileResult { path: file.path.clone(), scanned: true, ..Default::default() };
+        // TEMPORARY (registry branch): a second parse for loader calls; the lead folds this into
+        // the Python extractor's single parse (`loaders::collect_loader_calls`).
+        match (file.kind, &self.settings.loaders) {
+            (crate::source::FileKind::Python, Some(loaders)) => {
+                result.loader_calls = crate::extract::loaders::parse_and_collect(&file.text, loaders);
+            }
+            (crate::source::FileKind::Notebook, Some(loaders)) => {
+                result.loader_calls = crate::extract::loaders::notebook_references(&file.text, loaders);
+            }
+            _ => {}
+        }
         if let Some(message) = error {
             result.errors.push(FileError { path: file.path.clone(), message });
         }

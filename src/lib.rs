@@ -20,6 +20,7 @@ pub mod kinds;
 pub mod packs;
 pub mod prompt;
 pub mod redact;
+pub mod registry;
 pub mod render;
 pub mod segment;
 pub mod source;

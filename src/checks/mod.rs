@@ -3,6 +3,8 @@
 //! A rule with `kind = "check"` names its check (`check = "..."`); the name is a serde enum, so
 //! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring.
 
+pub mod inline_prompt;
+
 use serde::Deserialize;
 
 use crate::kinds::{Hit, RuleContext};
@@ -11,19 +13,34 @@ use crate::packs::Rule;
 /// The closed set of checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CheckName {}
+pub enum CheckName {
+    InlinePrompt,
+    /// Cross-file registry checks (`src/registry.rs`): they run after collection, not per prompt.
+    Registry,
+}
 
 /// A compiled check with its parameters.
 #[derive(Debug)]
-pub enum Check {}
+pub enum Check {
+    InlinePrompt(inline_prompt::InlinePrompt),
+    Registry,
+}
 
 impl Check {
     /// Builds the check named `name` from its rule's `params`.
-    pub fn compile(name: CheckName, _params: Option<&toml::Table>) -> Result<Check, String> {
-        match name {}
+    pub fn compile(name: CheckName, params: Option<&toml::Table>) -> Result<Check, String> {
+        match name {
+            CheckName::InlinePrompt => {
+                inline_prompt::InlinePrompt::compile(params).map(Check::InlinePrompt)
+            }
+            CheckName::Registry => Ok(Check::Registry),
+        }
     }
 
-    pub fn run(&self, _rule: &Rule, _cx: &RuleContext<'_>) -> Vec<Hit> {
-        match *self {}
+    pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
+        match self {
+            Check::InlinePrompt(c) => c.run(rule, cx),
+            Check::Registry => Vec::new(),
+        }
     }
 }

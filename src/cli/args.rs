@@ -17,6 +17,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List every prompt found: id, place, kind and sha256.
     Prompts(PromptsArgs),
+    /// Write or update the registry's prompt lockfile (`--check`: exit 1 when it is out of date).
+    Lock(LockArgs),
     /// Explain a rule: what it catches, why, examples, how to fix or suppress it.
     Rule(RuleArgs),
     /// List every rule.
@@ -111,6 +113,19 @@ pub struct PromptsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Write nothing; exit 1 when the lockfile is out of date.
+    #[arg(long)]
+    pub check: bool,
+    /// Use this config file instead of discovering one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing when all is well.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

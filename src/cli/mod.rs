@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod exit;
+pub mod lock;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,7 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check(a),
         Command::Prompts(a) => prompts(a),
         Command::Rule(a) => crate::explain::rule(&a.id, a.format == ListFormat::Json).map(|s| (s, exit::CLEAN)).map_err(Fatal),
+        Command::Lock(a) => lock::lock(a),
         Command::Rules(a) => crate::explain::rules(a.format == ListFormat::Json).map(|s| (s, exit::CLEAN)).map_err(Fatal),
     };
     match result {
@@ -171,7 +173,9 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
     let engine = Engine::new(&rules, &setup.spec, &settings, &selection).map_err(Fatal)?;
     let (results, walk_errors) = scan(&args.scan, &setup, &engine)?;
     let mut report = Report { errors: walk_errors, ..Default::default() };
+    let mut loader_calls = Vec::new();
     for r in results {
+        loader_calls.extend(r.loader_calls.iter().map(|c| (r.path.clone(), c.clone())));
         report.files_scanned += usize::from(r.scanned);
         report.prompts += r.prompts.len();
         report.findings.extend(r.findings);
@@ -180,6 +184,7 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
             report.sources.push((r.path, text));
         }
     }
+    lock::add_registry_findings(&mut report, &engine, &setup, &args.scan.paths, &loader_calls)?;
     report.sort();
     crate::finding::disambiguate(&mut report.findings);
     if let Some(path) = &args.write_baseline {

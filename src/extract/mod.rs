@@ -7,6 +7,7 @@
 //! build text and offset maps; `segment` and volatility classification run after them, here,
 //! so every format gets the same treatment.
 
+pub mod loaders;
 pub mod notebook;
 pub mod prompt_file;
 pub mod python;

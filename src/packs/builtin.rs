@@ -4,4 +4,5 @@
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("rules/pii.toml", include_str!("../../rules/pii.toml")),
     ("rules/cache.toml", include_str!("../../rules/cache.toml")),
+    ("rules/registry.toml", include_str!("../../rules/registry.toml")),
 ];

@@ -5,6 +5,10 @@
 //! invalid case, `«…»` may mark the exact expected span; markers are removed before linting.
 //! Outcomes follow ast-grep's names: *missing* (invalid case not flagged), *noisy* (valid case
 //! flagged), *wrong-span* (flagged, but not at the marked span).
+//!
+//! A `#!repo` case is a small repository (files after `--- <path>` lines) for the cross-file
+//! registry rules; `crate::registry::run_repo_case` analyses it and reports spans in the file
+//! holding the `«…»` marker.
 
 use std::path::PathBuf;
 
@@ -50,11 +54,23 @@ pub fn parse_case(case: &str) -> (FileKind, &'static str, String, Option<(usize,
 pub fn run(rules: &RuleSet, spec: &PromptSpec) -> Vec<Problem> {
     let mut problems = Vec::new();
     let settings = RuleSettings { cache_min_static_chars: 1000, ..RuleSettings::default() };
+    // Registry rules are silent without a registry: their cases run with `dirs = ["prompts"]`.
+    let registry_cfg = crate::config::RawRegistryConfig { dirs: vec!["prompts".into()], ..Default::default() };
+    let registry_settings = RuleSettings {
+        registry: Some(registry_cfg.clone()),
+        loaders: crate::registry::loader_spec(&registry_cfg).ok().map(std::sync::Arc::new),
+        ..settings.clone()
+    };
     for rule in &rules.rules {
+        let settings = if rule.pack == "registry" { &registry_settings } else { &settings };
         let selection = Selection { select: Some(vec![rule.id.clone()]), ..Selection::default() };
-        let Ok(engine) = Engine::new(rules, spec, &settings, &selection) else { continue };
+        let Ok(engine) = Engine::new(rules, spec, settings, &selection) else { continue };
         let mut extractor = Extractor::new(spec);
         let mut lint = |case: &str| {
+            // Cross-file cases (`#!repo`): a small repository analysed by `crate::registry`.
+            if case.starts_with("#!repo\n") {
+                return crate::registry::run_repo_case(&rule.id, case, spec).unwrap_or_default();
+            }
             let (kind, name, text, marked) = parse_case(case);
             let file = SourceFile::from_bytes(text.into_bytes(), PathBuf::from(name), name.to_string(), kind)
                 .expect("test case is valid UTF-8 text");
