@@ -46,7 +46,10 @@ impl Redact {
                 None => DOT.to_string(),
             },
             Redact::Last4 => {
-                let digits: Vec<char> = value.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let digits: Vec<char> = value
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 if digits.len() <= 4 {
                     return DOT.to_string();
                 }
@@ -55,7 +58,11 @@ impl Redact {
             }
             Redact::Secret => {
                 // A PEM block keeps its armour line: it names the key type and reveals nothing.
-                if let Some(first) = value.lines().next().filter(|l| l.starts_with("-----BEGIN ") && l.ends_with("-----")) {
+                if let Some(first) = value
+                    .lines()
+                    .next()
+                    .filter(|l| l.starts_with("-----BEGIN ") && l.ends_with("-----"))
+                {
                     return format!("{first}{DOT}");
                 }
                 let head: String = value.chars().take(4).collect();
@@ -74,12 +81,21 @@ mod tests {
 
     #[test]
     fn masks() {
-        assert_eq!(Redact::Email.mask("jane.doe@northwind-mail.com"), "j•••@northwind-mail.com");
+        assert_eq!(
+            Redact::Email.mask("jane.doe@northwind-mail.com"),
+            "j•••@northwind-mail.com"
+        );
         assert_eq!(Redact::Last4.mask("4539 1488 0343 6467"), "•••6467");
         assert_eq!(Redact::Last4.mask("+1 (415) 867-2341"), "•••2341");
         assert_eq!(Redact::Secret.mask("sk-proj-abcdefghijklmnop"), "sk-p•••");
         assert_eq!(Redact::Secret.mask("short"), "•••");
-        assert_eq!(Redact::Secret.mask("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"), "-----BEGIN EC PRIVATE KEY-----•••");
-        assert!(!Redact::Email.mask("jane.doe@northwind-mail.com").contains("jane"));
+        assert_eq!(
+            Redact::Secret
+                .mask("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----"),
+            "-----BEGIN EC PRIVATE KEY-----•••"
+        );
+        assert!(!Redact::Email
+            .mask("jane.doe@northwind-mail.com")
+            .contains("jane"));
     }
 }

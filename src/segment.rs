@@ -89,10 +89,13 @@ impl Segment {
     }
 }
 
-static HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$").expect("heading regex"));
-static FENCE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(```|~~~)").expect("fence regex"));
-static XML_OPEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<([A-Za-z][A-Za-z0-9_\-]{0,40})(?:\s[^<>]{0,200})?>").expect("xml regex"));
+static HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$").expect("heading regex"));
+static FENCE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(```|~~~)").expect("fence regex"));
+static XML_OPEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<([A-Za-z][A-Za-z0-9_\-]{0,40})(?:\s[^<>]{0,200})?>").expect("xml regex")
+});
 static EXAMPLE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?mi)^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*)?(?:example|sample|demonstration|shot)[ \t]*(?:#?[0-9]+|[ivx]+)?[ \t]*(?:\*\*)?[ \t]*[:.)\-]?(?:\*\*)?[ \t]*$|(?mi)^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*)?(?:example|sample)[ \t]*#?[0-9]+[ \t]*[:.)\-]")
         .expect("example header regex")
@@ -108,7 +111,10 @@ pub fn segment(prompt: &mut Prompt) {
     let text = prompt.text.as_str();
     let mut found = Vec::new();
     let code = code_blocks(text);
-    found.extend(code.iter().map(|s| Segment::new(SegmentKind::CodeBlock, *s)));
+    found.extend(
+        code.iter()
+            .map(|s| Segment::new(SegmentKind::CodeBlock, *s)),
+    );
     sections(text, &code, &mut found);
     quotes(text, &code, &mut found);
     let mut examples = Vec::new();
@@ -120,7 +126,9 @@ pub fn segment(prompt: &mut Prompt) {
     message_pair_examples(&prompt.segments, &mut examples);
     push_examples(&prompt.segments, examples, text, &mut found);
     prompt.segments.extend(found);
-    prompt.segments.sort_by_key(|s| (s.span.start, std::cmp::Reverse(s.span.end)));
+    prompt
+        .segments
+        .sort_by_key(|s| (s.span.start, std::cmp::Reverse(s.span.end)));
     prompt.segments.dedup();
 }
 
@@ -136,7 +144,10 @@ fn code_blocks(text: &str) -> Vec<PromptSpan> {
         match open {
             None => open = Some((m.start(), marker)),
             Some((start, opener)) if opener == marker => {
-                let end = text[m.end()..].find('\n').map(|i| m.end() + i).unwrap_or(text.len());
+                let end = text[m.end()..]
+                    .find('\n')
+                    .map(|i| m.end() + i)
+                    .unwrap_or(text.len());
                 out.push(PromptSpan::new(start, end));
                 open = None;
             }
@@ -159,19 +170,35 @@ fn sections(text: &str, code: &[PromptSpan], out: &mut Vec<Segment>) {
         })
         .collect();
     for (i, (start, level, title)) in heads.iter().enumerate() {
-        let end = heads[i + 1..].iter().find(|(_, l, _)| l <= level).map(|h| h.0).unwrap_or(text.len());
-        out.push(Segment::new(SegmentKind::Section { title: title.clone() }, PromptSpan::new(*start, end)));
+        let end = heads[i + 1..]
+            .iter()
+            .find(|(_, l, _)| l <= level)
+            .map(|h| h.0)
+            .unwrap_or(text.len());
+        out.push(Segment::new(
+            SegmentKind::Section {
+                title: title.clone(),
+            },
+            PromptSpan::new(*start, end),
+        ));
     }
     // XML-ish tags with a matching close tag.
     for c in XML_OPEN.captures_iter(text) {
-        let (Some(m), Some(name)) = (c.get(0), c.get(1)) else { continue };
+        let (Some(m), Some(name)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
         if inside_any(code, m.start()) {
             continue;
         }
         let close = format!("</{}>", name.as_str());
         if let Some(rel) = text[m.end()..].find(&close) {
             let end = m.end() + rel + close.len();
-            out.push(Segment::new(SegmentKind::Section { title: name.as_str().to_ascii_lowercase() }, PromptSpan::new(m.start(), end)));
+            out.push(Segment::new(
+                SegmentKind::Section {
+                    title: name.as_str().to_ascii_lowercase(),
+                },
+                PromptSpan::new(m.start(), end),
+            ));
         }
     }
 }
@@ -192,15 +219,23 @@ fn quotes(text: &str, code: &[PromptSpan], out: &mut Vec<Segment>) {
         offset += line.len();
     }
     if let Some(s) = start {
-        out.push(Segment::new(SegmentKind::Quote, PromptSpan::new(s, text.len())));
+        out.push(Segment::new(
+            SegmentKind::Quote,
+            PromptSpan::new(s, text.len()),
+        ));
     }
     // Triple-quoted passages inside a prompt ("""...""") are quoted data.
     let mut rest = 0;
     while let Some(a) = text[rest..].find("\"\"\"") {
         let open = rest + a;
-        let Some(b) = text[open + 3..].find("\"\"\"") else { break };
+        let Some(b) = text[open + 3..].find("\"\"\"") else {
+            break;
+        };
         let close = open + 3 + b + 3;
-        out.push(Segment::new(SegmentKind::Quote, PromptSpan::new(open, close)));
+        out.push(Segment::new(
+            SegmentKind::Quote,
+            PromptSpan::new(open, close),
+        ));
         rest = close;
     }
 }
@@ -220,24 +255,39 @@ fn tagged_examples(text: &str, out: &mut Vec<ExampleCandidate>) {
         while let Some(a) = lower[from..].find(&open_pat) {
             let open = from + a;
             let after = open + open_pat.len();
-            let Some(gt) = lower[after..].find('>') else { break };
+            let Some(gt) = lower[after..].find('>') else {
+                break;
+            };
             let head_end = after + gt + 1;
             // `<examples>` must not match `<example>`'s search and vice versa.
             let next = lower.as_bytes().get(after).copied().unwrap_or(b'>');
-            if !(next == b'>' || next == b' ' || next == b'\n' || next == b'_' || next.is_ascii_digit()) {
+            if !(next == b'>'
+                || next == b' '
+                || next == b'\n'
+                || next == b'_'
+                || next.is_ascii_digit())
+            {
                 from = after;
                 continue;
             }
-            let Some(b) = lower[head_end..].find(&close_pat) else { break };
+            let Some(b) = lower[head_end..].find(&close_pat) else {
+                break;
+            };
             let end = head_end + b + close_pat.len();
             if tag == "examples" {
                 // A wrapper: its children are the examples, unless it has none.
                 let inner = &lower[head_end..end];
                 if !inner.contains("<example") {
-                    out.push(ExampleCandidate { span: PromptSpan::new(open, end), parts: io_parts(text, PromptSpan::new(head_end, end)) });
+                    out.push(ExampleCandidate {
+                        span: PromptSpan::new(open, end),
+                        parts: io_parts(text, PromptSpan::new(head_end, end)),
+                    });
                 }
             } else {
-                out.push(ExampleCandidate { span: PromptSpan::new(open, end), parts: io_parts(text, PromptSpan::new(head_end, end)) });
+                out.push(ExampleCandidate {
+                    span: PromptSpan::new(open, end),
+                    parts: io_parts(text, PromptSpan::new(head_end, end)),
+                });
             }
             from = end;
         }
@@ -247,30 +297,50 @@ fn tagged_examples(text: &str, out: &mut Vec<ExampleCandidate>) {
 /// "Example 1:" style headers: each example runs to the next header, or to a blank-line gap
 /// followed by a heading or a line that no longer looks like example content.
 fn headed_examples(text: &str, code: &[PromptSpan], out: &mut Vec<ExampleCandidate>) {
-    let heads: Vec<usize> = EXAMPLE_HEADER.find_iter(text).map(|m| m.start()).filter(|s| !inside_any(code, *s)).collect();
+    let heads: Vec<usize> = EXAMPLE_HEADER
+        .find_iter(text)
+        .map(|m| m.start())
+        .filter(|s| !inside_any(code, *s))
+        .collect();
     for (i, start) in heads.iter().enumerate() {
-        if out.iter().any(|c| c.span.start <= *start && *start < c.span.end) {
+        if out
+            .iter()
+            .any(|c| c.span.start <= *start && *start < c.span.end)
+        {
             continue;
         }
         let hard_end = heads.get(i + 1).copied().unwrap_or(text.len());
         let end = example_end(text, *start, hard_end);
         let span = PromptSpan::new(*start, end);
-        out.push(ExampleCandidate { span, parts: io_parts(text, span) });
+        out.push(ExampleCandidate {
+            span,
+            parts: io_parts(text, span),
+        });
     }
 }
 
 /// Where an example that starts at `start` ends, at most at `hard_end`: the next Markdown
 /// heading, or the next "instruction-looking" paragraph after a blank line.
 fn example_end(text: &str, start: usize, hard_end: usize) -> usize {
-    let body_start = text[start..hard_end].find('\n').map(|i| start + i + 1).unwrap_or(hard_end);
+    let body_start = text[start..hard_end]
+        .find('\n')
+        .map(|i| start + i + 1)
+        .unwrap_or(hard_end);
     let mut offset = body_start;
     let mut blank = false;
     for line in text[body_start..hard_end].split_inclusive('\n') {
         let t = line.trim();
-        if t.starts_with('#') || (blank && t.starts_with('<') && t.ends_with('>') && !t.starts_with("</")) {
+        if t.starts_with('#')
+            || (blank && t.starts_with('<') && t.ends_with('>') && !t.starts_with("</"))
+        {
             return trim_end(text, start, offset);
         }
-        if blank && !t.is_empty() && !TURN.is_match(line) && !t.starts_with('{') && !t.starts_with('[') {
+        if blank
+            && !t.is_empty()
+            && !TURN.is_match(line)
+            && !t.starts_with('{')
+            && !t.starts_with('[')
+        {
             // A new paragraph that is not a turn: the example's last turn may still continue
             // across blank lines only if it is indented.
             if !line.starts_with([' ', '\t']) {
@@ -314,14 +384,20 @@ fn transcript_examples(text: &str, code: &[PromptSpan], out: &mut Vec<ExampleCan
             let limit = turns.get(i + 2).map(|t| t.0).unwrap_or(text.len());
             let end = turn_end(text, b_label_end, limit);
             // A turn whose value is empty or a placeholder is a template slot, not an example.
-            let a_value = text[a_start..b_start].split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
+            let a_value = text[a_start..b_start]
+                .split_once(':')
+                .map(|(_, v)| v.trim())
+                .unwrap_or("");
             let b_value = text[b_label_end..end].trim();
             if !is_slot(a_value) && !is_slot(b_value) {
                 let span = PromptSpan::new(a_start, end);
                 out.push(ExampleCandidate {
                     span,
                     parts: vec![
-                        (SegmentKind::ExampleInput, PromptSpan::new(a_start, trim_end(text, a_start, b_start))),
+                        (
+                            SegmentKind::ExampleInput,
+                            PromptSpan::new(a_start, trim_end(text, a_start, b_start)),
+                        ),
                         (SegmentKind::ExampleOutput, PromptSpan::new(b_start, end)),
                     ],
                 });
@@ -335,10 +411,10 @@ fn transcript_examples(text: &str, code: &[PromptSpan], out: &mut Vec<ExampleCan
 
 fn is_input_label(label: &str) -> Option<bool> {
     match label {
-        "input" | "question" | "q" | "user" | "human" | "customer" | "query" | "text" | "email" | "message" => Some(true),
-        "output" | "answer" | "a" | "assistant" | "ai" | "agent" | "bot" | "response" | "label" | "sql" | "reply" => {
-            Some(false)
-        }
+        "input" | "question" | "q" | "user" | "human" | "customer" | "query" | "text" | "email"
+        | "message" => Some(true),
+        "output" | "answer" | "a" | "assistant" | "ai" | "agent" | "bot" | "response" | "label"
+        | "sql" | "reply" => Some(false),
         _ => None,
     }
 }
@@ -372,7 +448,9 @@ fn io_parts(text: &str, span: PromptSpan) -> Vec<(SegmentKind, PromptSpan)> {
     let mut parts = Vec::new();
     let mut output_at = None;
     for c in TURN.captures_iter(body) {
-        let (Some(m), Some(label)) = (c.get(0), c.get(1)) else { continue };
+        let (Some(m), Some(label)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
         if is_input_label(&label.as_str().to_ascii_lowercase()) == Some(false) {
             output_at = Some(span.start + m.start());
             break;
@@ -405,7 +483,10 @@ fn message_pair_examples(existing: &[Segment], out: &mut Vec<ExampleCandidate>) 
         if a == Role::User && b == Role::Assistant {
             out.push(ExampleCandidate {
                 span: PromptSpan::new(a_span.start, b_span.end),
-                parts: vec![(SegmentKind::ExampleInput, a_span), (SegmentKind::ExampleOutput, b_span)],
+                parts: vec![
+                    (SegmentKind::ExampleInput, a_span),
+                    (SegmentKind::ExampleOutput, b_span),
+                ],
             });
             i += 2;
         } else {
@@ -414,13 +495,25 @@ fn message_pair_examples(existing: &[Segment], out: &mut Vec<ExampleCandidate>) 
     }
 }
 
-fn push_examples(existing: &[Segment], mut examples: Vec<ExampleCandidate>, _text: &str, out: &mut Vec<Segment>) {
+fn push_examples(
+    existing: &[Segment],
+    mut examples: Vec<ExampleCandidate>,
+    _text: &str,
+    out: &mut Vec<Segment>,
+) {
     // Extractor-provided examples (from `examples=[...]`) count first.
-    let mut index = existing.iter().filter(|s| matches!(s.kind, SegmentKind::Example { .. })).count();
+    let mut index = existing
+        .iter()
+        .filter(|s| matches!(s.kind, SegmentKind::Example { .. }))
+        .count();
     examples.sort_by_key(|c| c.span.start);
     let mut last_end = 0;
     for c in examples {
-        if c.span.start < last_end || existing.iter().any(|s| matches!(s.kind, SegmentKind::Example { .. }) && s.span.overlaps(c.span)) {
+        if c.span.start < last_end
+            || existing
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Example { .. }) && s.span.overlaps(c.span))
+        {
             continue;
         }
         out.push(Segment::new(SegmentKind::Example { index }, c.span));
@@ -436,7 +529,9 @@ pub trait SegmentQuery {
 
     /// The example containing `span`, if any.
     fn example_at(&self, span: PromptSpan) -> Option<&Segment> {
-        self.segments().iter().find(|s| matches!(s.kind, SegmentKind::Example { .. }) && s.span.contains(span))
+        self.segments()
+            .iter()
+            .find(|s| matches!(s.kind, SegmentKind::Example { .. }) && s.span.contains(span))
     }
 
     fn in_example(&self, span: PromptSpan) -> bool {
@@ -446,7 +541,10 @@ pub trait SegmentQuery {
     /// Inside an example, code block or quote: data, not instruction.
     fn in_data(&self, span: PromptSpan) -> bool {
         self.segments().iter().any(|s| {
-            matches!(s.kind, SegmentKind::Example { .. } | SegmentKind::CodeBlock | SegmentKind::Quote) && s.span.contains(span)
+            matches!(
+                s.kind,
+                SegmentKind::Example { .. } | SegmentKind::CodeBlock | SegmentKind::Quote
+            ) && s.span.contains(span)
         })
     }
 
@@ -486,7 +584,11 @@ mod tests {
     }
 
     fn examples(p: &Prompt) -> Vec<&str> {
-        p.segments.iter().filter(|s| matches!(s.kind, SegmentKind::Example { .. })).map(|s| &p.text[s.span.start..s.span.end]).collect()
+        p.segments
+            .iter()
+            .filter(|s| matches!(s.kind, SegmentKind::Example { .. }))
+            .map(|s| &p.text[s.span.start..s.span.end])
+            .collect()
     }
 
     #[test]
@@ -507,7 +609,10 @@ mod tests {
         let ex = examples(&p);
         assert_eq!(ex.len(), 2, "{ex:?}");
         assert!(ex[1].ends_with("Output: bug"));
-        assert!(p.segments.iter().any(|s| s.kind == SegmentKind::ExampleOutput));
+        assert!(p
+            .segments
+            .iter()
+            .any(|s| s.kind == SegmentKind::ExampleOutput));
     }
 
     #[test]
@@ -528,10 +633,24 @@ mod tests {
         let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
         p.text = "sys\n\nu1\n\na1\n\nu2".into();
         p.segments = vec![
-            Segment::new(SegmentKind::Role { role: Role::System }, PromptSpan::new(0, 3)),
-            Segment::new(SegmentKind::Role { role: Role::User }, PromptSpan::new(5, 7)),
-            Segment::new(SegmentKind::Role { role: Role::Assistant }, PromptSpan::new(9, 11)),
-            Segment::new(SegmentKind::Role { role: Role::User }, PromptSpan::new(13, 15)),
+            Segment::new(
+                SegmentKind::Role { role: Role::System },
+                PromptSpan::new(0, 3),
+            ),
+            Segment::new(
+                SegmentKind::Role { role: Role::User },
+                PromptSpan::new(5, 7),
+            ),
+            Segment::new(
+                SegmentKind::Role {
+                    role: Role::Assistant,
+                },
+                PromptSpan::new(9, 11),
+            ),
+            Segment::new(
+                SegmentKind::Role { role: Role::User },
+                PromptSpan::new(13, 15),
+            ),
         ];
         segment(&mut p);
         assert_eq!(examples(&p), vec!["u1\n\na1"]);
@@ -541,7 +660,14 @@ mod tests {
     #[test]
     fn sections_code_and_quotes() {
         let p = seg("# Rules\nBe nice.\n## Format\nJSON.\n```\n# not a heading\n```\n> quoted\n");
-        let titles: Vec<_> = p.segments.iter().filter_map(|s| match &s.kind { SegmentKind::Section { title } => Some(title.as_str()), _ => None }).collect();
+        let titles: Vec<_> = p
+            .segments
+            .iter()
+            .filter_map(|s| match &s.kind {
+                SegmentKind::Section { title } => Some(title.as_str()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(titles, vec!["Rules", "Format"]);
         assert!(p.segments.iter().any(|s| s.kind == SegmentKind::CodeBlock));
         let q = p.text.find("quoted").unwrap();

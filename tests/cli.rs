@@ -28,21 +28,41 @@ fn repo_with(files: &[(&str, &[u8])]) -> TempDir {
 #[test]
 fn empty_repo_is_clean() {
     let dir = TempDir::new().unwrap();
-    promptlint(dir.path()).arg("check").assert().code(0).stdout(predicate::str::contains("no prompts found"));
-    promptlint(dir.path()).arg("prompts").assert().code(0).stdout(predicate::str::contains("no prompts found"));
+    promptlint(dir.path())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no prompts found"));
+    promptlint(dir.path())
+        .arg("prompts")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no prompts found"));
 }
 
 #[test]
 fn findings_exit_1_and_point_at_the_value() {
     let dir = repo_with(&[("prompts/support.md", LEAKY_PROMPT.as_bytes())]);
-    let out = promptlint(dir.path()).args(["check", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let out = promptlint(dir.path())
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let f = &v["findings"][0];
     assert_eq!(f["rule"], "pii/email-address");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["path"], "prompts/support.md");
-    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(4), Some(12)));
-    assert_eq!((f["end_line"].as_u64(), f["end_column"].as_u64()), (Some(4), Some(45)));
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(4), Some(12))
+    );
+    assert_eq!(
+        (f["end_line"].as_u64(), f["end_column"].as_u64()),
+        (Some(4), Some(45))
+    );
     assert_eq!(v["summary"]["prompts"], 1);
     assert!(!String::from_utf8_lossy(&out).contains("dana.whitfield"));
 }
@@ -50,46 +70,85 @@ fn findings_exit_1_and_point_at_the_value() {
 #[test]
 fn exit_zero_and_fail_on() {
     let dir = repo_with(&[("prompts/support.md", LEAKY_PROMPT.as_bytes())]);
-    promptlint(dir.path()).args(["check", "--exit-zero"]).assert().code(0);
+    promptlint(dir.path())
+        .args(["check", "--exit-zero"])
+        .assert()
+        .code(0);
     // An error-level finding fails at every threshold.
-    promptlint(dir.path()).args(["check", "--fail-on", "error"]).assert().code(1);
-    promptlint(dir.path()).args(["check", "--ignore", "pii"]).assert().code(0);
-    promptlint(dir.path()).args(["check", "--select", "pii/email-address"]).assert().code(1);
+    promptlint(dir.path())
+        .args(["check", "--fail-on", "error"])
+        .assert()
+        .code(1);
+    promptlint(dir.path())
+        .args(["check", "--ignore", "pii"])
+        .assert()
+        .code(0);
+    promptlint(dir.path())
+        .args(["check", "--select", "pii/email-address"])
+        .assert()
+        .code(1);
 }
 
 #[test]
 fn nonexistent_path_is_exit_2() {
     let dir = TempDir::new().unwrap();
-    promptlint(dir.path()).args(["check", "nope/"]).assert().code(2).stderr(predicate::str::contains("nope/: no such file or directory"));
+    promptlint(dir.path())
+        .args(["check", "nope/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope/: no such file or directory"));
 }
 
 #[test]
 fn unknown_rule_is_exit_2() {
     let dir = TempDir::new().unwrap();
-    promptlint(dir.path()).args(["check", "--select", "pii/nope"]).assert().code(2).stderr(predicate::str::contains("unknown rule or pack `pii/nope`"));
+    promptlint(dir.path())
+        .args(["check", "--select", "pii/nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule or pack `pii/nope`"));
 }
 
 #[test]
 fn broken_config_is_exit_2_naming_key_and_line() {
-    let dir = repo_with(&[("promptlint.toml", b"[rules]\nselect = [\"pii\"]\nbogus-key = true\n")]);
+    let dir = repo_with(&[(
+        "promptlint.toml",
+        b"[rules]\nselect = [\"pii\"]\nbogus-key = true\n",
+    )]);
+    promptlint(dir.path()).arg("check").assert().code(2).stderr(
+        predicate::str::contains("promptlint.toml")
+            .and(predicate::str::contains("bogus-key"))
+            .and(predicate::str::contains("line 3")),
+    );
+    let dir = repo_with(&[(
+        "pyproject.toml",
+        b"[tool.promptlint.rules]\nselect = \"pii\"\n",
+    )]);
     promptlint(dir.path())
         .arg("check")
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("promptlint.toml").and(predicate::str::contains("bogus-key")).and(predicate::str::contains("line 3")));
-    let dir = repo_with(&[("pyproject.toml", b"[tool.promptlint.rules]\nselect = \"pii\"\n")]);
-    promptlint(dir.path()).arg("check").assert().code(2).stderr(predicate::str::contains("pyproject.toml"));
+        .stderr(predicate::str::contains("pyproject.toml"));
     let dir = TempDir::new().unwrap();
-    promptlint(dir.path()).args(["check", "--config", "missing.toml"]).assert().code(2);
+    promptlint(dir.path())
+        .args(["check", "--config", "missing.toml"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn config_is_discovered_from_parent_and_pyproject() {
     let dir = repo_with(&[
-        ("pyproject.toml", b"[tool.promptlint.pii]\nallow = [\"dana.whitfield@northwind-mail.com\"]\n"),
+        (
+            "pyproject.toml",
+            b"[tool.promptlint.pii]\nallow = [\"dana.whitfield@northwind-mail.com\"]\n",
+        ),
         ("sub/prompts/support.md", LEAKY_PROMPT.as_bytes()),
     ]);
-    promptlint(&dir.path().join("sub")).arg("check").assert().code(0);
+    promptlint(&dir.path().join("sub"))
+        .arg("check")
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -103,19 +162,45 @@ fn bad_files_are_reported_and_the_scan_goes_on() {
         ("broken.py", b"SYSTEM_PROMPT = \"\"\"You are helpful. Mail ops at dana.whitfield@northwind-mail.com\n\ndef (:\n"),
         ("prompts/support.md", LEAKY_PROMPT.as_bytes()),
     ]);
-    let assert = promptlint(dir.path()).args(["check", "--format", "json"]).assert().code(1);
+    let assert = promptlint(dir.path())
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(1);
     let out = assert.get_output();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let errors = v["errors"].as_array().unwrap();
-    let msg = |p: &str| errors.iter().find(|e| e["path"] == p).map(|e| e["message"].as_str().unwrap().to_string());
-    assert!(msg("prompts/latin1.txt").unwrap().contains("not valid UTF-8"));
+    let msg = |p: &str| {
+        errors
+            .iter()
+            .find(|e| e["path"] == p)
+            .map(|e| e["message"].as_str().unwrap().to_string())
+    };
+    assert!(msg("prompts/latin1.txt")
+        .unwrap()
+        .contains("not valid UTF-8"));
     assert!(msg("prompts/huge.txt").unwrap().contains("--max-file-size"));
-    assert!(msg("prompts/binary.txt").is_none(), "binary files are skipped silently");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["path"] == "prompts/support.md"));
+    assert!(
+        msg("prompts/binary.txt").is_none(),
+        "binary files are skipped silently"
+    );
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"] == "prompts/support.md"));
     // Human format: errors on stderr naming the file.
-    promptlint(dir.path()).arg("check").assert().code(1).stderr(predicate::str::contains("prompts/latin1.txt: not valid UTF-8"));
+    promptlint(dir.path())
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "prompts/latin1.txt: not valid UTF-8",
+        ));
     // Raising the cap scans the big file.
-    let out = promptlint(dir.path()).args(["check", "--format", "json", "--max-file-size", "10000000"]).output().unwrap();
+    let out = promptlint(dir.path())
+        .args(["check", "--format", "json", "--max-file-size", "10000000"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("over the"));
 }
 
@@ -123,39 +208,70 @@ fn bad_files_are_reported_and_the_scan_goes_on() {
 #[test]
 fn symlink_loop_and_unreadable_file() {
     use std::os::unix::fs::{symlink, PermissionsExt};
-    let dir = repo_with(&[("prompts/support.md", LEAKY_PROMPT.as_bytes()), ("prompts/locked.md", b"secret prompt")]);
+    let dir = repo_with(&[
+        ("prompts/support.md", LEAKY_PROMPT.as_bytes()),
+        ("prompts/locked.md", b"secret prompt"),
+    ]);
     symlink(dir.path().join("prompts"), dir.path().join("prompts/loop")).unwrap();
     symlink("a", dir.path().join("prompts/b")).unwrap();
     symlink("b", dir.path().join("prompts/a")).unwrap();
     let locked = dir.path().join("prompts/locked.md");
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
     let readable = fs::read(&locked).is_ok(); // root can read anything
-    let out = promptlint(dir.path()).args(["check", "--format", "json"]).timeout(std::time::Duration::from_secs(20)).output().unwrap();
+    let out = promptlint(dir.path())
+        .args(["check", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     if !readable {
-        assert!(v["errors"].as_array().unwrap().iter().any(|e| e["path"] == "prompts/locked.md"));
+        assert!(v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "prompts/locked.md"));
     }
     // Loops through explicit symlink arguments do not hang either.
-    promptlint(dir.path()).args(["check", "prompts/a"]).timeout(std::time::Duration::from_secs(20)).assert().code(0);
+    promptlint(dir.path())
+        .args(["check", "prompts/a"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn explicit_files_bypass_gitignore_unless_force_exclude() {
     let dir = repo_with(&[
         (".gitignore", b"prompts/ignored.md\n"),
-        ("promptlint.toml", b"[files]\nexclude = [\"prompts/excluded.md\"]\n"),
+        (
+            "promptlint.toml",
+            b"[files]\nexclude = [\"prompts/excluded.md\"]\n",
+        ),
         ("prompts/ignored.md", LEAKY_PROMPT.as_bytes()),
         ("prompts/excluded.md", LEAKY_PROMPT.as_bytes()),
     ]);
-    std::process::Command::new("git").args(["init", "-q"]).current_dir(dir.path()).status().unwrap();
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
     // The walk honours .gitignore and config excludes.
     promptlint(dir.path()).arg("check").assert().code(0);
     // Named files are scanned anyway (pre-commit passes staged files this way)...
-    promptlint(dir.path()).args(["check", "prompts/ignored.md"]).assert().code(1);
-    promptlint(dir.path()).args(["check", "prompts/excluded.md"]).assert().code(1);
+    promptlint(dir.path())
+        .args(["check", "prompts/ignored.md"])
+        .assert()
+        .code(1);
+    promptlint(dir.path())
+        .args(["check", "prompts/excluded.md"])
+        .assert()
+        .code(1);
     // ...unless --force-exclude applies the config excludes to them.
-    promptlint(dir.path()).args(["check", "--force-exclude", "prompts/excluded.md"]).assert().code(0);
+    promptlint(dir.path())
+        .args(["check", "--force-exclude", "prompts/excluded.md"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -165,15 +281,34 @@ fn rule_docs_and_rule_list() {
         .args(["rule", "pii/email-address"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("## What it flags").and(predicate::str::contains("## Fires on")).and(predicate::str::contains("promptlint: ignore[pii/email-address]")));
-    promptlint(dir.path()).args(["rule", "pii/nope"]).assert().code(2);
-    promptlint(dir.path()).arg("rules").assert().code(0).stdout(predicate::str::contains("pii/email-address"));
+        .stdout(
+            predicate::str::contains("## What it flags")
+                .and(predicate::str::contains("## Fires on"))
+                .and(predicate::str::contains(
+                    "promptlint: ignore[pii/email-address]",
+                )),
+        );
+    promptlint(dir.path())
+        .args(["rule", "pii/nope"])
+        .assert()
+        .code(2);
+    promptlint(dir.path())
+        .arg("rules")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("pii/email-address"));
 }
 
 #[test]
 fn inventory_json_shape() {
     let dir = repo_with(&[("prompts/support.md", LEAKY_PROMPT.as_bytes())]);
-    let out = promptlint(dir.path()).args(["prompts", "--format", "json"]).assert().code(0).get_output().stdout.clone();
+    let out = promptlint(dir.path())
+        .args(["prompts", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let p = &v["prompts"][0];
     assert_eq!(p["id"], "prompts/support.md");
@@ -182,7 +317,10 @@ fn inventory_json_shape() {
     assert_eq!(p["line"], 1);
     assert_eq!(p["examples"], 1);
     // sha256 of a prompt file is the hash of its bytes, so `sha256sum` agrees.
-    assert_eq!(p["sha256"], promptlint::finding::sha256_hex(LEAKY_PROMPT.as_bytes()));
+    assert_eq!(
+        p["sha256"],
+        promptlint::finding::sha256_hex(LEAKY_PROMPT.as_bytes())
+    );
 }
 
 #[test]
@@ -198,6 +336,15 @@ fn broken_pipe_is_not_an_error() {
     // Close the read end before the child writes: its write fails with EPIPE.
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -15,16 +15,37 @@ fn every_rule_passes_its_own_cases() {
     if python_extractor_is_stub(&spec) {
         problems.retain(|p| !(p.outcome == "missing" && p.case.starts_with("#!python\n")));
     }
-    let report: Vec<String> =
-        problems.iter().map(|p| format!("{} {}: {}\n  case: {:?}", p.outcome, p.rule, p.detail, p.case)).collect();
-    assert!(problems.is_empty(), "{} failing rule cases:\n{}", problems.len(), report.join("\n"));
+    let report: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}: {}\n  case: {:?}",
+                p.outcome, p.rule, p.detail, p.case
+            )
+        })
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{} failing rule cases:\n{}",
+        problems.len(),
+        report.join("\n")
+    );
 }
 
 fn python_extractor_is_stub(spec: &PromptSpec) -> bool {
     use promptlint::source::{FileKind, SourceFile};
     let src = "client.chat.completions.create(model=\"m\", messages=[{\"role\": \"system\", \"content\": \"You are a helpful assistant that sorts support tickets.\"}])\n";
-    let file = SourceFile::from_bytes(src.as_bytes().to_vec(), "case.py".into(), "case.py".into(), FileKind::Python).expect("utf-8");
-    promptlint::extract::Extractor::new(spec).extract(&file).0.is_empty()
+    let file = SourceFile::from_bytes(
+        src.as_bytes().to_vec(),
+        "case.py".into(),
+        "case.py".into(),
+        FileKind::Python,
+    )
+    .expect("utf-8");
+    promptlint::extract::Extractor::new(spec)
+        .extract(&file)
+        .0
+        .is_empty()
 }
 
 #[test]
@@ -32,19 +53,30 @@ fn packs_are_hygienic() {
     let rules = compile_builtin(&|_| true).expect("built-in packs compile");
     let mut errors = Vec::new();
     for r in &rules.rules {
-        for heading in ["## What it flags", "## Why it matters", "## Example", "## Instead"] {
+        for heading in [
+            "## What it flags",
+            "## Why it matters",
+            "## Example",
+            "## Instead",
+        ] {
             if !r.docs.contains(heading) {
                 errors.push(format!("{}: docs lack `{heading}`", r.id));
             }
         }
         if r.tests.valid.is_empty() || r.tests.invalid.is_empty() {
-            errors.push(format!("{}: needs at least one valid and one invalid case", r.id));
+            errors.push(format!(
+                "{}: needs at least one valid and one invalid case",
+                r.id
+            ));
         }
         if !r.keywords.is_empty() {
             for case in &r.tests.invalid {
                 let lower = case.to_lowercase();
                 if !r.keywords.iter().any(|k| lower.contains(&k.to_lowercase())) {
-                    errors.push(format!("{}: invalid case contains none of its keywords: {case:?}", r.id));
+                    errors.push(format!(
+                        "{}: invalid case contains none of its keywords: {case:?}",
+                        r.id
+                    ));
                 }
             }
         }

@@ -19,7 +19,12 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let out = Command::cargo_bin("promptlint").expect("binary builds").current_dir(dir).args(args).output().expect("binary runs");
+    let out = Command::cargo_bin("promptlint")
+        .expect("binary builds")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("binary runs");
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -34,7 +39,12 @@ fn findings(paths: &[&str]) -> BTreeSet<Key> {
     let (stdout, stderr, code) = run(&fixtures(), &args);
     assert!(code == 0 || code == 1, "exit {code}: {stderr}");
     let report: Value = serde_json::from_str(&stdout).expect("JSON report");
-    assert_eq!(report["errors"].as_array().map(Vec::len), Some(0), "file errors: {}", report["errors"]);
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(0),
+        "file errors: {}",
+        report["errors"]
+    );
     report["findings"]
         .as_array()
         .expect("findings array")
@@ -51,7 +61,12 @@ fn findings(paths: &[&str]) -> BTreeSet<Key> {
 }
 
 fn key(path: &str, line: usize, rule: &str, severity: &str) -> Key {
-    (path.to_string(), line, format!("pii/{rule}"), severity.to_string())
+    (
+        path.to_string(),
+        line,
+        format!("pii/{rule}"),
+        severity.to_string(),
+    )
 }
 
 fn assert_same(got: &BTreeSet<Key>, expected: &BTreeSet<Key>) {
@@ -80,8 +95,14 @@ fn prompt_files_report_exactly_the_expected_findings() {
         })
         .collect();
     let positives = want.iter().filter(|k| k.3 != "info").count();
-    assert!(positives >= 60, "the fixture set needs at least 60 positive cases, has {positives}");
-    assert!(expected["negatives"].as_u64().unwrap_or(0) >= 60, "the fixture set needs at least 60 hard negatives");
+    assert!(
+        positives >= 60,
+        "the fixture set needs at least 60 positive cases, has {positives}"
+    );
+    assert!(
+        expected["negatives"].as_u64().unwrap_or(0) >= 60,
+        "the fixture set needs at least 60 hard negatives"
+    );
     let rules: BTreeSet<&str> = want.iter().map(|k| k.2.as_str()).collect();
     assert!(rules.len() >= 19, "every pii rule has a fixture: {rules:?}");
     assert_same(&findings(&["prompts"]), &want);
@@ -99,7 +120,10 @@ fn prompty_and_dotprompt_shapes() {
     ]
     .into_iter()
     .collect();
-    assert_same(&findings(&["shapes/classify.prompt", "shapes/contoso.prompty"]), &want);
+    assert_same(
+        &findings(&["shapes/classify.prompt", "shapes/contoso.prompty"]),
+        &want,
+    );
 }
 
 /// Python (dedent, implicit concatenation splitting a phone number, f-string, JSON in a
@@ -122,7 +146,12 @@ fn python_yaml_notebook_shapes() {
     .into_iter()
     .collect();
     assert_same(
-        &findings(&["shapes/support_bot.py", "shapes/safe_bot.py", "shapes/prompts.yaml", "shapes/summarise.ipynb"]),
+        &findings(&[
+            "shapes/support_bot.py",
+            "shapes/safe_bot.py",
+            "shapes/prompts.yaml",
+            "shapes/summarise.ipynb",
+        ]),
         &want,
     );
 }
@@ -159,7 +188,10 @@ const RAW: &[&str] = &[
 fn no_raw_value_in_any_output_format() {
     let mut ran = Vec::new();
     for format in ["human", "json", "sarif", "github", "gitlab"] {
-        let (stdout, stderr, code) = run(&fixtures(), &["check", "--format", format, "--select", "pii", "."]);
+        let (stdout, stderr, code) = run(
+            &fixtures(),
+            &["check", "--format", format, "--select", "pii", "."],
+        );
         if code == 2 && stderr.contains(format) {
             continue; // this build does not offer the format
         }
@@ -171,19 +203,44 @@ fn no_raw_value_in_any_output_format() {
         }
         ran.push(format);
     }
-    assert!(ran.contains(&"human") && ran.contains(&"json"), "ran {ran:?}");
+    assert!(
+        ran.contains(&"human") && ran.contains(&"json"),
+        "ran {ran:?}"
+    );
     for format in ["human", "json"] {
-        let (stdout, _, _) = run(&fixtures(), &["check", "--format", format, "--select", "pii", "--show-pii", "."]);
-        for raw in ["dana.whitfield@northwind-mail.com", "536-22-1487", "AKIAZ7QX4M2PLWR9TB3K"] {
-            assert!(stdout.contains(raw), "{format} --show-pii should print {raw}");
+        let (stdout, _, _) = run(
+            &fixtures(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--select",
+                "pii",
+                "--show-pii",
+                ".",
+            ],
+        );
+        for raw in [
+            "dana.whitfield@northwind-mail.com",
+            "536-22-1487",
+            "AKIAZ7QX4M2PLWR9TB3K",
+        ] {
+            assert!(
+                stdout.contains(raw),
+                "{format} --show-pii should print {raw}"
+            );
         }
     }
 }
 
 #[test]
 fn masked_forms_keep_enough_to_find_the_value() {
-    let (stdout, _, _) = run(&fixtures(), &["check", "--format", "json", "--select", "pii", "prompts"]);
-    for masked in ["d•••@northwind-mail.com", "•••2341", "•••6467", "sk-p•••"] {
+    let (stdout, _, _) = run(
+        &fixtures(),
+        &["check", "--format", "json", "--select", "pii", "prompts"],
+    );
+    for masked in ["d•••@northwind-mail.com", "•••2341", "•••6467", "sk-p•••"]
+    {
         assert!(stdout.contains(masked), "expected masked form {masked}");
     }
 }
@@ -197,11 +254,20 @@ fn configured_allow_values_are_not_reported() {
         "Example 1:\nInput: call me at (415) 867-2341 or dana.whitfield@northwind-mail.com\nOutput: callback\n",
     )
     .expect("write prompt");
-    let (stdout, _, _) = run(dir.path(), &["check", "--format", "json", "--select", "pii", "."]);
+    let (stdout, _, _) = run(
+        dir.path(),
+        &["check", "--format", "json", "--select", "pii", "."],
+    );
     assert_eq!(stdout.matches("\"rule\": \"pii/").count(), 2, "{stdout}");
-    std::fs::write(dir.path().join("promptlint.toml"), "[pii]\nallow = [\"415 867 2341\", \"Dana.Whitfield@northwind-mail.com\"]\n")
-        .expect("write config");
-    let (stdout, stderr, code) = run(dir.path(), &["check", "--format", "json", "--select", "pii", "."]);
+    std::fs::write(
+        dir.path().join("promptlint.toml"),
+        "[pii]\nallow = [\"415 867 2341\", \"Dana.Whitfield@northwind-mail.com\"]\n",
+    )
+    .expect("write config");
+    let (stdout, stderr, code) = run(
+        dir.path(),
+        &["check", "--format", "json", "--select", "pii", "."],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(!stdout.contains("\"rule\": \"pii/"), "{stdout}");
 }

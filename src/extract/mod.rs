@@ -212,21 +212,30 @@ pub struct PythonSpec {
 impl PythonSpec {
     /// Call-site families whose callee suffix matches `callee` (a dotted name).
     pub fn sites_for<'a>(&'a self, callee: &'a str) -> impl Iterator<Item = &'a RawCallSite> + 'a {
-        self.calls.iter().filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
+        self.calls
+            .iter()
+            .filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
     }
 
     pub fn is_prompt_name(&self, name: &str) -> bool {
-        self.name_pattern.is_match(name) && !self.name_exclude.as_ref().is_some_and(|r| r.is_match(name))
+        self.name_pattern.is_match(name)
+            && !self.name_exclude.as_ref().is_some_and(|r| r.is_match(name))
     }
 
     pub fn is_ignored_callee(&self, callee: &str) -> bool {
-        self.ignore_callees.iter().any(|pat| callee_matches(pat, callee))
+        self.ignore_callees
+            .iter()
+            .any(|pat| callee_matches(pat, callee))
     }
 }
 
 /// `pat` matches when it equals the dotted callee or a dotted suffix of it.
 pub fn callee_matches(pat: &str, callee: &str) -> bool {
-    pat == "*" || callee == pat || (callee.len() > pat.len() && callee.ends_with(pat) && callee.as_bytes()[callee.len() - pat.len() - 1] == b'.')
+    pat == "*"
+        || callee == pat
+        || (callee.len() > pat.len()
+            && callee.ends_with(pat)
+            && callee.as_bytes()[callee.len() - pat.len() - 1] == b'.')
 }
 
 /// An error in `rules/prompts.toml` or in config that extends it.
@@ -236,33 +245,78 @@ pub struct SpecError(pub String);
 
 impl PromptSpec {
     /// Compiles the built-in spec extended by config additions.
-    pub fn compile(extra: &RawPromptsSpec, user_prompt_globs: &[String]) -> Result<PromptSpec, SpecError> {
-        let builtin: RawPromptsSpec =
-            toml::from_str(BUILTIN_PROMPTS_TOML).map_err(|e| SpecError(format!("rules/prompts.toml: {e}")))?;
+    pub fn compile(
+        extra: &RawPromptsSpec,
+        user_prompt_globs: &[String],
+    ) -> Result<PromptSpec, SpecError> {
+        let builtin: RawPromptsSpec = toml::from_str(BUILTIN_PROMPTS_TOML)
+            .map_err(|e| SpecError(format!("rules/prompts.toml: {e}")))?;
         let mut raw = builtin;
-        raw.python.prefilter.extend(extra.python.prefilter.iter().cloned());
-        raw.python.name_patterns.extend(extra.python.name_patterns.iter().cloned());
-        raw.python.name_exclude_patterns.extend(extra.python.name_exclude_patterns.iter().cloned());
-        raw.python.ignore_callees.extend(extra.python.ignore_callees.iter().cloned());
-        raw.python.not_prompt_patterns.extend(extra.python.not_prompt_patterns.iter().cloned());
+        raw.python
+            .prefilter
+            .extend(extra.python.prefilter.iter().cloned());
+        raw.python
+            .name_patterns
+            .extend(extra.python.name_patterns.iter().cloned());
+        raw.python
+            .name_exclude_patterns
+            .extend(extra.python.name_exclude_patterns.iter().cloned());
+        raw.python
+            .ignore_callees
+            .extend(extra.python.ignore_callees.iter().cloned());
+        raw.python
+            .not_prompt_patterns
+            .extend(extra.python.not_prompt_patterns.iter().cloned());
         raw.python.call.extend(extra.python.call.iter().cloned());
-        raw.python.prompt_decorators.extend(extra.python.prompt_decorators.iter().cloned());
-        raw.python.docstring_bases.extend(extra.python.docstring_bases.iter().cloned());
-        raw.python.docstring_field_callees.extend(extra.python.docstring_field_callees.iter().cloned());
-        raw.python.examples_name_patterns.extend(extra.python.examples_name_patterns.iter().cloned());
-        raw.python.example_input_keys.extend(extra.python.example_input_keys.iter().cloned());
-        raw.python.example_output_keys.extend(extra.python.example_output_keys.iter().cloned());
-        raw.python.dedent_callees.extend(extra.python.dedent_callees.iter().cloned());
-        raw.python.cleandoc_callees.extend(extra.python.cleandoc_callees.iter().cloned());
-        raw.python.model_keywords.extend(extra.python.model_keywords.iter().cloned());
-        raw.files.prompt_dirs.extend(extra.files.prompt_dirs.iter().cloned());
-        raw.files.prompt_globs.extend(extra.files.prompt_globs.iter().cloned());
-        raw.files.instruction_globs.extend(extra.files.instruction_globs.iter().cloned());
+        raw.python
+            .prompt_decorators
+            .extend(extra.python.prompt_decorators.iter().cloned());
+        raw.python
+            .docstring_bases
+            .extend(extra.python.docstring_bases.iter().cloned());
+        raw.python
+            .docstring_field_callees
+            .extend(extra.python.docstring_field_callees.iter().cloned());
+        raw.python
+            .examples_name_patterns
+            .extend(extra.python.examples_name_patterns.iter().cloned());
+        raw.python
+            .example_input_keys
+            .extend(extra.python.example_input_keys.iter().cloned());
+        raw.python
+            .example_output_keys
+            .extend(extra.python.example_output_keys.iter().cloned());
+        raw.python
+            .dedent_callees
+            .extend(extra.python.dedent_callees.iter().cloned());
+        raw.python
+            .cleandoc_callees
+            .extend(extra.python.cleandoc_callees.iter().cloned());
+        raw.python
+            .model_keywords
+            .extend(extra.python.model_keywords.iter().cloned());
+        raw.files
+            .prompt_dirs
+            .extend(extra.files.prompt_dirs.iter().cloned());
+        raw.files
+            .prompt_globs
+            .extend(extra.files.prompt_globs.iter().cloned());
+        raw.files
+            .instruction_globs
+            .extend(extra.files.instruction_globs.iter().cloned());
         raw.yaml.keys.extend(extra.yaml.keys.iter().cloned());
-        raw.yaml.strong_keys.extend(extra.yaml.strong_keys.iter().cloned());
-        raw.yaml.exclude_keys.extend(extra.yaml.exclude_keys.iter().cloned());
-        raw.yaml.llm_signals.extend(extra.yaml.llm_signals.iter().cloned());
-        raw.yaml.prefilter.extend(extra.yaml.prefilter.iter().cloned());
+        raw.yaml
+            .strong_keys
+            .extend(extra.yaml.strong_keys.iter().cloned());
+        raw.yaml
+            .exclude_keys
+            .extend(extra.yaml.exclude_keys.iter().cloned());
+        raw.yaml
+            .llm_signals
+            .extend(extra.yaml.llm_signals.iter().cloned());
+        raw.yaml
+            .prefilter
+            .extend(extra.yaml.prefilter.iter().cloned());
         // Every custom callee is also a reason to parse a file.
         for site in &extra.python.call {
             for c in &site.callee {
@@ -276,13 +330,20 @@ impl PromptSpec {
             if pats.is_empty() {
                 return Ok(None);
             }
-            let alt = pats.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-            Regex::new(&alt).map(Some).map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
+            let alt = pats
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Regex::new(&alt)
+                .map(Some)
+                .map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
         };
         let python = PythonSpec {
             prefilter: aho_corasick::AhoCorasick::new(&py.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: python prefilter: {e}")))?,
-            name_pattern: join(&py.name_patterns, "name-patterns")?.unwrap_or_else(|| Regex::new("$^").expect("empty regex")),
+            name_pattern: join(&py.name_patterns, "name-patterns")?
+                .unwrap_or_else(|| Regex::new("$^").expect("empty regex")),
             name_exclude: join(&py.name_exclude_patterns, "name-exclude-patterns")?,
             min_name_chars: py.min_name_chars.unwrap_or(20),
             min_call_chars: py.min_call_chars.unwrap_or(1),
@@ -294,8 +355,16 @@ impl PromptSpec {
             docstring_bases: py.docstring_bases.clone(),
             docstring_field_callees: py.docstring_field_callees.clone(),
             examples_name: join(&py.examples_name_patterns, "examples-name-patterns")?,
-            example_input_keys: py.example_input_keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            example_output_keys: py.example_output_keys.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            example_input_keys: py
+                .example_input_keys
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+            example_output_keys: py
+                .example_output_keys
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
             dedent_callees: py.dedent_callees.clone(),
             cleandoc_callees: py.cleandoc_callees.clone(),
             model_keywords: py.model_keywords.clone(),
@@ -428,10 +497,14 @@ fn globset(globs: &[String]) -> Result<GlobSet, SpecError> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
         // `*` stops at `/`, as in .gitignore: `**/*prompt*.md` must not match `prompts/README.md`.
-        let glob = globset::GlobBuilder::new(g).literal_separator(true).build().map_err(|e| SpecError(format!("invalid glob `{g}`: {e}")))?;
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| SpecError(format!("invalid glob `{g}`: {e}")))?;
         b.add(glob);
     }
-    b.build().map_err(|e| SpecError(format!("invalid globs: {e}")))
+    b.build()
+        .map_err(|e| SpecError(format!("invalid globs: {e}")))
 }
 
 /// Per-thread extraction state: a reusable tree-sitter parser.
@@ -454,7 +527,10 @@ impl<'a> Extractor<'a> {
                     return (Vec::new(), None);
                 }
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);
-                (py.extract(&file.text, &file.path, self.spec, PromptFormat::Python), None)
+                (
+                    py.extract(&file.text, &file.path, self.spec, PromptFormat::Python),
+                    None,
+                )
             }
             FileKind::Notebook => {
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);

@@ -43,7 +43,13 @@ impl PatternMatcher {
         let text = prompt.text.as_str();
         let mut hits = Vec::new();
         for caps in self.regex.captures_iter(text) {
-            let Some(m) = caps.name("value").or_else(|| caps.get(1)).or_else(|| caps.get(0)) else { continue };
+            let Some(m) = caps
+                .name("value")
+                .or_else(|| caps.get(1))
+                .or_else(|| caps.get(0))
+            else {
+                continue;
+            };
             let span = PromptSpan::new(m.start(), m.end());
             let value = m.as_str();
             if value.is_empty() || !in_scope(rule.scope, prompt, span) {
@@ -56,7 +62,11 @@ impl PatternMatcher {
                 continue;
             }
             let normalized = normalize(value);
-            if self.allow_normalized.as_ref().is_some_and(|a| a.is_match(&normalized)) {
+            if self
+                .allow_normalized
+                .as_ref()
+                .is_some_and(|a| a.is_match(&normalized))
+            {
                 continue;
             }
             let lower = value.to_lowercase();
@@ -65,7 +75,8 @@ impl PatternMatcher {
             }
             // A user's allow entry matches with or without separators (`415 867 2341`).
             if cx.settings.pii_allow.iter().any(|a| {
-                a.eq_ignore_ascii_case(value) || (!normalized.is_empty() && normalize(a).eq_ignore_ascii_case(&normalized))
+                a.eq_ignore_ascii_case(value)
+                    || (!normalized.is_empty() && normalize(a).eq_ignore_ascii_case(&normalized))
             }) {
                 continue;
             }
@@ -74,21 +85,40 @@ impl PatternMatcher {
             }
             let window = self.window(text, span);
             // A value whose shape is unambiguous (`415-867-2341`) needs no cue word.
-            let shaped = self.context_optional_if.as_ref().is_some_and(|c| c.is_match(value));
+            let shaped = self
+                .context_optional_if
+                .as_ref()
+                .is_some_and(|c| c.is_match(value));
             if !shaped && self.context.as_ref().is_some_and(|c| !c.is_match(window)) {
                 continue;
             }
-            if self.context_deny.as_ref().is_some_and(|c| c.is_match(window)) {
+            if self
+                .context_deny
+                .as_ref()
+                .is_some_and(|c| c.is_match(window))
+            {
                 continue;
             }
-            if self.prefix_deny.as_ref().is_some_and(|c| c.is_match(self.before(text, span))) {
+            if self
+                .prefix_deny
+                .as_ref()
+                .is_some_and(|c| c.is_match(self.before(text, span)))
+            {
                 continue;
             }
             let in_example = prompt.in_example(span);
-            if !in_example && self.outside_examples_allow.iter().any(|a| lower.starts_with(a.as_str())) {
+            if !in_example
+                && self
+                    .outside_examples_allow
+                    .iter()
+                    .any(|a| lower.starts_with(a.as_str()))
+            {
                 continue;
             }
-            let is_test_value = self.test_values.iter().any(|t| t.eq_ignore_ascii_case(&normalized));
+            let is_test_value = self
+                .test_values
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(&normalized));
             let severity = if is_test_value {
                 match self.test_value_severity {
                     Some(s) => Some(s),
@@ -99,13 +129,24 @@ impl PatternMatcher {
             } else {
                 None
             };
-            let masked = if cx.settings.show_pii { value.to_string() } else { self.redact.mask(value) };
-            let place = if in_example { "a few-shot example" } else { "a prompt" };
+            let masked = if cx.settings.show_pii {
+                value.to_string()
+            } else {
+                self.redact.mask(value)
+            };
+            let place = if in_example {
+                "a few-shot example"
+            } else {
+                "a prompt"
+            };
             let message = fill(&rule.message, &[("match", &masked), ("where", place)]);
             let mut hit = Hit::new(span, message);
             hit.severity = severity;
             if self.redact != Redact::None {
-                hit.secret = Some(Secret { value: value.to_string(), masked });
+                hit.secret = Some(Secret {
+                    value: value.to_string(),
+                    masked,
+                });
             }
             hits.push(hit);
         }
@@ -127,7 +168,10 @@ impl PatternMatcher {
 
 /// Letters and digits of `value` only: separators do not make a different value.
 fn normalize(value: &str) -> String {
-    value.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+    value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
 }
 
 /// Whether `span` lies in the part of the prompt a rule with `scope` looks at.

@@ -4,5 +4,8 @@
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("rules/pii.toml", include_str!("../../rules/pii.toml")),
     ("rules/cache.toml", include_str!("../../rules/cache.toml")),
-    ("rules/registry.toml", include_str!("../../rules/registry.toml")),
+    (
+        "rules/registry.toml",
+        include_str!("../../rules/registry.toml"),
+    ),
 ];
