@@ -50,3 +50,62 @@ pub fn read(path: &Path) -> Result<HashSet<String>, String> {
         .map_err(|e| format!("{}: not a promptlint baseline: {e}", path.display()))?;
     Ok(file.findings.into_iter().map(|e| e.fingerprint).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packs::Severity;
+    use crate::span::{FileSpan, LineCol};
+
+    fn finding(rule: &str, path: &str, matched: &str, line: usize) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: Severity::Error,
+            message: "m".into(),
+            help: None,
+            path: path.into(),
+            span: FileSpan::new(0, 1),
+            start: LineCol { line, column: 1 },
+            end: LineCol { line, column: 2 },
+            related: Vec::new(),
+            prompt_id: None,
+            fingerprint: crate::finding::fingerprint(rule, path, matched),
+            masks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn round_trip_is_sorted_and_keyed_by_fingerprint_not_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baseline.json");
+        let fs = vec![
+            finding("pii/email-address", "b.md", "x@corp.io", 9),
+            finding("pii/email-address", "a.md", "y@corp.io", 3),
+        ];
+        write(&path, &fs).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.find("a.md").unwrap() < text.find("b.md").unwrap(),
+            "sorted by path: {text}"
+        );
+        assert!(!text.contains("corp.io"), "no matched values in the file");
+        let known = read(&path).unwrap();
+        // The same finding moved to another line is still known; another value is not.
+        assert!(known.contains(&finding("pii/email-address", "a.md", "y@corp.io", 40).fingerprint));
+        assert!(!known.contains(&finding("pii/email-address", "a.md", "z@corp.io", 3).fingerprint));
+        // Writing the same findings again gives the same bytes (stable diffs in review).
+        write(&path, &fs).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn unreadable_or_foreign_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read(&dir.path().join("missing.json"))
+            .unwrap_err()
+            .contains("cannot read baseline"));
+        let p = dir.path().join("other.json");
+        std::fs::write(&p, "{\"results\": []}").unwrap();
+        assert!(read(&p).unwrap_err().contains("not a promptlint baseline"));
+    }
+}

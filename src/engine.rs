@@ -230,7 +230,19 @@ impl<'a> Engine<'a> {
         findings.sort_by(|a: &Finding, b| (a.span, &a.rule).cmp(&(b.span, &b.rule)));
         findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule);
         let mut directives = suppress::parse(&file.text);
-        suppress::apply(&mut findings, &mut directives);
+        let literal_end_line = |f: &Finding| -> Option<usize> {
+            if file.kind != crate::source::FileKind::Python {
+                return None;
+            }
+            let p = prompts.iter().find(|p| {
+                p.inline
+                    && Some(&p.id) == f.prompt_id.as_ref()
+                    && p.map.file_extent().contains(f.span)
+            })?;
+            literal_end(&p.map, f.span.end.saturating_sub(1).max(f.span.start))
+                .map(|off| index.line_col(&file.text, off).line)
+        };
+        suppress::apply_with(&mut findings, &mut directives, &literal_end_line);
         for d in &directives {
             for sel in d.unused() {
                 result.unused_ignores.push((d.line, d.column, sel));
@@ -316,5 +328,55 @@ impl<'a> Engine<'a> {
                 });
             }
         }
+    }
+}
+
+/// The file offset where the string literal holding `file_offset` ends: the end of the run of
+/// pieces contiguous in the file starting with the piece that holds it (pieces from different
+/// literals are separated by at least their quotes).
+pub fn literal_end(map: &crate::prompt::OffsetMap, file_offset: usize) -> Option<usize> {
+    let pieces = map.pieces();
+    let i = pieces.iter().position(|p| {
+        file_offset >= p.file_start && file_offset < p.file_start + p.file_len.max(1)
+    })?;
+    let mut end = pieces[i].file_start + pieces[i].file_len;
+    for p in &pieces[i + 1..] {
+        if p.file_len == 0 {
+            continue;
+        }
+        if p.file_start != end {
+            break;
+        }
+        end = p.file_start + p.file_len;
+    }
+    Some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prompt::{Origin, PromptBuilder, PromptFormat};
+    use crate::span::FileSpan;
+
+    #[test]
+    fn literal_end_follows_contiguous_pieces_only() {
+        // A triple-quoted literal `a\nb` (verbatim, decoded escape, verbatim) at bytes 10..15,
+        // then a second literal `c` at 22 after a gap for the quotes.
+        let mut b = PromptBuilder::new();
+        b.push_verbatim("a", 10);
+        b.push_decoded("\n", FileSpan::new(11, 13));
+        b.push_verbatim("b\n", 13);
+        b.push_synthetic("\n");
+        b.push_verbatim("c", 22);
+        let p = b.into_prompt(Prompt::new(
+            "x#p".into(),
+            Origin::Assignment { name: "p".into() },
+            PromptFormat::Python,
+            true,
+        ));
+        assert_eq!(literal_end(&p.map, 10), Some(15));
+        assert_eq!(literal_end(&p.map, 13), Some(15));
+        assert_eq!(literal_end(&p.map, 22), Some(23));
+        assert_eq!(literal_end(&p.map, 16), None);
     }
 }

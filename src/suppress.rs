@@ -20,6 +20,15 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("directive regex")
 });
 
+/// Rule id of the finding reported for a directive that suppressed nothing.
+pub const UNUSED_IGNORE_RULE: &str = "promptlint/unused-ignore";
+/// One-line description of that pseudo-rule (for `rules` listings in SARIF).
+pub const UNUSED_IGNORE_SUMMARY: &str =
+    "A `promptlint: ignore` directive that suppresses nothing (like ruff's RUF100).";
+/// How to fix it.
+pub const UNUSED_IGNORE_HELP: &str =
+    "remove the directive, or the rule ids in it that no longer match a finding";
+
 #[derive(Debug, Clone)]
 pub struct Directive {
     /// 1-based line.
@@ -96,15 +105,28 @@ pub fn parse(text: &str) -> Vec<Directive> {
 
 /// Removes suppressed findings, marking the directives that did it.
 pub fn apply(findings: &mut Vec<Finding>, directives: &mut [Directive]) {
+    apply_with(findings, directives, &|_| None);
+}
+
+/// Like `apply`, where `literal_end(f)` is the line of the closing quotes of the string literal
+/// holding `f` (for an inline prompt): a directive there also applies, as in ruff, since a
+/// comment cannot go inside a multi-line string.
+pub fn apply_with(
+    findings: &mut Vec<Finding>,
+    directives: &mut [Directive],
+    literal_end: &dyn Fn(&Finding) -> Option<usize>,
+) {
     if directives.is_empty() {
         return;
     }
     findings.retain(|f| {
+        let end_line = literal_end(f);
         for d in directives.iter_mut() {
             let applies = d.file_wide
                 || d.line == f.start.line
                 || d.line + 1 == f.start.line
-                || d.line == f.end.line;
+                || d.line == f.end.line
+                || Some(d.line) == end_line;
             if !applies {
                 continue;
             }
@@ -146,5 +168,53 @@ mod tests {
         assert_eq!(d.matches("pii/email-address").as_deref(), Some("pii"));
         assert_eq!(d.matches("cache/volatile-prefix"), None);
         assert_eq!(d.unused(), vec!["pii"]);
+    }
+}
+
+#[cfg(test)]
+mod literal_end_tests {
+    use super::*;
+    use crate::packs::Severity;
+    use crate::span::{FileSpan, LineCol};
+
+    fn finding(line: usize, end_line: usize) -> Finding {
+        Finding {
+            rule: "pii/email-address".into(),
+            severity: Severity::Error,
+            message: String::new(),
+            help: None,
+            path: "bot.py".into(),
+            span: FileSpan::new(0, 1),
+            start: LineCol { line, column: 8 },
+            end: LineCol {
+                line: end_line,
+                column: 30,
+            },
+            related: Vec::new(),
+            prompt_id: Some("bot.py#SYSTEM_PROMPT".into()),
+            fingerprint: String::new(),
+            masks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn comment_after_the_closing_quotes_of_a_multiline_string() {
+        // SYSTEM_PROMPT = """...          line 1
+        // Input: dana@northwind-mail.com   line 4 (the finding)
+        // """  # promptlint: ignore[pii]   line 6
+        let text = "SYSTEM_PROMPT = \"\"\"You help.\n\nExample 1:\nInput: dana@northwind-mail.com\nOutput: ok\n\"\"\"  # promptlint: ignore[pii]\n";
+        let mut ds = parse(text);
+        assert_eq!(ds[0].line, 6);
+        let mut fs = vec![finding(4, 4)];
+        apply(&mut fs, &mut ds.clone());
+        assert_eq!(fs.len(), 1, "not on the finding's line or the line above");
+        apply_with(&mut fs, &mut ds, &|_| Some(6));
+        assert!(fs.is_empty());
+        assert!(ds[0].unused().is_empty());
+        // On the finding's end line (a span that runs to the closing line).
+        let mut ds = parse(text);
+        let mut fs = vec![finding(4, 6)];
+        apply(&mut fs, &mut ds);
+        assert!(fs.is_empty());
     }
 }

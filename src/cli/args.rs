@@ -23,6 +23,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// List every rule.
     Rules(RulesArgs),
+    /// The reviewers' report: prompts changed since a revision, their findings and owners.
+    Owners(OwnersArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -142,4 +144,41 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OwnersFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OwnersArgs {
+    /// Report prompts added, modified or removed between this git revision and the working tree.
+    #[arg(
+        long,
+        value_name = "REV",
+        required_unless_present = "suggest",
+        conflicts_with = "suggest"
+    )]
+    pub base: Option<String>,
+    /// Print CODEOWNERS lines giving this owner (e.g. `@org/prompt-reviewers`) every file that
+    /// holds a prompt and has no owner today.
+    #[arg(long, value_name = "OWNER")]
+    pub suggest: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: OwnersFormat,
+    /// Use this config file instead of discovering one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip files larger than this many bytes (default 2 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing but the report (no notes on stderr).
+    #[arg(short, long)]
+    pub quiet: bool,
 }

@@ -15,12 +15,16 @@ use rayon::prelude::*;
 use crate::config::{self, LoadedConfig, RuleSettings};
 use crate::engine::{Engine, FileResult, Selection};
 use crate::extract::{Extractor, PromptSpec};
+use crate::finding::Finding;
 use crate::finding::{FileError, Report};
+use crate::gitdiff::{self, Diff};
 use crate::packs::compile::compile_builtin;
 use crate::packs::{RuleSet, Severity};
 use crate::render;
 use crate::walk::{self, WalkOptions};
-use args::{CheckArgs, Cli, Command, FailOn, ListFormat, PromptsArgs, ScanArgs};
+use args::{
+    CheckArgs, Cli, Command, FailOn, ListFormat, OwnersArgs, OwnersFormat, PromptsArgs, ScanArgs,
+};
 
 /// Default size cap for one file.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
@@ -68,6 +72,7 @@ pub fn run() -> ExitCode {
         Command::Rules(a) => crate::explain::rules(a.format == ListFormat::Json)
             .map(|s| (s, exit::CLEAN))
             .map_err(Fatal),
+        Command::Owners(a) => owners(a),
     };
     match result {
         Ok((out, code)) => {
@@ -173,9 +178,19 @@ fn selection(
     cfg: &config::RawConfig,
     rules: &RuleSet,
 ) -> Result<Selection, Fatal> {
-    let select = args.select.clone().or_else(|| cfg.rules.select.clone());
+    selection_from(args.select.clone(), &args.ignore, cfg, rules)
+}
+
+/// The rule selection from command-line `select`/`ignore` on top of the config's.
+fn selection_from(
+    select: Option<Vec<String>>,
+    extra_ignore: &[String],
+    cfg: &config::RawConfig,
+    rules: &RuleSet,
+) -> Result<Selection, Fatal> {
+    let select = select.or_else(|| cfg.rules.select.clone());
     let mut ignore = cfg.rules.ignore.clone();
-    ignore.extend(args.ignore.iter().cloned());
+    ignore.extend(extra_ignore.iter().cloned());
     for s in select.iter().flatten().chain(ignore.iter()) {
         if s != "all" && !rules.knows(s) {
             return Err(Fatal(format!(
@@ -234,16 +249,33 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
     let fail_on = fail_on(&args, &setup.config.raw)?;
     let settings = RuleSettings::from_config(&setup.config.raw, args.show_pii);
     let engine = Engine::new(&rules, &setup.spec, &settings, &selection).map_err(Fatal)?;
+    // Resolve the revision before scanning, so a bad one fails fast with exit 2.
+    let diff = match &args.diff {
+        Some(rev) => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+            Some(gitdiff::diff(&cwd, rev).map_err(|e| Fatal(format!("--diff {rev}: {e}")))?)
+        }
+        None => None,
+    };
     let (results, walk_errors) = scan(&args.scan, &setup, &engine)?;
     let mut report = Report {
         errors: walk_errors,
         ..Default::default()
     };
     let mut loader_calls = Vec::new();
-    for r in results {
+    for mut r in results {
         loader_calls.extend(r.loader_calls.iter().map(|c| (r.path.clone(), c.clone())));
         report.files_scanned += usize::from(r.scanned);
         report.prompts += r.prompts.len();
+        if args.report_unused_ignores {
+            let unused = unused_ignore_findings(&r, &engine);
+            r.findings.extend(unused);
+        }
+        if let Some(diff) = &diff {
+            only_changed(&mut r, diff);
+            keep_identity_across_rename(&mut r, diff, &setup, &engine);
+        }
         report.findings.extend(r.findings);
         report.errors.extend(r.errors);
         if let Some(text) = r.text {
@@ -296,6 +328,168 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
     Ok((out, code))
 }
 
+/// Keeps only the findings of `r` in prompts whose lines were added or changed in `diff`
+/// (findings outside any prompt, such as unused suppressions, by their own lines). A file the
+/// diff does not mention, or a renamed file with no edits, keeps nothing.
+fn only_changed(r: &mut FileResult, diff: &Diff) {
+    let Some(change) = diff.get_display(&r.path) else {
+        r.findings.clear();
+        return;
+    };
+    if change.added {
+        return;
+    }
+    let touched: Vec<&str> = r
+        .prompts
+        .iter()
+        .filter(|p| change.touches(p.line, p.end_line))
+        .map(|p| p.id.as_str())
+        .collect();
+    r.findings.retain(
+        |f| match (&f.prompt_id, f.rule == crate::suppress::UNUSED_IGNORE_RULE) {
+            (Some(id), false) => touched.contains(&id.as_str()),
+            _ => change.touches(f.start.line, f.end.line),
+        },
+    );
+}
+
+/// A renamed file's findings keep the fingerprints they had under the old path, so baselines
+/// and code-scanning alerts recorded before the rename still recognise them. The file is linted
+/// a second time under its old path (only renamed files with findings, so this stays cheap) and
+/// findings are paired by rule and span.
+fn keep_identity_across_rename(
+    r: &mut FileResult,
+    diff: &Diff,
+    setup: &Setup,
+    engine: &Engine<'_>,
+) {
+    if r.findings.is_empty() {
+        return;
+    }
+    let Some(change) = diff.get_display(&r.path) else {
+        return;
+    };
+    let Some(old) = change.old_path.as_deref().filter(|_| !change.deleted) else {
+        return;
+    };
+    let Some(old_display) = old.strip_prefix(diff.prefix.as_str()) else {
+        return;
+    };
+    let Some(kind) = setup.spec.classify(&r.path) else {
+        return;
+    };
+    let Ok(file) = crate::source::SourceFile::read(
+        std::path::Path::new(&r.path),
+        old_display.to_string(),
+        kind,
+        setup.max_file_size,
+    ) else {
+        return;
+    };
+    let mut extractor = Extractor::new(&setup.spec);
+    let before = engine.lint_file(&mut extractor, &file);
+    for f in &mut r.findings {
+        if let Some(o) = before
+            .findings
+            .iter()
+            .find(|o| o.rule == f.rule && o.span == f.span)
+        {
+            f.fingerprint = o.fingerprint.clone();
+        }
+    }
+}
+
+/// One `promptlint/unused-ignore` warning per directive that suppressed nothing, like ruff's
+/// RUF100. Selectors naming rules that did not run are not judged (they could not match).
+fn unused_ignore_findings(r: &FileResult, engine: &Engine<'_>) -> Vec<Finding> {
+    use crate::span::LineIndex;
+    let Some(text) = r.text.as_deref() else {
+        return Vec::new();
+    };
+    let ran = |sel: &str| {
+        sel == "*"
+            || engine.is_enabled(sel)
+            || engine
+                .rules
+                .rules
+                .iter()
+                .any(|rule| rule.pack == sel && engine.is_enabled(&rule.id))
+            || !engine.rules.knows(sel)
+    };
+    let index = LineIndex::new(text);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < r.unused_ignores.len() {
+        let (line, column, _) = &r.unused_ignores[i];
+        let mut sels = Vec::new();
+        while i < r.unused_ignores.len()
+            && r.unused_ignores[i].0 == *line
+            && r.unused_ignores[i].1 == *column
+        {
+            if ran(&r.unused_ignores[i].2) {
+                sels.push(r.unused_ignores[i].2.clone());
+            }
+            i += 1;
+        }
+        if sels.is_empty() {
+            continue;
+        }
+        let (ls, le) = index.line_range(text, line.saturating_sub(1));
+        let line_text = &text[ls..le];
+        let start = ls
+            + line_text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(b, _)| b)
+                .unwrap_or(0);
+        let rest = &text[start..le];
+        let len = match rest.find(']') {
+            Some(j) => j + 1,
+            None => rest
+                .find("ignore")
+                .map(|j| {
+                    j + rest[j..]
+                        .find(|c: char| !(c.is_ascii_alphabetic() || c == '-'))
+                        .unwrap_or(rest.len() - j)
+                })
+                .unwrap_or(rest.len()),
+        };
+        let span = crate::span::FileSpan::new(start, start + len);
+        // Like ruff's RUF100 ("Unused `noqa` directive"); the part before the first colon is
+        // the snippet label.
+        let message = if sels == ["*"] {
+            "unused suppression: this blanket ignore suppresses nothing".to_string()
+        } else {
+            format!(
+                "unused suppression: nothing here matches {}",
+                sels.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.push(Finding {
+            rule: crate::suppress::UNUSED_IGNORE_RULE.to_string(),
+            severity: Severity::Warning,
+            message,
+            help: Some(crate::suppress::UNUSED_IGNORE_HELP.to_string()),
+            path: r.path.clone(),
+            span,
+            start: index.line_col(text, span.start),
+            end: index.line_col(text, span.end),
+            related: Vec::new(),
+            prompt_id: None,
+            fingerprint: crate::finding::fingerprint(
+                crate::suppress::UNUSED_IGNORE_RULE,
+                &r.path,
+                &format!("{line}:{}", sels.join(",")),
+            ),
+            masks: Vec::new(),
+        });
+    }
+    out
+}
+
 /// Per-file errors go to stderr in human-oriented formats (JSON carries them itself).
 fn print_errors(report: &Report, format: args::OutputFormat) {
     if matches!(
@@ -340,5 +534,113 @@ fn prompts(args: PromptsArgs) -> Result<(String, u8), Fatal> {
         args.format == ListFormat::Json,
         args.scan.quiet,
     );
+    Ok((out, exit::CLEAN))
+}
+
+fn owners(args: OwnersArgs) -> Result<(String, u8), Fatal> {
+    let scan_args = ScanArgs {
+        paths: Vec::new(),
+        config: args.config.clone(),
+        force_exclude: false,
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        quiet: args.quiet,
+    };
+    let setup = setup(&scan_args)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    let flag = if args.suggest.is_some() {
+        "--suggest"
+    } else {
+        "--base"
+    };
+    let (toplevel, _) = gitdiff::repo_info(&cwd, args.base.as_deref())
+        .map_err(|e| Fatal(format!("owners {flag}: {e}")))?;
+    let codeowners = crate::owners::CodeOwners::find(&toplevel).map_err(Fatal)?;
+    if !args.quiet {
+        for w in codeowners.iter().flat_map(|c| c.warnings.iter()) {
+            eprint(&format!("promptlint: warning: {w}"));
+        }
+    }
+    if let Some(team) = &args.suggest {
+        if team.is_empty() || team.contains(char::is_whitespace) {
+            return Err(Fatal(format!("--suggest: `{team}` is not a CODEOWNERS owner (expected @user, @org/team or an email)")));
+        }
+        let files = gitdiff::tracked_and_untracked(&toplevel).map_err(Fatal)?;
+        let excludes = walk::exclude_set(&setup.config.raw.files.exclude).map_err(Fatal)?;
+        let candidates: Vec<(String, crate::source::FileKind)> = files
+            .into_iter()
+            .filter(|f| !excludes.is_match(f))
+            .filter_map(|f| setup.spec.classify(&f).map(|k| (f, k)))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(setup.threads)
+            .build()
+            .map_err(|e| Fatal(format!("cannot start worker threads: {e}")))?;
+        let holding: Vec<String> = pool.install(|| {
+            candidates
+                .par_iter()
+                .map_init(
+                    || Extractor::new(&setup.spec),
+                    |ex, (f, kind)| {
+                        let file = crate::source::SourceFile::read(
+                            &toplevel.join(f),
+                            f.clone(),
+                            *kind,
+                            setup.max_file_size,
+                        )
+                        .ok()?;
+                        (!ex.extract(&file).0.is_empty()).then(|| f.clone())
+                    },
+                )
+                .flatten()
+                .collect()
+        });
+        let lines = crate::owners::suggest(&holding, codeowners.as_ref(), team);
+        let mut out = String::new();
+        if lines.is_empty() {
+            if !args.quiet {
+                eprint(&format!(
+                    "promptlint: every one of the {} files holding a prompt already has an owner",
+                    holding.len()
+                ));
+            }
+        } else {
+            out.push_str(&format!("# Prompts: {team} reviews every file that holds one (added by `promptlint owners --suggest`)\n"));
+            for l in lines {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        }
+        return Ok((out, exit::CLEAN));
+    }
+    let Some(base) = args.base.as_deref() else {
+        return Err(Fatal("owners: give --base REV or --suggest OWNER".into()));
+    };
+    let diff =
+        gitdiff::diff(&cwd, base).map_err(|e| Fatal(format!("owners --base {base}: {e}")))?;
+    let rules = compile_builtin(&|_| true)?;
+    let selection = selection_from(None, &[], &setup.config.raw, &rules)?;
+    let settings = RuleSettings::from_config(&setup.config.raw, false);
+    let engine = Engine::new(&rules, &setup.spec, &settings, &selection).map_err(Fatal)?;
+    let excludes = walk::exclude_set(&setup.config.raw.files.exclude).map_err(Fatal)?;
+    let has_excludes = !setup.config.raw.files.exclude.is_empty();
+    let report = crate::owners::report(
+        &diff,
+        base,
+        &engine,
+        codeowners.as_ref(),
+        setup.max_file_size,
+        &|p: &str| has_excludes && excludes.is_match(p),
+    );
+    if args.format == OwnersFormat::Markdown {
+        for e in &report.errors {
+            eprint(&format!("promptlint: {}: {}", e.path, e.message));
+        }
+    }
+    let out = match args.format {
+        OwnersFormat::Markdown => render::markdown::render(&report),
+        OwnersFormat::Json => render::markdown::render_json(&report),
+    };
     Ok((out, exit::CLEAN))
 }

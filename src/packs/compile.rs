@@ -135,9 +135,11 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
         Some("instructions") => Scope::Instructions,
         Some("examples") => Scope::Examples,
         Some("system") => Scope::System,
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "`scope`: unknown scope `{other}` (expected prompt, instructions, examples or system)"
-        )),
+        ))
+        }
     };
     let pattern_keys = [
         ("pattern", r.pattern.is_some()),

@@ -3,8 +3,14 @@
 //! Renderers never see raw sensitive values: findings carry masked messages, and snippets are
 //! cut from source text with every mask of the file applied first.
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
+#[cfg(test)]
+mod tests;
 
 use crate::cli::args::OutputFormat;
 use crate::finding::{FileError, Report};
@@ -22,7 +28,9 @@ pub fn render_check(report: &Report, format: OutputFormat, opts: &Options<'_>) -
     match format {
         OutputFormat::Human => human::render(report, opts),
         OutputFormat::Json => json::render(report),
-        OutputFormat::Sarif | OutputFormat::Github | OutputFormat::Gitlab => json::render(report),
+        OutputFormat::Sarif => sarif::render(report, opts.rules),
+        OutputFormat::Github => github::render(report),
+        OutputFormat::Gitlab => gitlab::render(report),
     }
 }
 
