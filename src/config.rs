@@ -131,11 +131,7 @@ pub fn discover(start: &Path) -> Result<LoadedConfig, ConfigError> {
         }
         dir = d.parent();
     }
-    Ok(LoadedConfig {
-        raw: RawConfig::default(),
-        path: None,
-        root: start.to_path_buf(),
-    })
+    Ok(LoadedConfig { raw: RawConfig::default(), path: None, root: start.to_path_buf() })
 }
 
 /// Loads a named config file (`--config FILE`).
@@ -145,10 +141,7 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError {
-        path: path.display().to_string(),
-        message: format!("cannot read config: {e}"),
-    })
+    std::fs::read_to_string(path).map_err(|e| ConfigError { path: path.display().to_string(), message: format!("cannot read config: {e}") })
 }
 
 fn has_tool_table(text: &str) -> bool {
@@ -162,27 +155,13 @@ fn parse(path: &Path, text: &str) -> Result<LoadedConfig, ConfigError> {
     let display = path.display().to_string();
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let raw = if is_pyproject {
-        let py: RawPyproject = toml::from_str(text).map_err(|e| ConfigError {
-            path: display.clone(),
-            message: clean(&e),
-        })?;
+        let py: RawPyproject = toml::from_str(text).map_err(|e| ConfigError { path: display.clone(), message: clean(&e) })?;
         py.tool.and_then(|t| t.promptlint).unwrap_or_default()
     } else {
-        toml::from_str(text).map_err(|e| ConfigError {
-            path: display.clone(),
-            message: clean(&e),
-        })?
+        toml::from_str(text).map_err(|e| ConfigError { path: display.clone(), message: clean(&e) })?
     };
-    let root = path
-        .parent()
-        .map(Path::to_path_buf)
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    Ok(LoadedConfig {
-        raw,
-        path: Some(path.to_path_buf()),
-        root,
-    })
+    let root = path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    Ok(LoadedConfig { raw, path: Some(path.to_path_buf()), root })
 }
 
 /// toml's errors start with "TOML parse error at line N, column M" and a source excerpt;
@@ -208,10 +187,8 @@ pub struct RuleSettings {
 
 impl RuleSettings {
     pub fn from_config(raw: &RawConfig, show_pii: bool) -> Self {
-        let registry = (!raw.registry.dirs.is_empty()
-            || !raw.registry.loaders.is_empty()
-            || raw.registry.lockfile.is_some())
-        .then(|| raw.registry.clone());
+        let registry = (!raw.registry.dirs.is_empty() || !raw.registry.loaders.is_empty() || raw.registry.lockfile.is_some())
+            .then(|| raw.registry.clone());
         RuleSettings {
             pii_allow: raw.pii.allow.clone(),
             show_pii,
@@ -227,32 +204,16 @@ mod tests {
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let err = parse(
-            Path::new("promptlint.toml"),
-            "[rules]\nselect = [\"pii\"]\nsellect = 1\n",
-        )
-        .unwrap_err();
+        let err = parse(Path::new("promptlint.toml"), "[rules]\nselect = [\"pii\"]\nsellect = 1\n").unwrap_err();
         assert!(err.message.contains("sellect"), "{}", err.message);
         assert!(err.message.contains("line 3"), "{}", err.message);
     }
 
     #[test]
     fn pyproject_table() {
-        let cfg = parse(
-            Path::new("pyproject.toml"),
-            "[project]\nname='x'\n[tool.promptlint.pii]\nallow = [\"a@b.co\"]\n",
-        )
-        .unwrap();
+        let cfg = parse(Path::new("pyproject.toml"), "[project]\nname='x'\n[tool.promptlint.pii]\nallow = [\"a@b.co\"]\n").unwrap();
         assert_eq!(cfg.raw.pii.allow, vec!["a@b.co"]);
-        let err = parse(
-            Path::new("pyproject.toml"),
-            "[tool.promptlint]\nbogus = 1\n",
-        )
-        .unwrap_err();
-        assert!(
-            err.message.contains("bogus") && err.message.contains("line 2"),
-            "{}",
-            err.message
-        );
+        let err = parse(Path::new("pyproject.toml"), "[tool.promptlint]\nbogus = 1\n").unwrap_err();
+        assert!(err.message.contains("bogus") && err.message.contains("line 2"), "{}", err.message);
     }
 }

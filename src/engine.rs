@@ -58,22 +58,14 @@ pub struct FileResult {
 }
 
 impl<'a> Engine<'a> {
-    pub fn new(
-        rules: &'a RuleSet,
-        spec: &'a PromptSpec,
-        settings: &'a RuleSettings,
-        selection: &Selection,
-    ) -> Result<Self, String> {
+    pub fn new(rules: &'a RuleSet, spec: &'a PromptSpec, settings: &'a RuleSettings, selection: &Selection) -> Result<Self, String> {
         let enabled = rules
             .rules
             .iter()
             .map(|r| {
                 let selected = match &selection.select {
                     None => r.default_enabled,
-                    Some(sel) => {
-                        sel.iter().any(|s| s == &r.id)
-                            || (r.default_enabled && sel.iter().any(|s| selector_matches(s, &r.id)))
-                    }
+                    Some(sel) => sel.iter().any(|s| s == &r.id) || (r.default_enabled && sel.iter().any(|s| selector_matches(s, &r.id))),
                 };
                 selected && !selection.ignore.iter().any(|s| selector_matches(s, &r.id))
             })
@@ -81,33 +73,16 @@ impl<'a> Engine<'a> {
         let severity = rules
             .rules
             .iter()
-            .map(|r| {
-                selection
-                    .severity
-                    .iter()
-                    .rev()
-                    .find(|(s, _)| selector_matches(s, &r.id))
-                    .map(|(_, sev)| *sev)
-                    .unwrap_or(r.severity)
-            })
+            .map(|r| selection.severity.iter().rev().find(|(s, _)| selector_matches(s, &r.id)).map(|(_, sev)| *sev).unwrap_or(r.severity))
             .collect();
         let per_file = selection
             .per_file_ignores
             .iter()
             .map(|(glob, sels)| {
-                Glob::new(glob)
-                    .map(|g| (g.compile_matcher(), sels.clone()))
-                    .map_err(|e| format!("per-file-ignores: invalid glob `{glob}`: {e}"))
+                Glob::new(glob).map(|g| (g.compile_matcher(), sels.clone())).map_err(|e| format!("per-file-ignores: invalid glob `{glob}`: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Engine {
-            rules,
-            spec,
-            settings,
-            enabled,
-            severity,
-            per_file,
-        })
+        Ok(Engine { rules, spec, settings, enabled, severity, per_file })
     }
 
     /// Whether any rule is enabled (so extraction is worth doing for `check`).
@@ -116,31 +91,15 @@ impl<'a> Engine<'a> {
     }
 
     pub fn is_enabled(&self, rule_id: &str) -> bool {
-        self.rules
-            .rules
-            .iter()
-            .zip(&self.enabled)
-            .any(|(r, e)| *e && r.id == rule_id)
+        self.rules.rules.iter().zip(&self.enabled).any(|(r, e)| *e && r.id == rule_id)
     }
 
     pub fn severity_of(&self, rule_id: &str) -> Option<Severity> {
-        self.rules
-            .rules
-            .iter()
-            .zip(&self.severity)
-            .find(|(r, _)| r.id == rule_id)
-            .map(|(_, s)| *s)
+        self.rules.rules.iter().zip(&self.severity).find(|(r, _)| r.id == rule_id).map(|(_, s)| *s)
     }
 
     /// Reads and lints one file. Never panics: a panic in analysis becomes a per-file error.
-    pub fn lint_path(
-        &self,
-        extractor: &mut Extractor<'a>,
-        fs_path: &std::path::Path,
-        path: String,
-        kind: crate::source::FileKind,
-        max_size: u64,
-    ) -> FileResult {
+    pub fn lint_path(&self, extractor: &mut Extractor<'a>, fs_path: &std::path::Path, path: String, kind: crate::source::FileKind, max_size: u64) -> FileResult {
         let file = match SourceFile::read(fs_path, path.clone(), kind, max_size) {
             Ok(f) => f,
             Err(Skip::Binary) => return FileResult { path, ..Default::default() },
@@ -170,35 +129,17 @@ impl<'a> Engine<'a> {
     /// Extracts prompts from `file` and runs the enabled rules on them.
     pub fn lint_file(&self, extractor: &mut Extractor<'_>, file: &SourceFile) -> FileResult {
         let (prompts, error) = extractor.extract(file);
-        let mut result = FileResult {
-            path: file.path.clone(),
-            scanned: true,
-            ..Default::default()
-        };
+        let mut result = FileResult { path: file.path.clone(), scanned: true, ..Default::default() };
         if let Some(message) = error {
-            result.errors.push(FileError {
-                path: file.path.clone(),
-                message,
-            });
+            result.errors.push(FileError { path: file.path.clone(), message });
         }
-        let index = if prompts.is_empty() {
-            None
-        } else {
-            Some(LineIndex::new(&file.text))
-        };
-        result.prompts = prompts
-            .iter()
-            .map(|p| PromptInfo::new(p, file, index.as_ref()))
-            .collect();
+        let index = if prompts.is_empty() { None } else { Some(LineIndex::new(&file.text)) };
+        result.prompts = prompts.iter().map(|p| PromptInfo::new(p, file, index.as_ref())).collect();
         if prompts.is_empty() || !self.any_enabled() {
             return result;
         }
-        let file_ignores: Vec<&String> = self
-            .per_file
-            .iter()
-            .filter(|(g, _)| g.is_match(&file.path))
-            .flat_map(|(_, s)| s.iter())
-            .collect();
+        let file_ignores: Vec<&String> =
+            self.per_file.iter().filter(|(g, _)| g.is_match(&file.path)).flat_map(|(_, s)| s.iter()).collect();
         let index = index.unwrap_or_else(|| LineIndex::new(&file.text));
         let mut findings = Vec::new();
         for prompt in &prompts {
@@ -221,27 +162,11 @@ impl<'a> Engine<'a> {
         result
     }
 
-    fn lint_prompt(
-        &self,
-        prompt: &Prompt,
-        all: &[Prompt],
-        file: &SourceFile,
-        index: &LineIndex,
-        file_ignores: &[&String],
-        out: &mut Vec<Finding>,
-    ) {
+    fn lint_prompt(&self, prompt: &Prompt, all: &[Prompt], file: &SourceFile, index: &LineIndex, file_ignores: &[&String], out: &mut Vec<Finding>) {
         let candidates = self.rules.prefilter.candidates(&prompt.text);
-        let cx = RuleContext {
-            prompt,
-            file,
-            settings: self.settings,
-            file_prompts: all,
-        };
+        let cx = RuleContext { prompt, file, settings: self.settings, file_prompts: all };
         for (i, rule) in self.rules.rules.iter().enumerate() {
-            if !self.enabled[i]
-                || !candidates[i]
-                || file_ignores.iter().any(|s| selector_matches(s, &rule.id))
-            {
+            if !self.enabled[i] || !candidates[i] || file_ignores.iter().any(|s| selector_matches(s, &rule.id)) {
                 continue;
             }
             for hit in rule.matcher.run(rule, &cx) {
@@ -282,15 +207,7 @@ impl<'a> Engine<'a> {
                     related,
                     prompt_id: Some(prompt.id.clone()),
                     fingerprint: fingerprint(&rule.id, &file.path, &matched),
-                    masks: hit
-                        .secret
-                        .map(|s| {
-                            vec![Mask {
-                                span,
-                                masked: s.masked,
-                            }]
-                        })
-                        .unwrap_or_default(),
+                    masks: hit.secret.map(|s| vec![Mask { span, masked: s.masked }]).unwrap_or_default(),
                 });
             }
         }

@@ -40,17 +40,8 @@ pub fn unmark(case: &str) -> String {
 pub fn rule(id: &str, json: bool) -> Result<String, String> {
     let rules = compile_builtin(&|_| true).map_err(|e| e.to_string())?;
     let Some(r) = rules.get(id) else {
-        let near: Vec<&str> = rules
-            .rules
-            .iter()
-            .map(|r| r.id.as_str())
-            .filter(|r| r.contains(id.rsplit('/').next().unwrap_or(id)))
-            .collect();
-        let hint = if near.is_empty() {
-            "see `promptlint rules`".to_string()
-        } else {
-            format!("did you mean {}?", near.join(", "))
-        };
+        let near: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).filter(|r| r.contains(id.rsplit('/').next().unwrap_or(id))).collect();
+        let hint = if near.is_empty() { "see `promptlint rules`".to_string() } else { format!("did you mean {}?", near.join(", ")) };
         return Err(format!("unknown rule `{id}`: {hint}"));
     };
     if json {
@@ -59,16 +50,7 @@ pub fn rule(id: &str, json: bool) -> Result<String, String> {
     let mut s = String::new();
     let _ = writeln!(s, "# {}\n", r.id);
     let _ = writeln!(s, "{}\n", r.summary);
-    let _ = writeln!(
-        s,
-        "Severity: {}{}\n",
-        r.severity,
-        if r.default_enabled {
-            ""
-        } else {
-            " (off by default; enable with --select)"
-        }
-    );
+    let _ = writeln!(s, "Severity: {}{}\n", r.severity, if r.default_enabled { "" } else { " (off by default; enable with --select)" });
     let _ = writeln!(s, "{}\n", r.docs.trim());
     if !r.tests.invalid.is_empty() {
         let _ = writeln!(s, "## Fires on");
@@ -85,10 +67,7 @@ pub fn rule(id: &str, json: bool) -> Result<String, String> {
         s.push('\n');
     }
     let _ = writeln!(s, "## Suppress");
-    let _ = writeln!(
-        s,
-        "On the finding's line or the line above, in the host file's comment syntax:"
-    );
+    let _ = writeln!(s, "On the finding's line or the line above, in the host file's comment syntax:");
     let _ = writeln!(s, "    # promptlint: ignore[{}]", r.id);
     let _ = writeln!(s, "or for a whole file: `promptlint: ignore-file[{}]`; or `ignore = [\"{}\"]` under [rules] in promptlint.toml.", r.id, r.id);
     Ok(s)
@@ -105,19 +84,8 @@ pub fn rules(json: bool) -> Result<String, String> {
     for pack in &rules.packs {
         let _ = writeln!(s, "{}: {}", pack.name, pack.summary);
         for r in rules.rules.iter().filter(|r| r.pack == pack.name) {
-            let off = if r.default_enabled {
-                ""
-            } else {
-                " (off by default)"
-            };
-            let _ = writeln!(
-                s,
-                "  {:<width$}  {:<7}  {}{}",
-                r.id,
-                r.severity.name(),
-                r.summary,
-                off
-            );
+            let off = if r.default_enabled { "" } else { " (off by default)" };
+            let _ = writeln!(s, "  {:<width$}  {:<7}  {}{}", r.id, r.severity.name(), r.summary, off);
         }
         s.push('\n');
     }

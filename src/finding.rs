@@ -66,32 +66,20 @@ pub struct Report {
 
 impl Report {
     pub fn source(&self, path: &str) -> Option<&str> {
-        self.sources
-            .binary_search_by(|(p, _)| p.as_str().cmp(path))
-            .ok()
-            .map(|i| self.sources[i].1.as_str())
+        self.sources.binary_search_by(|(p, _)| p.as_str().cmp(path)).ok().map(|i| self.sources[i].1.as_str())
     }
 
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
-            (a.path.as_str(), a.span.start, a.span.end, a.rule.as_str()).cmp(&(
-                b.path.as_str(),
-                b.span.start,
-                b.span.end,
-                b.rule.as_str(),
-            ))
+            (a.path.as_str(), a.span.start, a.span.end, a.rule.as_str()).cmp(&(b.path.as_str(), b.span.start, b.span.end, b.rule.as_str()))
         });
-        self.errors
-            .sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
+        self.errors.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
         self.sources.sort_by(|a, b| a.0.cmp(&b.0));
         self.sources.dedup_by(|a, b| a.0 == b.0);
     }
 
     pub fn count_at_least(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity >= severity)
-            .count()
+        self.findings.iter().filter(|f| f.severity >= severity).count()
     }
 }
 
@@ -134,14 +122,8 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_whitespace_layout() {
-        assert_eq!(
-            fingerprint("a/b", "x.py", "be  brief\n now"),
-            fingerprint("a/b", "x.py", "be brief now")
-        );
-        assert_ne!(
-            fingerprint("a/b", "x.py", "v1"),
-            fingerprint("a/b", "y.py", "v1")
-        );
+        assert_eq!(fingerprint("a/b", "x.py", "be  brief\n now"), fingerprint("a/b", "x.py", "be brief now"));
+        assert_ne!(fingerprint("a/b", "x.py", "v1"), fingerprint("a/b", "y.py", "v1"));
         assert!(!fingerprint("pii/email-address", "x.py", "dana@corp.io").contains("dana"));
     }
 }

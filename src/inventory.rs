@@ -39,15 +39,8 @@ impl PromptInfo {
         let span = p.file_span();
         let (line, end_line) = match index {
             Some(ix) => {
-                let end = if span.end > span.start {
-                    span.end - 1
-                } else {
-                    span.end
-                };
-                (
-                    ix.line_col(&file.text, span.start).line,
-                    ix.line_col(&file.text, end).line,
-                )
+                let end = if span.end > span.start { span.end - 1 } else { span.end };
+                (ix.line_col(&file.text, span.start).line, ix.line_col(&file.text, end).line)
             }
             None => (1, 1),
         };

@@ -43,19 +43,13 @@ impl OffsetMap {
             return FileSpan::default();
         }
         let start = self.map_start(span.start);
-        let end = if span.is_empty() {
-            start
-        } else {
-            self.map_end(span.end)
-        };
+        let end = if span.is_empty() { start } else { self.map_end(span.end) };
         FileSpan::new(start, end.max(start))
     }
 
     fn map_start(&self, offset: usize) -> usize {
         // First piece whose end is beyond offset.
-        let i = self
-            .pieces
-            .partition_point(|p| p.prompt_start + p.prompt_len <= offset);
+        let i = self.pieces.partition_point(|p| p.prompt_start + p.prompt_len <= offset);
         match self.pieces.get(i) {
             Some(p) if offset >= p.prompt_start => {
                 if p.verbatim {
@@ -65,11 +59,7 @@ impl OffsetMap {
                 }
             }
             Some(p) => p.file_start,
-            None => self
-                .pieces
-                .last()
-                .map(|p| p.file_start + p.file_len)
-                .unwrap_or(0),
+            None => self.pieces.last().map(|p| p.file_start + p.file_len).unwrap_or(0),
         }
     }
 
@@ -100,12 +90,7 @@ impl OffsetMap {
     /// The union of all mapped file bytes.
     pub fn file_extent(&self) -> FileSpan {
         let start = self.pieces.iter().map(|p| p.file_start).min().unwrap_or(0);
-        let end = self
-            .pieces
-            .iter()
-            .map(|p| p.file_start + p.file_len)
-            .max()
-            .unwrap_or(0);
+        let end = self.pieces.iter().map(|p| p.file_start + p.file_len).max().unwrap_or(0);
         FileSpan::new(start, end)
     }
 }
@@ -167,10 +152,7 @@ pub enum Origin {
     /// A string bound to a name (`SYSTEM_PROMPT = "..."`).
     Assignment { name: String },
     /// Argument(s) of a call (`client.chat.completions.create(messages=...)`).
-    Call {
-        callee: String,
-        keyword: Option<String>,
-    },
+    Call { callee: String, keyword: Option<String> },
     /// A whole file (or a file's body after front matter).
     File,
     /// A value under a key of a structured file (YAML `system_prompt:`).
@@ -265,10 +247,7 @@ impl Prompt {
 
     /// Number of few-shot examples found by segmentation.
     pub fn example_count(&self) -> usize {
-        self.segments
-            .iter()
-            .filter(|s| matches!(s.kind, crate::segment::SegmentKind::Example { .. }))
-            .count()
+        self.segments.iter().filter(|s| matches!(s.kind, crate::segment::SegmentKind::Example { .. })).count()
     }
 }
 
@@ -303,13 +282,7 @@ impl PromptBuilder {
                 return;
             }
         }
-        self.map.pieces.push(Piece {
-            prompt_start,
-            prompt_len: text.len(),
-            file_start,
-            file_len: text.len(),
-            verbatim: true,
-        });
+        self.map.pieces.push(Piece { prompt_start, prompt_len: text.len(), file_start, file_len: text.len(), verbatim: true });
         self.text.push_str(text);
     }
 
@@ -346,17 +319,14 @@ impl PromptBuilder {
     pub fn append(&mut self, other: PromptBuilder) {
         let shift = self.text.len();
         self.text.push_str(&other.text);
-        self.map
-            .pieces
-            .extend(other.map.pieces.into_iter().map(|mut p| {
-                p.prompt_start += shift;
-                p
-            }));
-        self.placeholders
-            .extend(other.placeholders.into_iter().map(|mut ph| {
-                ph.span = PromptSpan::new(ph.span.start + shift, ph.span.end + shift);
-                ph
-            }));
+        self.map.pieces.extend(other.map.pieces.into_iter().map(|mut p| {
+            p.prompt_start += shift;
+            p
+        }));
+        self.placeholders.extend(other.placeholders.into_iter().map(|mut ph| {
+            ph.span = PromptSpan::new(ph.span.start + shift, ph.span.end + shift);
+            ph
+        }));
     }
 
     /// Drops trailing pieces past `len` (used to undo a tentative append).
@@ -411,14 +381,8 @@ mod tests {
         b.push_synthetic("\n\n");
         b.push_verbatim("two", 100);
         assert_eq!(b.map.to_file(PromptSpan::new(0, 8)), FileSpan::new(0, 103));
-        assert_eq!(
-            b.map.to_file(PromptSpan::new(3, 5)),
-            FileSpan::new(100, 100)
-        );
-        assert_eq!(
-            b.map.to_file(PromptSpan::new(5, 8)),
-            FileSpan::new(100, 103)
-        );
+        assert_eq!(b.map.to_file(PromptSpan::new(3, 5)), FileSpan::new(100, 100));
+        assert_eq!(b.map.to_file(PromptSpan::new(5, 8)), FileSpan::new(100, 103));
     }
 
     #[test]

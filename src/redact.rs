@@ -46,10 +46,7 @@ impl Redact {
                 None => DOT.to_string(),
             },
             Redact::Last4 => {
-                let digits: Vec<char> = value
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .collect();
+                let digits: Vec<char> = value.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
                 if digits.len() <= 4 {
                     return DOT.to_string();
                 }
@@ -73,16 +70,11 @@ mod tests {
 
     #[test]
     fn masks() {
-        assert_eq!(
-            Redact::Email.mask("jane.doe@northwind-mail.com"),
-            "j•••@northwind-mail.com"
-        );
+        assert_eq!(Redact::Email.mask("jane.doe@northwind-mail.com"), "j•••@northwind-mail.com");
         assert_eq!(Redact::Last4.mask("4539 1488 0343 6467"), "•••6467");
         assert_eq!(Redact::Last4.mask("+1 (415) 867-2341"), "•••2341");
         assert_eq!(Redact::Secret.mask("sk-proj-abcdefghijklmnop"), "sk-p•••");
         assert_eq!(Redact::Secret.mask("short"), "•••");
-        assert!(!Redact::Email
-            .mask("jane.doe@northwind-mail.com")
-            .contains("jane"));
+        assert!(!Redact::Email.mask("jane.doe@northwind-mail.com").contains("jane"));
     }
 }

@@ -52,50 +52,30 @@ const SNIFF_LEN: usize = 8 * 1024;
 
 impl SourceFile {
     /// Reads `fs_path`, applying the binary, size and encoding checks.
-    pub fn read(
-        fs_path: &Path,
-        path: String,
-        kind: FileKind,
-        max_size: u64,
-    ) -> Result<SourceFile, Skip> {
+    pub fn read(fs_path: &Path, path: String, kind: FileKind, max_size: u64) -> Result<SourceFile, Skip> {
         let meta = fs::metadata(fs_path).map_err(|e| Skip::Error(io_message(&e)))?;
         if meta.is_dir() {
             return Err(Skip::Error("is a directory".into()));
         }
         if meta.len() > max_size {
-            return Err(Skip::TooLarge {
-                size: meta.len(),
-                cap: max_size,
-            });
+            return Err(Skip::TooLarge { size: meta.len(), cap: max_size });
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
         fs::File::open(fs_path)
             .and_then(|f| f.take(max_size + 1).read_to_end(&mut bytes))
             .map_err(|e| Skip::Error(io_message(&e)))?;
         if bytes.len() as u64 > max_size {
-            return Err(Skip::TooLarge {
-                size: bytes.len() as u64,
-                cap: max_size,
-            });
+            return Err(Skip::TooLarge { size: bytes.len() as u64, cap: max_size });
         }
         Self::from_bytes(bytes, fs_path.to_path_buf(), path, kind)
     }
 
     /// Decodes bytes already in memory (a file read from git, a test case).
-    pub fn from_bytes(
-        mut bytes: Vec<u8>,
-        fs_path: PathBuf,
-        path: String,
-        kind: FileKind,
-    ) -> Result<SourceFile, Skip> {
+    pub fn from_bytes(mut bytes: Vec<u8>, fs_path: PathBuf, path: String, kind: FileKind) -> Result<SourceFile, Skip> {
         if bytes[..bytes.len().min(SNIFF_LEN)].contains(&0) {
             return Err(Skip::Binary);
         }
-        let bom_len = if bytes.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
+        let bom_len = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
         if bom_len > 0 {
             bytes.drain(..bom_len);
         }
@@ -103,13 +83,7 @@ impl SourceFile {
             let at = e.utf8_error().valid_up_to() + bom_len;
             Skip::Error(format!("not valid UTF-8 (invalid byte at offset {at}); save the file as UTF-8 or exclude it"))
         })?;
-        Ok(SourceFile {
-            path,
-            fs_path,
-            text,
-            bom_len,
-            kind,
-        })
+        Ok(SourceFile { path, fs_path, text, bom_len, kind })
     }
 }
 
@@ -126,12 +100,7 @@ mod tests {
     use super::*;
 
     fn decode(bytes: &[u8]) -> Result<SourceFile, Skip> {
-        SourceFile::from_bytes(
-            bytes.to_vec(),
-            PathBuf::from("x"),
-            "x".into(),
-            FileKind::Python,
-        )
+        SourceFile::from_bytes(bytes.to_vec(), PathBuf::from("x"), "x".into(), FileKind::Python)
     }
 
     #[test]
@@ -148,9 +117,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_an_error() {
-        let Skip::Error(msg) = decode(b"ok\xff").unwrap_err() else {
-            panic!()
-        };
+        let Skip::Error(msg) = decode(b"ok\xff").unwrap_err() else { panic!() };
         assert!(msg.contains("offset 2"), "{msg}");
     }
 }

@@ -23,10 +23,7 @@ pub struct PromptSpan {
 
 impl FileSpan {
     pub fn new(start: usize, end: usize) -> Self {
-        Self {
-            start,
-            end: end.max(start),
-        }
+        Self { start, end: end.max(start) }
     }
     pub fn len(&self) -> usize {
         self.end - self.start
@@ -41,10 +38,7 @@ impl FileSpan {
 
 impl PromptSpan {
     pub fn new(start: usize, end: usize) -> Self {
-        Self {
-            start,
-            end: end.max(start),
-        }
+        Self { start, end: end.max(start) }
     }
     pub fn len(&self) -> usize {
         self.end - self.start
@@ -103,10 +97,7 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
         let column = text[start..offset].chars().count() + 1;
-        LineCol {
-            line: line + 1,
-            column,
-        }
+        LineCol { line: line + 1, column }
     }
 
     /// Byte range of the 0-based `line`, without its line terminator.
@@ -122,11 +113,7 @@ impl LineIndex {
 }
 
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i)
+    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
 }
 
 /// The largest char boundary at or below `i`.

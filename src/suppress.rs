@@ -16,8 +16,7 @@ use crate::finding::Finding;
 use crate::span::LineIndex;
 
 static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:#|\{#|<!--|//|;)[ \t]*promptlint:[ \t]*(ignore-file|ignore)(?:\[([^\]\n]*)\])?")
-        .expect("directive regex")
+    Regex::new(r"(?:#|\{#|<!--|//|;)[ \t]*promptlint:[ \t]*(ignore-file|ignore)(?:\[([^\]\n]*)\])?").expect("directive regex")
 });
 
 #[derive(Debug, Clone)]
@@ -38,26 +37,15 @@ impl Directive {
         if self.selectors.is_empty() {
             return Some("*".into());
         }
-        self.selectors
-            .iter()
-            .find(|s| rule == s.as_str() || rule.split('/').next() == Some(s.as_str()))
-            .cloned()
+        self.selectors.iter().find(|s| rule == s.as_str() || rule.split('/').next() == Some(s.as_str())).cloned()
     }
 
     /// Selectors that never suppressed anything (`"*"` for a bare directive).
     pub fn unused(&self) -> Vec<String> {
         if self.selectors.is_empty() {
-            return if self.used.is_empty() {
-                vec!["*".into()]
-            } else {
-                Vec::new()
-            };
+            return if self.used.is_empty() { vec!["*".into()] } else { Vec::new() };
         }
-        self.selectors
-            .iter()
-            .filter(|s| !self.used.contains(s))
-            .cloned()
-            .collect()
+        self.selectors.iter().filter(|s| !self.used.contains(s)).cloned().collect()
     }
 }
 
@@ -75,21 +63,9 @@ pub fn parse(text: &str) -> Vec<Directive> {
             let lc = index.line_col(text, at);
             let selectors = c
                 .get(2)
-                .map(|s| {
-                    s.as_str()
-                        .split(',')
-                        .map(|x| x.trim().to_string())
-                        .filter(|x| !x.is_empty())
-                        .collect()
-                })
+                .map(|s| s.as_str().split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
                 .unwrap_or_default();
-            Some(Directive {
-                line: lc.line,
-                column: lc.column,
-                selectors,
-                file_wide: &c[1] == "ignore-file",
-                used: Vec::new(),
-            })
+            Some(Directive { line: lc.line, column: lc.column, selectors, file_wide: &c[1] == "ignore-file", used: Vec::new() })
         })
         .collect()
 }
@@ -101,10 +77,7 @@ pub fn apply(findings: &mut Vec<Finding>, directives: &mut [Directive]) {
     }
     findings.retain(|f| {
         for d in directives.iter_mut() {
-            let applies = d.file_wide
-                || d.line == f.start.line
-                || d.line + 1 == f.start.line
-                || d.line == f.end.line;
+            let applies = d.file_wide || d.line == f.start.line || d.line + 1 == f.start.line || d.line == f.end.line;
             if !applies {
                 continue;
             }
@@ -136,13 +109,7 @@ mod tests {
 
     #[test]
     fn selector_matches_rule_or_pack() {
-        let d = Directive {
-            line: 1,
-            column: 1,
-            selectors: vec!["pii".into()],
-            file_wide: false,
-            used: vec![],
-        };
+        let d = Directive { line: 1, column: 1, selectors: vec!["pii".into()], file_wide: false, used: vec![] };
         assert_eq!(d.matches("pii/email-address").as_deref(), Some("pii"));
         assert_eq!(d.matches("cache/volatile-prefix"), None);
         assert_eq!(d.unused(), vec!["pii"]);

@@ -31,11 +31,7 @@ impl Validator {
 
 /// Digits of `value`, ignoring separators.
 pub fn digits(value: &str) -> Vec<u8> {
-    value
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect()
+    value.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
 }
 
 /// The Luhn checksum over the digits of `value`.
@@ -52,11 +48,7 @@ pub fn luhn(value: &str) -> bool {
             let x = x as u32;
             if i % 2 == 1 {
                 let y = x * 2;
-                if y > 9 {
-                    y - 9
-                } else {
-                    y
-                }
+                if y > 9 { y - 9 } else { y }
             } else {
                 x
             }

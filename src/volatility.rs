@@ -38,21 +38,14 @@ pub struct VolatilitySpec {
 
 impl VolatilitySpec {
     pub fn builtin() -> Result<VolatilitySpec, String> {
-        let view: CacheFileView = toml::from_str(CACHE_TOML)
-            .map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
+        let view: CacheFileView =
+            toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
         let join = |pats: &[String], key: &str| {
-            let alt = pats
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect::<Vec<_>>()
-                .join("|");
+            let alt = pats.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
             Regex::new(&alt).map_err(|e| format!("rules/cache.toml: volatility.{key}: {e}"))
         };
         Ok(VolatilitySpec {
-            expressions: join(
-                &view.volatility.volatile_expressions,
-                "volatile-expressions",
-            )?,
+            expressions: join(&view.volatility.volatile_expressions, "volatile-expressions")?,
             volatile_names: join(&view.volatility.volatile_names, "volatile-names")?,
             static_names: join(&view.volatility.static_names, "static-names")?,
         })
@@ -60,29 +53,16 @@ impl VolatilitySpec {
 
     /// Volatility of one placeholder from its name, filling expression and resolved definition.
     pub fn of(&self, name: &str, expr: Option<&str>, resolved: Option<&str>) -> Volatility {
-        if [expr, resolved]
-            .into_iter()
-            .flatten()
-            .any(|e| self.expressions.is_match(e))
-        {
+        if [expr, resolved].into_iter().flatten().any(|e| self.expressions.is_match(e)) {
             return Volatility::Volatile;
         }
         let name = name.trim();
         // `user.name`, `ctx.deps.user_id`, `now()` -> check every identifier part.
-        let idents: Vec<&str> = name
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|s| !s.is_empty())
-            .collect();
+        let idents: Vec<&str> = name.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|s| !s.is_empty()).collect();
         let target = expr.unwrap_or(name);
-        let target_idents: Vec<&str> = target
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|s| !s.is_empty())
-            .collect();
-        if idents
-            .iter()
-            .chain(target_idents.iter())
-            .any(|i| self.volatile_names.is_match(i))
-        {
+        let target_idents: Vec<&str> =
+            target.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|s| !s.is_empty()).collect();
+        if idents.iter().chain(target_idents.iter()).any(|i| self.volatile_names.is_match(i)) {
             return Volatility::Volatile;
         }
         if idents.last().is_some_and(|i| self.static_names.is_match(i)) {
@@ -106,18 +86,12 @@ mod tests {
     #[test]
     fn vocabulary() {
         let v = VolatilitySpec::builtin().unwrap();
-        assert_eq!(
-            v.of("datetime.now().isoformat()", None, None),
-            Volatility::Volatile
-        );
+        assert_eq!(v.of("datetime.now().isoformat()", None, None), Volatility::Volatile);
         assert_eq!(v.of("today", None, None), Volatility::Volatile);
         assert_eq!(v.of("current_date", None, None), Volatility::Volatile);
         assert_eq!(v.of("user.name", None, None), Volatility::Volatile);
         assert_eq!(v.of("x", Some("uuid.uuid4()"), None), Volatility::Volatile);
-        assert_eq!(
-            v.of("stamp", None, Some("def stamp():\n    return time.time()")),
-            Volatility::Volatile
-        );
+        assert_eq!(v.of("stamp", None, Some("def stamp():\n    return time.time()")), Volatility::Volatile);
         assert_eq!(v.of("company_name", None, None), Volatility::Static);
         assert_eq!(v.of("product", None, None), Volatility::Static);
         assert_eq!(v.of("topic", None, None), Volatility::Unknown);

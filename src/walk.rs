@@ -17,27 +17,9 @@ use crate::finding::FileError;
 use crate::source::FileKind;
 
 /// Hidden entries that still hold prompts.
-const HIDDEN_ALLOWED: &[&str] = &[
-    ".github",
-    ".cursor",
-    ".cursorrules",
-    ".windsurfrules",
-    ".gemini",
-    ".claude",
-];
+const HIDDEN_ALLOWED: &[&str] = &[".github", ".cursor", ".cursorrules", ".windsurfrules", ".gemini", ".claude"];
 /// Directories never worth scanning.
-const VENDORED: &[&str] = &[
-    "node_modules",
-    "site-packages",
-    "__pycache__",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-];
+const VENDORED: &[&str] = &["node_modules", "site-packages", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache"];
 
 /// A file to scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,20 +76,8 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 }
 
 fn relative_to(path: &Path, root: &Path) -> String {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    let root_abs = if root.is_absolute() {
-        root.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(root))
-            .unwrap_or_else(|_| root.to_path_buf())
-    };
+    let abs = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf()) };
+    let root_abs = if root.is_absolute() { root.to_path_buf() } else { std::env::current_dir().map(|d| d.join(root)).unwrap_or_else(|_| root.to_path_buf()) };
     let root_abs = normalize(&root_abs);
     display_path(&normalize(&abs), &root_abs)
 }
@@ -127,15 +97,10 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Collects the files under `paths`, sorted. Walk problems are returned as per-file errors.
-pub fn walk(
-    paths: &[PathBuf],
-    spec: &PromptSpec,
-    opts: &WalkOptions<'_>,
-) -> Result<(Vec<WalkItem>, Vec<FileError>), String> {
+pub fn walk(paths: &[PathBuf], spec: &PromptSpec, opts: &WalkOptions<'_>) -> Result<(Vec<WalkItem>, Vec<FileError>), String> {
     let excludes = exclude_set(opts.excludes)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let is_excluded =
-        |p: &Path| !opts.excludes.is_empty() && excludes.is_match(relative_to(p, opts.root));
+    let is_excluded = |p: &Path| !opts.excludes.is_empty() && excludes.is_match(relative_to(p, opts.root));
     let mut items = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
@@ -144,24 +109,13 @@ pub fn walk(
                 continue;
             }
             let path = display_path(root, &cwd);
-            if let Some(kind) = spec
-                .classify(&path)
-                .or_else(|| spec.classify(&relative_to(root, opts.root)))
-            {
-                items.push(WalkItem {
-                    path,
-                    fs_path: root.clone(),
-                    kind,
-                });
+            if let Some(kind) = spec.classify(&path).or_else(|| spec.classify(&relative_to(root, opts.root))) {
+                items.push(WalkItem { path, fs_path: root.clone(), kind });
             }
             continue;
         }
         let mut builder = WalkBuilder::new(root);
-        builder
-            .hidden(false)
-            .follow_links(false)
-            .threads(opts.threads.max(1))
-            .require_git(false);
+        builder.hidden(false).follow_links(false).threads(opts.threads.max(1)).require_git(false);
         let excludes = excludes.clone();
         let has_excludes = !opts.excludes.is_empty();
         let config_root = opts.root.to_path_buf();
@@ -188,21 +142,12 @@ pub fn walk(
                     let path = display_path(e.path(), &cwd);
                     let rel_root = display_path(e.path(), root);
                     if let Some(kind) = spec.classify(&path).or_else(|| spec.classify(&rel_root)) {
-                        items.push(WalkItem {
-                            path,
-                            fs_path: e.into_path(),
-                            kind,
-                        });
+                        items.push(WalkItem { path, fs_path: e.into_path(), kind });
                     }
                 }
                 Err(err) => {
-                    let path = err_path(&err)
-                        .map(|p| display_path(&p, &cwd))
-                        .unwrap_or_else(|| display_path(root, &cwd));
-                    errors.push(FileError {
-                        path,
-                        message: walk_message(&err),
-                    });
+                    let path = err_path(&err).map(|p| display_path(&p, &cwd)).unwrap_or_else(|| display_path(root, &cwd));
+                    errors.push(FileError { path, message: walk_message(&err) });
                 }
             }
         }
@@ -215,9 +160,7 @@ pub fn walk(
 fn err_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            err_path(err)
-        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => err_path(err),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
     }
@@ -226,12 +169,8 @@ fn err_path(err: &ignore::Error) -> Option<PathBuf> {
 fn walk_message(err: &ignore::Error) -> String {
     match err {
         ignore::Error::Loop { .. } => "skipped: symbolic link loop".into(),
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => walk_message(err),
-        ignore::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            "cannot read: permission denied".into()
-        }
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_message(err),
+        ignore::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
         other => format!("cannot read: {}", other.to_string().to_lowercase()),
     }
 }
@@ -242,14 +181,8 @@ mod tests {
 
     #[test]
     fn display_paths() {
-        assert_eq!(
-            display_path(Path::new("/a/b/c.py"), Path::new("/a")),
-            "b/c.py"
-        );
-        assert_eq!(
-            display_path(Path::new("./x/y.md"), Path::new("/else")),
-            "x/y.md"
-        );
+        assert_eq!(display_path(Path::new("/a/b/c.py"), Path::new("/a")), "b/c.py");
+        assert_eq!(display_path(Path::new("./x/y.md"), Path::new("/else")), "x/y.md");
     }
 
     #[test]

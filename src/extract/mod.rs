@@ -153,30 +153,21 @@ pub struct PythonSpec {
 impl PythonSpec {
     /// Call-site families whose callee suffix matches `callee` (a dotted name).
     pub fn sites_for<'a>(&'a self, callee: &'a str) -> impl Iterator<Item = &'a RawCallSite> + 'a {
-        self.calls
-            .iter()
-            .filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
+        self.calls.iter().filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
     }
 
     pub fn is_prompt_name(&self, name: &str) -> bool {
-        self.name_pattern.is_match(name)
-            && !self.name_exclude.as_ref().is_some_and(|r| r.is_match(name))
+        self.name_pattern.is_match(name) && !self.name_exclude.as_ref().is_some_and(|r| r.is_match(name))
     }
 
     pub fn is_ignored_callee(&self, callee: &str) -> bool {
-        self.ignore_callees
-            .iter()
-            .any(|pat| callee_matches(pat, callee))
+        self.ignore_callees.iter().any(|pat| callee_matches(pat, callee))
     }
 }
 
 /// `pat` matches when it equals the dotted callee or a dotted suffix of it.
 pub fn callee_matches(pat: &str, callee: &str) -> bool {
-    pat == "*"
-        || callee == pat
-        || (callee.len() > pat.len()
-            && callee.ends_with(pat)
-            && callee.as_bytes()[callee.len() - pat.len() - 1] == b'.')
+    pat == "*" || callee == pat || (callee.len() > pat.len() && callee.ends_with(pat) && callee.as_bytes()[callee.len() - pat.len() - 1] == b'.')
 }
 
 /// An error in `rules/prompts.toml` or in config that extends it.
@@ -186,42 +177,21 @@ pub struct SpecError(pub String);
 
 impl PromptSpec {
     /// Compiles the built-in spec extended by config additions.
-    pub fn compile(
-        extra: &RawPromptsSpec,
-        user_prompt_globs: &[String],
-    ) -> Result<PromptSpec, SpecError> {
-        let builtin: RawPromptsSpec = toml::from_str(BUILTIN_PROMPTS_TOML)
-            .map_err(|e| SpecError(format!("rules/prompts.toml: {e}")))?;
+    pub fn compile(extra: &RawPromptsSpec, user_prompt_globs: &[String]) -> Result<PromptSpec, SpecError> {
+        let builtin: RawPromptsSpec =
+            toml::from_str(BUILTIN_PROMPTS_TOML).map_err(|e| SpecError(format!("rules/prompts.toml: {e}")))?;
         let mut raw = builtin;
-        raw.python
-            .prefilter
-            .extend(extra.python.prefilter.iter().cloned());
-        raw.python
-            .name_patterns
-            .extend(extra.python.name_patterns.iter().cloned());
-        raw.python
-            .name_exclude_patterns
-            .extend(extra.python.name_exclude_patterns.iter().cloned());
-        raw.python
-            .ignore_callees
-            .extend(extra.python.ignore_callees.iter().cloned());
-        raw.python
-            .not_prompt_patterns
-            .extend(extra.python.not_prompt_patterns.iter().cloned());
+        raw.python.prefilter.extend(extra.python.prefilter.iter().cloned());
+        raw.python.name_patterns.extend(extra.python.name_patterns.iter().cloned());
+        raw.python.name_exclude_patterns.extend(extra.python.name_exclude_patterns.iter().cloned());
+        raw.python.ignore_callees.extend(extra.python.ignore_callees.iter().cloned());
+        raw.python.not_prompt_patterns.extend(extra.python.not_prompt_patterns.iter().cloned());
         raw.python.call.extend(extra.python.call.iter().cloned());
-        raw.files
-            .prompt_dirs
-            .extend(extra.files.prompt_dirs.iter().cloned());
-        raw.files
-            .prompt_globs
-            .extend(extra.files.prompt_globs.iter().cloned());
-        raw.files
-            .instruction_globs
-            .extend(extra.files.instruction_globs.iter().cloned());
+        raw.files.prompt_dirs.extend(extra.files.prompt_dirs.iter().cloned());
+        raw.files.prompt_globs.extend(extra.files.prompt_globs.iter().cloned());
+        raw.files.instruction_globs.extend(extra.files.instruction_globs.iter().cloned());
         raw.yaml.keys.extend(extra.yaml.keys.iter().cloned());
-        raw.yaml
-            .prefilter
-            .extend(extra.yaml.prefilter.iter().cloned());
+        raw.yaml.prefilter.extend(extra.yaml.prefilter.iter().cloned());
         // Every custom callee is also a reason to parse a file.
         for site in &extra.python.call {
             for c in &site.callee {
@@ -235,20 +205,13 @@ impl PromptSpec {
             if pats.is_empty() {
                 return Ok(None);
             }
-            let alt = pats
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect::<Vec<_>>()
-                .join("|");
-            Regex::new(&alt)
-                .map(Some)
-                .map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
+            let alt = pats.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            Regex::new(&alt).map(Some).map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
         };
         let python = PythonSpec {
             prefilter: aho_corasick::AhoCorasick::new(&py.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: python prefilter: {e}")))?,
-            name_pattern: join(&py.name_patterns, "name-patterns")?
-                .unwrap_or_else(|| Regex::new("$^").expect("empty regex")),
+            name_pattern: join(&py.name_patterns, "name-patterns")?.unwrap_or_else(|| Regex::new("$^").expect("empty regex")),
             name_exclude: join(&py.name_exclude_patterns, "name-exclude-patterns")?,
             min_name_chars: py.min_name_chars.unwrap_or(20),
             min_call_chars: py.min_call_chars.unwrap_or(1),
@@ -289,26 +252,18 @@ impl PromptSpec {
             "prompty" => return Some(FileKind::PromptFile(PromptFormat::Prompty)),
             "j2" | "jinja" | "jinja2" => return Some(FileKind::PromptFile(PromptFormat::Jinja)),
             "mustache" | "hbs" => {
-                return (in_prompt_dir || explicit)
-                    .then_some(FileKind::PromptFile(PromptFormat::Mustache));
+                return (in_prompt_dir || explicit).then_some(FileKind::PromptFile(PromptFormat::Mustache));
             }
             "yaml" | "yml" => return Some(FileKind::Yaml),
             _ => {}
         }
         if self.instruction_globs.is_match(rel) {
-            return Some(FileKind::PromptFile(if ext == "mdc" || ext == "md" {
-                PromptFormat::Markdown
-            } else {
-                PromptFormat::Text
-            }));
+            return Some(FileKind::PromptFile(if ext == "mdc" || ext == "md" { PromptFormat::Markdown } else { PromptFormat::Text }));
         }
         if name == "skprompt.txt" {
             return Some(FileKind::PromptFile(PromptFormat::Text));
         }
-        let texty = matches!(
-            ext.as_str(),
-            "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml"
-        ) || ext.is_empty();
+        let texty = matches!(ext.as_str(), "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml") || ext.is_empty();
         if (in_prompt_dir && texty) || explicit {
             return Some(FileKind::PromptFile(match ext.as_str() {
                 "md" | "markdown" => PromptFormat::Markdown,
@@ -326,8 +281,7 @@ fn globset(globs: &[String]) -> Result<GlobSet, SpecError> {
         let glob = Glob::new(g).map_err(|e| SpecError(format!("invalid glob `{g}`: {e}")))?;
         b.add(glob);
     }
-    b.build()
-        .map_err(|e| SpecError(format!("invalid globs: {e}")))
+    b.build().map_err(|e| SpecError(format!("invalid globs: {e}")))
 }
 
 /// Per-thread extraction state: a reusable tree-sitter parser.
@@ -350,10 +304,7 @@ impl<'a> Extractor<'a> {
                     return (Vec::new(), None);
                 }
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);
-                (
-                    py.extract(&file.text, &file.path, self.spec, PromptFormat::Python),
-                    None,
-                )
+                (py.extract(&file.text, &file.path, self.spec, PromptFormat::Python), None)
             }
             FileKind::Notebook => {
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);
@@ -366,10 +317,7 @@ impl<'a> Extractor<'a> {
                 }
                 yaml::extract(file, self.spec)
             }
-            FileKind::Json => (
-                prompt_file::extract(file, PromptFormat::Json, self.spec),
-                None,
-            ),
+            FileKind::Json => (prompt_file::extract(file, PromptFormat::Json, self.spec), None),
         };
         for p in &mut prompts {
             crate::segment::segment(p);

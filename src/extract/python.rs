@@ -15,13 +15,7 @@ impl PythonExtractor {
         Self { parser }
     }
 
-    pub fn extract(
-        &mut self,
-        source: &str,
-        path: &str,
-        spec: &PromptSpec,
-        format: PromptFormat,
-    ) -> Vec<Prompt> {
+    pub fn extract(&mut self, source: &str, path: &str, spec: &PromptSpec, format: PromptFormat) -> Vec<Prompt> {
         let _ = (&mut self.parser, source, path, spec, format);
         Vec::new()
     }

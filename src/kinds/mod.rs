@@ -54,14 +54,7 @@ pub struct Secret {
 
 impl Hit {
     pub fn new(span: PromptSpan, message: String) -> Self {
-        Self {
-            span,
-            message,
-            related: Vec::new(),
-            severity: None,
-            secret: None,
-            help: None,
-        }
+        Self { span, message, related: Vec::new(), severity: None, secret: None, help: None }
     }
 }
 

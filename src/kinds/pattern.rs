@@ -35,13 +35,7 @@ impl PatternMatcher {
         let text = prompt.text.as_str();
         let mut hits = Vec::new();
         for caps in self.regex.captures_iter(text) {
-            let Some(m) = caps
-                .name("value")
-                .or_else(|| caps.get(1))
-                .or_else(|| caps.get(0))
-            else {
-                continue;
-            };
+            let Some(m) = caps.name("value").or_else(|| caps.get(1)).or_else(|| caps.get(0)) else { continue };
             let span = PromptSpan::new(m.start(), m.end());
             let value = m.as_str();
             if value.is_empty() || !in_scope(rule.scope, prompt, span) {
@@ -57,12 +51,7 @@ impl PatternMatcher {
             if self.stopwords.iter().any(|s| lower.contains(s.as_str())) {
                 continue;
             }
-            if cx
-                .settings
-                .pii_allow
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(value))
-            {
+            if cx.settings.pii_allow.iter().any(|a| a.eq_ignore_ascii_case(value)) {
                 continue;
             }
             if !self.validators.iter().all(|v| v.check(value)) {
@@ -72,30 +61,15 @@ impl PatternMatcher {
             if self.context.as_ref().is_some_and(|c| !c.is_match(window)) {
                 continue;
             }
-            if self
-                .context_deny
-                .as_ref()
-                .is_some_and(|c| c.is_match(window))
-            {
+            if self.context_deny.as_ref().is_some_and(|c| c.is_match(window)) {
                 continue;
             }
             let in_example = prompt.in_example(span);
-            if !in_example
-                && self
-                    .outside_examples_allow
-                    .iter()
-                    .any(|a| lower.starts_with(a.as_str()))
-            {
+            if !in_example && self.outside_examples_allow.iter().any(|a| lower.starts_with(a.as_str())) {
                 continue;
             }
-            let normalized: String = value
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect();
-            let is_test_value = self
-                .test_values
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&normalized));
+            let normalized: String = value.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+            let is_test_value = self.test_values.iter().any(|t| t.eq_ignore_ascii_case(&normalized));
             let severity = if is_test_value {
                 match self.test_value_severity {
                     Some(s) => Some(s),
@@ -106,24 +80,13 @@ impl PatternMatcher {
             } else {
                 None
             };
-            let masked = if cx.settings.show_pii {
-                value.to_string()
-            } else {
-                self.redact.mask(value)
-            };
-            let place = if in_example {
-                "a few-shot example"
-            } else {
-                "a prompt"
-            };
+            let masked = if cx.settings.show_pii { value.to_string() } else { self.redact.mask(value) };
+            let place = if in_example { "a few-shot example" } else { "a prompt" };
             let message = fill(&rule.message, &[("match", &masked), ("where", place)]);
             let mut hit = Hit::new(span, message);
             hit.severity = severity;
             if self.redact != Redact::None {
-                hit.secret = Some(Secret {
-                    value: value.to_string(),
-                    masked,
-                });
+                hit.secret = Some(Secret { value: value.to_string(), masked });
             }
             hits.push(hit);
         }

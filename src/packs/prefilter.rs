@@ -45,12 +45,7 @@ impl Prefilter {
                     .map_err(|e| format!("keyword prefilter: {e}"))?,
             )
         };
-        Ok(Prefilter {
-            automaton,
-            pattern_rules,
-            always,
-            rule_count: keywords.len(),
-        })
+        Ok(Prefilter { automaton, pattern_rules, always, rule_count: keywords.len() })
     }
 
     /// A flag per rule: may it match `text`?
@@ -76,8 +71,7 @@ mod tests {
 
     #[test]
     fn keywords_gate_rules() {
-        let p =
-            Prefilter::new(&[vec!["@".into()], vec![], vec!["sk-".into(), "AKIA".into()]]).unwrap();
+        let p = Prefilter::new(&[vec!["@".into()], vec![], vec!["sk-".into(), "AKIA".into()]]).unwrap();
         assert_eq!(p.candidates("mail me at a@b.c"), vec![true, true, false]);
         assert_eq!(p.candidates("key akia..."), vec![false, true, true]);
     }

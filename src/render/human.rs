@@ -19,11 +19,7 @@ use crate::span::LineIndex;
 
 fn renderer() -> Renderer {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let r = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
+    let r = if color { Renderer::styled() } else { Renderer::plain() };
     r.decor_style(DecorStyle::Ascii)
 }
 
@@ -46,17 +42,9 @@ fn summary(report: &Report) -> String {
     let mut s = String::new();
     if n == 0 {
         if report.prompts == 0 {
-            let _ = writeln!(
-                s,
-                "no prompts found ({} files scanned)",
-                report.files_scanned
-            );
+            let _ = writeln!(s, "no prompts found ({} files scanned)", report.files_scanned);
         } else {
-            let _ = writeln!(
-                s,
-                "All clear: {} prompts in {} files, no findings.",
-                report.prompts, report.files_scanned
-            );
+            let _ = writeln!(s, "All clear: {} prompts in {} files, no findings.", report.prompts, report.files_scanned);
         }
     } else {
         let _ = writeln!(
@@ -97,10 +85,7 @@ impl Excerpt {
         let mut text = String::with_capacity(end - start);
         let mut edits = Vec::new();
         let mut at = start;
-        let mut sorted: Vec<&&Mask> = masks
-            .iter()
-            .filter(|m| m.span.start >= start && m.span.end <= end)
-            .collect();
+        let mut sorted: Vec<&&Mask> = masks.iter().filter(|m| m.span.start >= start && m.span.end <= end).collect();
         sorted.sort_by_key(|m| m.span.start);
         let mut delta: isize = 0;
         for m in sorted {
@@ -128,43 +113,22 @@ impl Excerpt {
                 return ((e - self.start) as isize + delta).max(0) as usize;
             }
         }
-        (((offset.max(self.start) - self.start) as isize) + delta)
-            .clamp(0, self.text.len() as isize) as usize
+        (((offset.max(self.start) - self.start) as isize) + delta).clamp(0, self.text.len() as isize) as usize
     }
 }
 
 fn render_finding(renderer: &Renderer, report: &Report, f: &Finding, show_pii: bool) -> String {
     let Some(src) = report.source(&f.path) else {
-        return format!(
-            "{}[{}]: {}\n --> {}:{}:{}",
-            f.severity, f.rule, f.message, f.path, f.start.line, f.start.column
-        );
+        return format!("{}[{}]: {}\n --> {}:{}:{}", f.severity, f.rule, f.message, f.path, f.start.line, f.start.column);
     };
     let index = LineIndex::new(src);
     let same_file: Vec<_> = f.related.iter().filter(|r| r.path == f.path).collect();
-    let first = same_file
-        .iter()
-        .map(|r| r.start.line)
-        .chain([f.start.line])
-        .min()
-        .unwrap_or(1)
-        - 1;
-    let last = same_file
-        .iter()
-        .map(|r| r.end.line)
-        .chain([f.end.line])
-        .max()
-        .unwrap_or(1)
-        - 1;
+    let first = same_file.iter().map(|r| r.start.line).chain([f.start.line]).min().unwrap_or(1) - 1;
+    let last = same_file.iter().map(|r| r.end.line).chain([f.end.line]).max().unwrap_or(1) - 1;
     let masks: Vec<&Mask> = if show_pii {
         Vec::new()
     } else {
-        report
-            .findings
-            .iter()
-            .filter(|o| o.path == f.path)
-            .flat_map(|o| o.masks.iter())
-            .collect()
+        report.findings.iter().filter(|o| o.path == f.path).flat_map(|o| o.masks.iter()).collect()
     };
     let ex = Excerpt::new(src, &index, first, last, &masks);
     let (ps, pe) = (ex.map(f.span.start), ex.map(f.span.end));
@@ -173,27 +137,14 @@ fn render_finding(renderer: &Renderer, report: &Report, f: &Finding, show_pii: b
         .line_start(first + 1)
         .path(f.path.as_str())
         .fold(true)
-        .annotation(
-            AnnotationKind::Primary
-                .span(ps..pe.max(ps))
-                .label(short_label(&label)),
-        );
+        .annotation(AnnotationKind::Primary.span(ps..pe.max(ps)).label(short_label(&label)));
     for r in &same_file {
         let (rs, re) = (ex.map(r.span.start), ex.map(r.span.end));
-        snippet = snippet.annotation(
-            AnnotationKind::Context
-                .span(rs..re.max(rs))
-                .label(r.message.as_str()),
-        );
+        snippet = snippet.annotation(AnnotationKind::Context.span(rs..re.max(rs)).label(r.message.as_str()));
     }
-    let mut groups = vec![level(f.severity)
-        .primary_title(f.message.as_str())
-        .id(f.rule.as_str())
-        .element(snippet)];
+    let mut groups = vec![level(f.severity).primary_title(f.message.as_str()).id(f.rule.as_str()).element(snippet)];
     if let Some(help) = &f.help {
-        groups.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
-        ));
+        groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
     }
     renderer.render(&groups)
 }
@@ -213,19 +164,8 @@ pub fn render_inventory(prompts: &[PromptInfo], files: usize, quiet: bool) -> St
     let rows: Vec<[String; 6]> = prompts
         .iter()
         .map(|p| {
-            let place = if p.line == p.end_line {
-                format!("{}:{}", p.path, p.line)
-            } else {
-                format!("{}:{}-{}", p.path, p.line, p.end_line)
-            };
-            [
-                place,
-                p.kind.to_string(),
-                p.format.to_string(),
-                p.chars.to_string(),
-                p.examples.to_string(),
-                p.id.clone(),
-            ]
+            let place = if p.line == p.end_line { format!("{}:{}", p.path, p.line) } else { format!("{}:{}-{}", p.path, p.line, p.end_line) };
+            [place, p.kind.to_string(), p.format.to_string(), p.chars.to_string(), p.examples.to_string(), p.id.clone()]
         })
         .collect();
     let headers = ["PLACE", "KIND", "FORMAT", "CHARS", "EXAMPLES", "ID"];
@@ -253,13 +193,7 @@ pub fn render_inventory(prompts: &[PromptInfo], files: usize, quiet: bool) -> St
         out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
     }
     if !quiet {
-        let _ = writeln!(
-            out,
-            "\n{} prompts in {} files ({} files scanned)",
-            prompts.len(),
-            count_files(prompts),
-            files
-        );
+        let _ = writeln!(out, "\n{} prompts in {} files ({} files scanned)", prompts.len(), count_files(prompts), files);
     }
     out
 }

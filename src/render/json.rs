@@ -82,11 +82,7 @@ pub fn render(report: &Report) -> String {
         version: env!("CARGO_PKG_VERSION"),
         findings,
         errors: &report.errors,
-        summary: Summary {
-            files_scanned: report.files_scanned,
-            prompts: report.prompts,
-            findings: report.findings.len(),
-        },
+        summary: Summary { files_scanned: report.files_scanned, prompts: report.prompts, findings: report.findings.len() },
     };
     serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
 }
@@ -110,10 +106,7 @@ pub fn render_inventory(prompts: &[PromptInfo], errors: &[FileError], files: usi
         version: env!("CARGO_PKG_VERSION"),
         prompts,
         errors,
-        summary: InventorySummary {
-            files_scanned: files,
-            prompts: prompts.len(),
-        },
+        summary: InventorySummary { files_scanned: files, prompts: prompts.len() },
     };
     serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n"
 }

@@ -26,13 +26,7 @@ pub fn render_check(report: &Report, format: OutputFormat, opts: &Options<'_>) -
     }
 }
 
-pub fn render_inventory(
-    prompts: &[PromptInfo],
-    errors: &[FileError],
-    files: usize,
-    as_json: bool,
-    quiet: bool,
-) -> String {
+pub fn render_inventory(prompts: &[PromptInfo], errors: &[FileError], files: usize, as_json: bool, quiet: bool) -> String {
     if as_json {
         json::render_inventory(prompts, errors, files)
     } else {

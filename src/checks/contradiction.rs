@@ -1,0 +1,781 @@
+//! `check = "contradiction"`: pairs of instructions in one prompt that cannot both be obeyed.
+//!
+//! Every rule of the `contradiction` pack names this check with its axis (`params.axis`):
+//! `output-format`, `length`, `language`, ... (mutually exclusive choices read from the pack's
+//! `[[data.axis]]` vocabularies), `numeric-limit` (limits on the same unit whose ranges do not
+//! meet) and `polarity` (the same verb and object, once required and once forbidden). The pack
+//! data compiles once into a shared `Vocab`; the analysis of a prompt (units, directives, all
+//! conflicts) runs once per prompt and thread and is cached, so eleven rules cost one parse.
+//!
+//! Precision first: two directives are compared only when their scopes agree (same role
+//! family, same specific section, same inline part, neither conditional unless the condition
+//! is the axis's own trigger, e.g. "if the request is unclear" for clarifying questions), and a
+//! later directive is reported once per rule, against the first earlier one it contradicts.
+//! Text inside examples, code and quotes never reaches the parser (see `directive.rs`).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::directive::{self, phrase_pattern, stem, words, Action, Directive, Limit, Mention, Phrases, Unit};
+use crate::kinds::{fill, Hit, RuleContext};
+use crate::packs::Rule;
+use crate::prompt::Prompt;
+use crate::span::PromptSpan;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawParams {
+    axis: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawData {
+    imperative_verbs: Vec<String>,
+    modal_cues: Vec<String>,
+    non_model_subjects: Vec<String>,
+    lead_ins: Vec<String>,
+    negation_cues: Vec<String>,
+    neutralizers: Vec<String>,
+    post_negation_cues: Vec<String>,
+    flip_cues: Vec<String>,
+    condition_cues: Vec<String>,
+    exception_cues: Vec<String>,
+    global_conditions: Vec<String>,
+    scope_prepositions: Vec<String>,
+    global_targets: Vec<String>,
+    generic_section_words: Vec<String>,
+    data_sections: Vec<String>,
+    part_nouns: Vec<String>,
+    stopwords: Vec<String>,
+    verb_groups: Vec<Vec<String>>,
+    modifiers: Vec<String>,
+    axis: Vec<RawAxis>,
+    numeric: RawNumeric,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAxis {
+    rule: String,
+    label: String,
+    #[serde(default)]
+    exclusive: bool,
+    #[serde(default)]
+    compatible: Vec<[String; 2]>,
+    #[serde(default)]
+    triggers: Vec<String>,
+    #[serde(default)]
+    frames: Vec<String>,
+    value: Vec<RawValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawValue {
+    name: String,
+    #[serde(default)]
+    terms: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<String>,
+    #[serde(default)]
+    negative_patterns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawNumeric {
+    units: HashMap<String, Vec<String>>,
+    numbers: HashMap<String, u32>,
+    at_most: Vec<String>,
+    below: Vec<String>,
+    at_least: Vec<String>,
+    above: Vec<String>,
+    exactly: Vec<String>,
+    between: Vec<String>,
+    bare_after: Vec<String>,
+    short_max: HashMap<String, u32>,
+    long_min: HashMap<String, u32>,
+}
+
+#[derive(Debug)]
+struct Value {
+    name: String,
+    regex: Regex,
+    negative: Option<Regex>,
+}
+
+#[derive(Debug)]
+struct Axis {
+    rule: String,
+    label: String,
+    exclusive: bool,
+    compatible: Vec<(usize, usize)>,
+    triggers: Phrases,
+    values: Vec<Value>,
+}
+
+#[derive(Debug)]
+struct Numeric {
+    regex: Regex,
+    units: HashMap<String, String>,
+    numbers: HashMap<String, u32>,
+    at_most: Phrases,
+    below: Phrases,
+    at_least: Phrases,
+    above: Phrases,
+    between: Phrases,
+    bare_after: HashSet<String>,
+    short_max: HashMap<String, u32>,
+    long_min: HashMap<String, u32>,
+}
+
+/// The pack's vocabulary, compiled once and shared by every rule of the pack.
+#[derive(Debug)]
+pub struct Vocab {
+    imperative: HashSet<String>,
+    modal: Phrases,
+    non_model: Phrases,
+    lead_ins: Phrases,
+    negation: Phrases,
+    neutralizers: Phrases,
+    post_negation: Phrases,
+    flips: Phrases,
+    conditions: Phrases,
+    exceptions: Phrases,
+    global_conditions: Phrases,
+    scope_lead: Regex,
+    global_targets: HashSet<String>,
+    generic_words: HashSet<String>,
+    data_sections: Vec<String>,
+    part_nouns: Phrases,
+    stopwords: HashSet<String>,
+    verbs: Vec<(Regex, String)>,
+    axes: Vec<Axis>,
+    numeric: Numeric,
+    clause_verbs: HashSet<String>,
+}
+
+fn lower_set(v: &[String]) -> HashSet<String> {
+    v.iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+fn alt(items: &[String]) -> String {
+    items.iter().map(|t| phrase_pattern(t)).collect::<Vec<_>>().join("|")
+}
+
+impl Vocab {
+    fn compile(data: &toml::Table) -> Result<Vocab, String> {
+        let raw: RawData = toml::Value::Table(data.clone()).try_into().map_err(|e| format!("[data]: {e}"))?;
+        let modifiers = format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers));
+        let mut axes = Vec::new();
+        for a in &raw.axis {
+            let mut values = Vec::new();
+            for v in &a.value {
+                let mut branches: Vec<String> = Vec::new();
+                if !v.terms.is_empty() {
+                    let terms = format!("(?:{})", alt(&v.terms));
+                    for f in &a.frames {
+                        branches.push(format!("(?-u:\\b){}(?-u:\\b)", f.replace("{m}", &modifiers).replace("{v}", &terms)));
+                    }
+                }
+                branches.extend(v.patterns.iter().map(|p| format!("(?:{p})")));
+                if branches.is_empty() {
+                    return Err(format!("axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`", a.rule, v.name));
+                }
+                let regex = Regex::new(&format!("(?i){}", branches.join("|")))
+                    .map_err(|e| format!("axis `{}` value `{}`: invalid regex: {e}", a.rule, v.name))?;
+                let negative = if v.negative_patterns.is_empty() {
+                    None
+                } else {
+                    let alt = v.negative_patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+                    Some(Regex::new(&format!("(?i){alt}")).map_err(|e| format!("axis `{}` value `{}`: invalid negative pattern: {e}", a.rule, v.name))?)
+                };
+                values.push(Value { name: v.name.clone(), regex, negative });
+            }
+            let index = |n: &str| {
+                values.iter().position(|v| v.name == n).ok_or_else(|| format!("axis `{}`: `compatible` names unknown value `{n}`", a.rule))
+            };
+            let compatible = a.compatible.iter().map(|[x, y]| Ok((index(x)?, index(y)?))).collect::<Result<Vec<_>, String>>()?;
+            axes.push(Axis {
+                rule: a.rule.clone(),
+                label: a.label.clone(),
+                exclusive: a.exclusive,
+                compatible,
+                triggers: Phrases::new(&a.triggers)?,
+                values,
+            });
+        }
+        let n = &raw.numeric;
+        let mut unit_words: Vec<String> = Vec::new();
+        let mut units = HashMap::new();
+        for (canon, syns) in &n.units {
+            for s in syns.iter().chain(std::iter::once(canon)) {
+                units.insert(s.to_ascii_lowercase(), canon.clone());
+                unit_words.push(s.clone());
+            }
+        }
+        unit_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut number_words: Vec<String> = n.numbers.keys().cloned().collect();
+        number_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let cmps: Vec<String> = [&n.at_most, &n.below, &n.at_least, &n.above, &n.exactly, &n.between].into_iter().flatten().cloned().collect();
+        let num = format!("(?:[0-9]{{1,5}}|{})", alt(&number_words));
+        let numeric_re = format!(
+            "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?\\s+(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
+            alt(&cmps),
+            alt(&unit_words)
+        );
+        let numeric = Numeric {
+            regex: Regex::new(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
+            units,
+            numbers: n.numbers.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect(),
+            at_most: Phrases::new(&n.at_most)?,
+            below: Phrases::new(&n.below)?,
+            at_least: Phrases::new(&n.at_least)?,
+            above: Phrases::new(&n.above)?,
+            between: Phrases::new(&n.between)?,
+            bare_after: lower_set(&n.bare_after),
+            short_max: n.short_max.clone(),
+            long_min: n.long_min.clone(),
+        };
+        let mut verbs = Vec::new();
+        for group in &raw.verb_groups {
+            let Some(canon) = group.first() else { continue };
+            for v in group {
+                let re = Regex::new(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v))).map_err(|e| format!("verb-groups: {e}"))?;
+                verbs.push((re, canon.to_ascii_lowercase()));
+            }
+        }
+        // Longer verb phrases first ("bring up" before "bring").
+        verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
+        let scope_lead = Regex::new(&format!("(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,60}})[,:]", alt(&raw.scope_prepositions)))
+            .map_err(|e| format!("scope-prepositions: {e}"))?;
+        let mut clause_verbs = lower_set(&raw.imperative_verbs);
+        clause_verbs.extend(["always", "never", "don't", "do", "avoid", "please"].iter().map(|s| s.to_string()));
+        Ok(Vocab {
+            imperative: lower_set(&raw.imperative_verbs),
+            modal: Phrases::new(&raw.modal_cues)?,
+            non_model: Phrases::new(&raw.non_model_subjects)?,
+            lead_ins: Phrases::new(&raw.lead_ins)?,
+            negation: Phrases::new(&raw.negation_cues)?,
+            neutralizers: Phrases::new(&raw.neutralizers)?,
+            post_negation: Phrases::new(&raw.post_negation_cues)?,
+            flips: Phrases::new(&raw.flip_cues)?,
+            conditions: Phrases::new(&raw.condition_cues)?,
+            exceptions: Phrases::new(&raw.exception_cues)?,
+            global_conditions: Phrases::new(&raw.global_conditions)?,
+            scope_lead,
+            global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
+            generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
+            data_sections: raw.data_sections.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            part_nouns: Phrases::new(&raw.part_nouns)?,
+            stopwords: lower_set(&raw.stopwords),
+            verbs,
+            axes,
+            numeric,
+            clause_verbs,
+        })
+    }
+
+    /// A heading or tag title made only of generic words ("Output format", "Rules") does not
+    /// scope its body.
+    fn is_generic_title(&self, title: &str) -> bool {
+        let t = title.replace(['_', '-'], " ");
+        words(&t).all(|(_, w)| {
+            let w = stem(w);
+            self.generic_words.contains(&w) || self.stopwords.contains(&w) || w.chars().all(|c| c.is_ascii_digit())
+        })
+    }
+
+    /// Clause boundaries of a unit: `;`, "but", "however", and ", and"/"and"/"," before a new
+    /// imperative ("Be brief, use bullets").
+    fn clauses(&self, t: &str) -> Vec<(usize, usize)> {
+        let mut cuts = vec![0];
+        let ws: Vec<(usize, &str)> = words(t).collect();
+        for (i, (at, w)) in ws.iter().enumerate() {
+            let lw = w.to_ascii_lowercase();
+            let before = t[..*at].trim_end();
+            if matches!(lw.as_str(), "but" | "however" | "instead" | "whereas" | "while" | "though" | "although") {
+                cuts.push(*at);
+            } else if before.ends_with(';') || before.ends_with(':') {
+                cuts.push(*at);
+            } else if (lw == "and" || lw == "then" || before.ends_with(',')) && i + 1 < ws.len() {
+                let next = if lw == "and" || lw == "then" { ws[i + 1].1 } else { w };
+                if self.clause_verbs.contains(&next.to_ascii_lowercase()) {
+                    cuts.push(*at);
+                }
+            }
+        }
+        cuts.push(t.len());
+        cuts.dedup();
+        cuts.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    fn clause_of(clauses: &[(usize, usize)], at: usize) -> (usize, usize) {
+        clauses.iter().copied().find(|(a, b)| *a <= at && at < *b).unwrap_or((0, 0))
+    }
+
+    /// Negations in `t[a..b]` not cancelled by a neutraliser ("no more than", "not only").
+    fn negations(&self, t: &str, a: usize, b: usize) -> usize {
+        let seg = &t[a..b];
+        let neutral: Vec<(usize, usize)> = self.neutralizers.find_iter(seg).map(|m| (m.start(), m.end())).collect();
+        let neg = self.negation.find_iter(seg).filter(|m| !neutral.iter().any(|(s, e)| *s <= m.start() && m.start() < *e)).count();
+        neg + self.flips.find_iter(seg).count()
+    }
+
+    /// Whether the mention at `m_start..m_end` is negated within its clause.
+    fn negated(&self, t: &str, clauses: &[(usize, usize)], m_start: usize, m_end: usize) -> bool {
+        let (a, b) = Self::clause_of(clauses, m_start);
+        let before = self.negations(t, a, m_start);
+        let after = self.post_negation.find_iter(&t[m_end.min(b)..b]).count();
+        // A bounded quantity ("never more than one emoji") permits the thing.
+        let bounded = self.numeric.at_most.is_match(&t[a..b]) || self.numeric.below.is_match(&t[a..b]) || self.numeric.above.is_match(&t[a..b]);
+        !bounded && (before + after) % 2 == 1
+    }
+
+    fn is_directive(&self, t: &str) -> bool {
+        let trimmed = t.trim_start();
+        if trimmed.ends_with('?') {
+            return false;
+        }
+        if self.non_model.find(trimmed).is_some_and(|m| m.start() == 0) {
+            return false;
+        }
+        let first = words(trimmed).next().map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
+        self.imperative.contains(&first) || self.modal.is_match(trimmed)
+    }
+
+    /// Parses one unit into a directive, or `None` when it is not one or says nothing the rules
+    /// compare.
+    fn parse(&self, u: &Unit, text: &str) -> Option<Directive> {
+        let t = u.masked.as_str();
+        if !self.is_directive(t) {
+            return None;
+        }
+        let clauses = self.clauses(t);
+        // Conditions: inherited from a lead-in line, or in the unit itself.
+        let mut condition = None;
+        let mut exception = false;
+        let mut lead_part = None;
+        if let Some(lead) = &u.lead {
+            let lead_masked = directive::mask(lead);
+            if let Some(m) = self.conditions.find(&lead_masked) {
+                let c = lead_masked[m.start()..].to_string();
+                if !self.global_conditions.is_match(&c) {
+                    exception = self.exceptions.is_match(&c);
+                    condition = Some(c);
+                }
+            } else if let Some(p) = self.scope_part(&lead_masked) {
+                lead_part = Some(p);
+            } else if let Some(p) = self.part_noun(&lead_masked, &[]) {
+                lead_part = Some(p);
+            }
+        }
+        for m in self.conditions.find_iter(t) {
+            let (_, end) = Self::clause_of(&clauses, m.start());
+            let end = if m.start() < 3 { t[m.start()..].find(',').map(|i| m.start() + i).unwrap_or(end) } else { t.len() };
+            let c = &t[m.start()..end.max(m.start())];
+            if self.global_conditions.is_match(c) {
+                continue;
+            }
+            exception |= self.exceptions.is_match(&t[m.start()..m.end()]);
+            condition = Some(c.to_string());
+            break;
+        }
+        // Mentions of axis values.
+        let mut mentions = Vec::new();
+        let mut claimed: Vec<(usize, usize)> = Vec::new();
+        for (ai, axis) in self.axes.iter().enumerate() {
+            for (vi, v) in axis.values.iter().enumerate() {
+                for m in v.regex.find_iter(t) {
+                    claimed.push((m.start(), m.end()));
+                    let positive = !self.negated(t, &clauses, m.start(), m.end());
+                    push_mention(&mut mentions, Mention { axis: ai, value: vi, positive, numeric: false });
+                }
+                if let Some(neg) = &v.negative {
+                    for m in neg.find_iter(t) {
+                        claimed.push((m.start(), m.end()));
+                        let positive = self.negated(t, &clauses, m.start(), m.end());
+                        push_mention(&mut mentions, Mention { axis: ai, value: vi, positive, numeric: false });
+                    }
+                }
+            }
+        }
+        let limits = self.limits(t, &clauses, &mut claimed);
+        for l in &limits {
+            self.length_from_limit(l, &mut mentions);
+        }
+        let inline_part = self.scope_part(t).or_else(|| self.part_noun(t, &claimed));
+        let action = self.action(t, &clauses);
+        if mentions.is_empty() && limits.is_empty() && action.is_none() {
+            return None;
+        }
+        let part = [u.section.clone(), lead_part, inline_part].into_iter().map(|p| p.unwrap_or_default()).collect::<Vec<_>>().join("|");
+        Some(Directive {
+            span: u.span,
+            text: text[u.span.start..u.span.end].to_string(),
+            part,
+            condition,
+            exception,
+            mentions,
+            limits,
+            action,
+        })
+    }
+
+    /// "In the summary, ..." / "For beginners: ..." names a part unless it is the whole
+    /// response ("In your answers, ...").
+    fn scope_part(&self, t: &str) -> Option<String> {
+        let c = self.scope_lead.captures(t.trim_start())?;
+        let x = c.name("x")?.as_str();
+        let content: Vec<String> = words(x).map(|(_, w)| stem(w)).filter(|w| !self.stopwords.contains(w)).collect();
+        if content.is_empty() || content.iter().all(|w| self.global_targets.contains(w)) {
+            return None;
+        }
+        Some(content.join(" "))
+    }
+
+    /// A part noun ("summary", "title", "each bullet") outside the claimed value spans.
+    fn part_noun(&self, t: &str, claimed: &[(usize, usize)]) -> Option<String> {
+        self.part_nouns
+            .find_iter(t)
+            .find(|m| !claimed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
+            .map(|m| stem(m.as_str().split_whitespace().last().unwrap_or("")))
+    }
+
+    fn number(&self, s: &str) -> Option<u32> {
+        s.parse().ok().or_else(|| self.numeric.numbers.get(&s.to_ascii_lowercase()).copied())
+    }
+
+    fn limits(&self, t: &str, clauses: &[(usize, usize)], claimed: &mut Vec<(usize, usize)>) -> Vec<Limit> {
+        let n = &self.numeric;
+        let mut out = Vec::new();
+        for c in n.regex.captures_iter(t) {
+            let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else { continue };
+            let Some(v) = self.number(num.as_str()) else { continue };
+            let Some(canon) = n.units.get(&unit.as_str().to_ascii_lowercase()) else { continue };
+            let second = c.name("m").and_then(|m| self.number(m.as_str()));
+            let (mut lo, mut hi) = match c.name("cmp").map(|m| m.as_str()) {
+                Some(cmp) if n.at_most.is_match(cmp) => (0, v),
+                Some(cmp) if n.below.is_match(cmp) => (0, v.saturating_sub(1)),
+                Some(cmp) if n.at_least.is_match(cmp) => (v, u32::MAX),
+                Some(cmp) if n.above.is_match(cmp) => (v.saturating_add(1), u32::MAX),
+                Some(cmp) if n.between.is_match(cmp) => match second {
+                    Some(m) => (v.min(m), v.max(m)),
+                    None => continue,
+                },
+                Some(_) => (v, v),
+                None => {
+                    if let Some(m) = second {
+                        (v.min(m), v.max(m))
+                    } else {
+                        // A bare count only after a verb that asks for it ("use 5 bullets").
+                        let prev = words(&t[..all.start()]).last().map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
+                        if !n.bare_after.contains(&prev) {
+                            continue;
+                        }
+                        (v, v)
+                    }
+                }
+            };
+            // "Do not write more than 100 words" = at most 100.
+            let (a, _) = Self::clause_of(clauses, all.start());
+            if self.negations(t, a, all.start()) % 2 == 1 {
+                (lo, hi) = match (lo, hi) {
+                    (0, h) if h != u32::MAX => (h.saturating_add(1), u32::MAX),
+                    (l, u32::MAX) => (0, l.saturating_sub(1)),
+                    _ => continue,
+                };
+            }
+            claimed.push((all.start(), all.end()));
+            out.push(Limit { unit: canon.clone(), lo, hi, text: all.as_str().to_string() });
+        }
+        out
+    }
+
+    /// Numeric limits that imply a length: "under 30 words" is short, "at least 300" long.
+    fn length_from_limit(&self, l: &Limit, mentions: &mut Vec<Mention>) {
+        let Some(ai) = self.axes.iter().position(|a| a.rule == "length") else { return };
+        let value = |name: &str| self.axes[ai].values.iter().position(|v| v.name == name);
+        if self.numeric.short_max.get(&l.unit).is_some_and(|m| l.hi <= *m) {
+            if let Some(vi) = value("short") {
+                push_mention(mentions, Mention { axis: ai, value: vi, positive: true, numeric: true });
+            }
+        }
+        if self.numeric.long_min.get(&l.unit).is_some_and(|m| l.lo >= *m) {
+            if let Some(vi) = value("long") {
+                push_mention(mentions, Mention { axis: ai, value: vi, positive: true, numeric: true });
+            }
+        }
+    }
+
+    /// The directive's verb and object: lead-ins ("Please always", "You must never") are
+    /// stripped and counted for polarity, double negatives ("never fail to") flip it.
+    fn action(&self, t: &str, clauses: &[(usize, usize)]) -> Option<Action> {
+        let (_, first_end) = clauses.first().copied()?;
+        let mut rest = &t[..first_end];
+        let mut negs = 0;
+        loop {
+            let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ':');
+            if let Some(m) = self.lead_ins.find(trimmed).filter(|m| m.start() == 0) {
+                negs += self.negations(trimmed, 0, m.end());
+                rest = &trimmed[m.end()..];
+                continue;
+            }
+            if let Some(m) = self.flips.find(trimmed).filter(|m| m.start() == 0) {
+                negs += 1;
+                rest = trimmed[m.end()..].trim_start();
+                rest = rest.strip_prefix("to ").unwrap_or(rest);
+                continue;
+            }
+            rest = trimmed;
+            break;
+        }
+        let (verb, after) = self.verbs.iter().find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])))?;
+        // Object alternatives split on "or" / "and" / commas; stop at a purpose or condition.
+        let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
+        let mut count = 0;
+        for (_, w) in words(after) {
+            let lw = w.to_ascii_lowercase();
+            if matches!(lw.as_str(), "if" | "when" | "unless" | "because" | "since" | "so" | "before" | "after" | "while") {
+                break;
+            }
+            if lw == "or" || lw == "and" || lw == "nor" {
+                alternatives.push(Vec::new());
+                continue;
+            }
+            let s = stem(&lw);
+            if self.stopwords.contains(&s) || self.stopwords.contains(&lw) {
+                continue;
+            }
+            if let Some(last) = alternatives.last_mut() {
+                last.push(s);
+            }
+            count += 1;
+            if count >= 8 {
+                break;
+            }
+        }
+        alternatives.retain(|a| !a.is_empty());
+        if alternatives.is_empty() {
+            return None;
+        }
+        let positive = negs % 2 == 0;
+        // Flattened with "|" between alternatives; split again when comparing.
+        let object = alternatives.iter().map(|a| a.join(" ")).collect();
+        Some(Action { verb, object, positive })
+    }
+}
+
+fn push_mention(mentions: &mut Vec<Mention>, m: Mention) {
+    if !mentions.iter().any(|x| x.axis == m.axis && x.value == m.value && x.positive == m.positive) {
+        mentions.push(m);
+    }
+}
+
+/// One contradicting pair, found once per prompt and filtered per rule.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub rule: String,
+    pub later: PromptSpan,
+    pub earlier: PromptSpan,
+    pub later_what: String,
+    pub earlier_what: String,
+    pub later_text: String,
+    pub earlier_text: String,
+}
+
+/// Whether two directives may be compared on `axis` (`None`: polarity / numeric).
+fn comparable(a: &Directive, b: &Directive, axis: Option<&Axis>) -> bool {
+    if a.part != b.part {
+        return false;
+    }
+    let cond_ok = |d: &Directive| match &d.condition {
+        None => true,
+        Some(c) => !d.exception && axis.is_some_and(|ax| ax.triggers.is_match(c)),
+    };
+    cond_ok(a) && cond_ok(b)
+}
+
+fn describe(axis: &Axis, m: &Mention) -> String {
+    let v = &axis.values[m.value].name;
+    if m.positive {
+        v.clone()
+    } else {
+        format!("no {v}")
+    }
+}
+
+fn subset(small: &str, big: &str) -> bool {
+    let b: HashSet<&str> = big.split(' ').collect();
+    small.split(' ').all(|w| b.contains(w))
+}
+
+/// All conflicts of a prompt, in order of the later directive.
+pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
+    let generic = |t: &str| vocab.is_generic_title(t);
+    let units = directive::units(prompt, &vocab.data_sections, &generic);
+    let ds: Vec<Directive> = units.iter().filter_map(|u| vocab.parse(u, &prompt.text)).collect();
+    let mut out: Vec<Conflict> = Vec::new();
+    for j in 1..ds.len() {
+        let b = &ds[j];
+        let mut done: HashSet<String> = HashSet::new();
+        for a in &ds[..j] {
+            let mut pair_found = false;
+            // Axes.
+            for mb in &b.mentions {
+                let axis = &vocab.axes[mb.axis];
+                if done.contains(&axis.rule) || !comparable(a, b, Some(axis)) {
+                    continue;
+                }
+                let hit = a.mentions.iter().find(|ma| {
+                    if ma.axis != mb.axis || (ma.numeric && mb.numeric) {
+                        return false;
+                    }
+                    if ma.value == mb.value {
+                        return ma.positive != mb.positive;
+                    }
+                    let compatible = axis.compatible.iter().any(|&(x, y)| (x, y) == (ma.value, mb.value) || (y, x) == (ma.value, mb.value));
+                    axis.exclusive && ma.positive && mb.positive && !compatible
+                });
+                if let Some(ma) = hit {
+                    done.insert(axis.rule.clone());
+                    pair_found = true;
+                    out.push(conflict(&axis.rule, a, b, format!("{}: {}", axis.label, describe(axis, ma)), format!("{}: {}", axis.label, describe(axis, mb))));
+                }
+            }
+            // Numeric limits on the same unit whose ranges do not meet.
+            if !done.contains("numeric-limit") && comparable(a, b, None) {
+                let hit = b.limits.iter().find_map(|lb| a.limits.iter().find(|la| la.unit == lb.unit && (la.hi < lb.lo || lb.hi < la.lo)).map(|la| (la, lb)));
+                if let Some((la, lb)) = hit {
+                    done.insert("numeric-limit".into());
+                    pair_found = true;
+                    out.push(conflict("numeric-limit", a, b, limit_text(la), limit_text(lb)));
+                }
+            }
+            // The same action, required and forbidden.
+            if !pair_found && !done.contains("polarity") && comparable(a, b, None) {
+                if let (Some(x), Some(y)) = (&a.action, &b.action) {
+                    if x.verb == y.verb && x.positive != y.positive {
+                        let (pos, neg) = if x.positive { (x, y) } else { (y, x) };
+                        let covers = neg.object.iter().any(|n| pos.object.iter().any(|p| subset(n, p)));
+                        if covers {
+                            done.insert("polarity".into());
+                            out.push(conflict("polarity", a, b, action_text(x), action_text(y)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn limit_text(l: &Limit) -> String {
+    l.text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn action_text(a: &Action) -> String {
+    format!("{} {}", if a.positive { a.verb.clone() } else { format!("never {}", a.verb) }, a.object.join(" / "))
+}
+
+fn conflict(rule: &str, a: &Directive, b: &Directive, earlier_what: String, later_what: String) -> Conflict {
+    Conflict {
+        rule: rule.to_string(),
+        later: b.span,
+        earlier: a.span,
+        later_what,
+        earlier_what,
+        later_text: short(&b.text),
+        earlier_text: short(&a.text),
+    }
+}
+
+fn short(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= 70 {
+        return s;
+    }
+    let cut: String = s.chars().take(67).collect();
+    format!("{cut}...")
+}
+
+/// The compiled check: one rule's axis and the shared vocabulary.
+#[derive(Debug)]
+pub struct Contradiction {
+    axis: String,
+    vocab: Arc<Vocab>,
+}
+
+type VocabCache = Mutex<Vec<(u64, Arc<Vocab>)>>;
+static VOCABS: std::sync::LazyLock<VocabCache> = std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
+
+thread_local! {
+    /// The last prompt analysed on this thread: (vocab pointer, text hash, conflicts).
+    static LAST: RefCell<Option<(usize, u64, Arc<Vec<Conflict>>)>> = const { RefCell::new(None) };
+}
+
+fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+impl Contradiction {
+    pub fn compile(params: Option<&toml::Table>, data: Option<&toml::Table>) -> Result<Contradiction, String> {
+        let params = params.ok_or("the contradiction check needs `params.axis`")?;
+        let p: RawParams = toml::Value::Table(params.clone()).try_into().map_err(|e| format!("{e}"))?;
+        let data = data.ok_or("the contradiction check needs the pack's [data] table")?;
+        let key = hash(&data.to_string());
+        let vocab = {
+            let mut cache = VOCABS.lock().map_err(|_| "vocabulary cache poisoned".to_string())?;
+            match cache.iter().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.clone(),
+                None => {
+                    let v = Arc::new(Vocab::compile(data)?);
+                    cache.push((key, v.clone()));
+                    v
+                }
+            }
+        };
+        let known = p.axis == "numeric-limit" || p.axis == "polarity" || vocab.axes.iter().any(|a| a.rule == p.axis);
+        if !known {
+            return Err(format!("unknown axis `{}` (not in [[data.axis]], numeric-limit or polarity)", p.axis));
+        }
+        Ok(Contradiction { axis: p.axis, vocab })
+    }
+
+    fn conflicts(&self, prompt: &Prompt) -> Arc<Vec<Conflict>> {
+        let vp = Arc::as_ptr(&self.vocab) as usize;
+        let key = hash(&(prompt.text.as_str(), prompt.segments.len(), &prompt.id));
+        if let Some(hit) = LAST.with(|l| l.borrow().as_ref().filter(|(v, k, _)| *v == vp && *k == key).map(|(_, _, c)| c.clone())) {
+            return hit;
+        }
+        let c = Arc::new(analyse(&self.vocab, prompt));
+        LAST.with(|l| *l.borrow_mut() = Some((vp, key, c.clone())));
+        c
+    }
+
+    pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
+        let conflicts = self.conflicts(cx.prompt);
+        conflicts
+            .iter()
+            .filter(|c| c.rule == self.axis)
+            .map(|c| {
+                let slots = [("later", c.later_what.as_str()), ("earlier", c.earlier_what.as_str())];
+                let mut hit = Hit::new(c.later, fill(&rule.message, &slots));
+                hit.related = vec![(c.earlier, format!("earlier: {}", c.earlier_what))];
+                hit.help = Some(format!(
+                    "keep one: either the earlier \"{}\" or this \"{}\"; delete the other, or scope it (\"if the user asks ...\", \"in the summary ...\")",
+                    c.earlier_text, c.later_text
+                ));
+                hit
+            })
+            .collect()
+    }
+}
