@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 use regex::Regex;
 use serde::Deserialize;
 
-use super::directive::{self, phrase_pattern, stem, words, Action, Directive, Limit, Mention, Phrases, Unit};
+use super::directive::{
+    self, phrase_pattern, stem, words, Action, Directive, Limit, Mention, Phrases, Unit,
+};
 use crate::kinds::{fill, Hit, RuleContext};
 use crate::packs::Rule;
 use crate::prompt::Prompt;
@@ -165,13 +167,23 @@ fn lower_set(v: &[String]) -> HashSet<String> {
     v.iter().map(|s| s.to_ascii_lowercase()).collect()
 }
 
+/// An alternation of literal phrases, longest first so leftmost-first matching takes the
+/// longest phrase ("markdown table" before "markdown").
 fn alt(items: &[String]) -> String {
-    items.iter().map(|t| phrase_pattern(t)).collect::<Vec<_>>().join("|")
+    let mut items: Vec<&String> = items.iter().collect();
+    items.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    items
+        .iter()
+        .map(|t| phrase_pattern(t))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 impl Vocab {
     fn compile(data: &toml::Table) -> Result<Vocab, String> {
-        let raw: RawData = toml::Value::Table(data.clone()).try_into().map_err(|e| format!("[data]: {e}"))?;
+        let raw: RawData = toml::Value::Table(data.clone())
+            .try_into()
+            .map_err(|e| format!("[data]: {e}"))?;
         let modifiers = format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers));
         let mut axes = Vec::new();
         for a in &raw.axis {
@@ -181,27 +193,57 @@ impl Vocab {
                 if !v.terms.is_empty() {
                     let terms = format!("(?:{})", alt(&v.terms));
                     for f in &a.frames {
-                        branches.push(format!("(?-u:\\b){}(?-u:\\b)", f.replace("{m}", &modifiers).replace("{v}", &terms)));
+                        branches.push(format!(
+                            "(?-u:\\b){}(?-u:\\b)",
+                            f.replace("{m}", &modifiers).replace("{v}", &terms)
+                        ));
                     }
                 }
                 branches.extend(v.patterns.iter().map(|p| format!("(?:{p})")));
                 if branches.is_empty() {
-                    return Err(format!("axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`", a.rule, v.name));
+                    return Err(format!(
+                        "axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`",
+                        a.rule, v.name
+                    ));
                 }
-                let regex = Regex::new(&format!("(?i){}", branches.join("|")))
-                    .map_err(|e| format!("axis `{}` value `{}`: invalid regex: {e}", a.rule, v.name))?;
+                let regex = Regex::new(&format!("(?i){}", branches.join("|"))).map_err(|e| {
+                    format!("axis `{}` value `{}`: invalid regex: {e}", a.rule, v.name)
+                })?;
                 let negative = if v.negative_patterns.is_empty() {
                     None
                 } else {
-                    let alt = v.negative_patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-                    Some(Regex::new(&format!("(?i){alt}")).map_err(|e| format!("axis `{}` value `{}`: invalid negative pattern: {e}", a.rule, v.name))?)
+                    let alt = v
+                        .negative_patterns
+                        .iter()
+                        .map(|p| format!("(?:{p})"))
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    Some(Regex::new(&format!("(?i){alt}")).map_err(|e| {
+                        format!(
+                            "axis `{}` value `{}`: invalid negative pattern: {e}",
+                            a.rule, v.name
+                        )
+                    })?)
                 };
-                values.push(Value { name: v.name.clone(), regex, negative });
+                values.push(Value {
+                    name: v.name.clone(),
+                    regex,
+                    negative,
+                });
             }
             let index = |n: &str| {
-                values.iter().position(|v| v.name == n).ok_or_else(|| format!("axis `{}`: `compatible` names unknown value `{n}`", a.rule))
+                values
+                    .iter()
+                    .position(|v| v.name.eq_ignore_ascii_case(n))
+                    .ok_or_else(|| {
+                        format!("axis `{}`: `compatible` names unknown value `{n}`", a.rule)
+                    })
             };
-            let compatible = a.compatible.iter().map(|[x, y]| Ok((index(x)?, index(y)?))).collect::<Result<Vec<_>, String>>()?;
+            let compatible = a
+                .compatible
+                .iter()
+                .map(|[x, y]| Ok((index(x)?, index(y)?)))
+                .collect::<Result<Vec<_>, String>>()?;
             axes.push(Axis {
                 rule: a.rule.clone(),
                 label: a.label.clone(),
@@ -223,7 +265,18 @@ impl Vocab {
         unit_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
         let mut number_words: Vec<String> = n.numbers.keys().cloned().collect();
         number_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
-        let cmps: Vec<String> = [&n.at_most, &n.below, &n.at_least, &n.above, &n.exactly, &n.between].into_iter().flatten().cloned().collect();
+        let cmps: Vec<String> = [
+            &n.at_most,
+            &n.below,
+            &n.at_least,
+            &n.above,
+            &n.exactly,
+            &n.between,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
         let num = format!("(?:[0-9]{{1,5}}|{})", alt(&number_words));
         let numeric_re = format!(
             "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?\\s+(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
@@ -233,7 +286,11 @@ impl Vocab {
         let numeric = Numeric {
             regex: Regex::new(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
             units,
-            numbers: n.numbers.iter().map(|(k, v)| (k.to_ascii_lowercase(), *v)).collect(),
+            numbers: n
+                .numbers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), *v))
+                .collect(),
             at_most: Phrases::new(&n.at_most)?,
             below: Phrases::new(&n.below)?,
             at_least: Phrases::new(&n.at_least)?,
@@ -247,16 +304,24 @@ impl Vocab {
         for group in &raw.verb_groups {
             let Some(canon) = group.first() else { continue };
             for v in group {
-                let re = Regex::new(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v))).map_err(|e| format!("verb-groups: {e}"))?;
+                let re = Regex::new(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v)))
+                    .map_err(|e| format!("verb-groups: {e}"))?;
                 verbs.push((re, canon.to_ascii_lowercase()));
             }
         }
         // Longer verb phrases first ("bring up" before "bring").
         verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
-        let scope_lead = Regex::new(&format!("(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,60}})[,:]", alt(&raw.scope_prepositions)))
-            .map_err(|e| format!("scope-prepositions: {e}"))?;
+        let scope_lead = Regex::new(&format!(
+            "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,60}})[,:]",
+            alt(&raw.scope_prepositions)
+        ))
+        .map_err(|e| format!("scope-prepositions: {e}"))?;
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
-        clause_verbs.extend(["always", "never", "don't", "do", "avoid", "please"].iter().map(|s| s.to_string()));
+        clause_verbs.extend(
+            ["always", "never", "don't", "do", "avoid", "please"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
         Ok(Vocab {
             imperative: lower_set(&raw.imperative_verbs),
             modal: Phrases::new(&raw.modal_cues)?,
@@ -272,7 +337,11 @@ impl Vocab {
             scope_lead,
             global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
             generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
-            data_sections: raw.data_sections.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            data_sections: raw
+                .data_sections
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
             part_nouns: Phrases::new(&raw.part_nouns)?,
             stopwords: lower_set(&raw.stopwords),
             verbs,
@@ -286,10 +355,13 @@ impl Vocab {
     /// scope its body.
     fn is_generic_title(&self, title: &str) -> bool {
         let t = title.replace(['_', '-'], " ");
-        words(&t).all(|(_, w)| {
+        let generic = words(&t).all(|(_, w)| {
             let w = stem(w);
-            self.generic_words.contains(&w) || self.stopwords.contains(&w) || w.chars().all(|c| c.is_ascii_digit())
-        })
+            self.generic_words.contains(&w)
+                || self.stopwords.contains(&w)
+                || w.chars().all(|c| c.is_ascii_digit())
+        });
+        generic
     }
 
     /// Clause boundaries of a unit: `;`, "but", "however", and ", and"/"and"/"," before a new
@@ -300,12 +372,19 @@ impl Vocab {
         for (i, (at, w)) in ws.iter().enumerate() {
             let lw = w.to_ascii_lowercase();
             let before = t[..*at].trim_end();
-            if matches!(lw.as_str(), "but" | "however" | "instead" | "whereas" | "while" | "though" | "although") {
-                cuts.push(*at);
-            } else if before.ends_with(';') || before.ends_with(':') {
+            if matches!(
+                lw.as_str(),
+                "but" | "however" | "instead" | "whereas" | "while" | "though" | "although"
+            ) || before.ends_with(';')
+                || before.ends_with(':')
+            {
                 cuts.push(*at);
             } else if (lw == "and" || lw == "then" || before.ends_with(',')) && i + 1 < ws.len() {
-                let next = if lw == "and" || lw == "then" { ws[i + 1].1 } else { w };
+                let next = if lw == "and" || lw == "then" {
+                    ws[i + 1].1
+                } else {
+                    w
+                };
                 if self.clause_verbs.contains(&next.to_ascii_lowercase()) {
                     cuts.push(*at);
                 }
@@ -317,14 +396,30 @@ impl Vocab {
     }
 
     fn clause_of(clauses: &[(usize, usize)], at: usize) -> (usize, usize) {
-        clauses.iter().copied().find(|(a, b)| *a <= at && at < *b).unwrap_or((0, 0))
+        clauses
+            .iter()
+            .copied()
+            .find(|(a, b)| *a <= at && at < *b)
+            .unwrap_or((0, 0))
     }
 
     /// Negations in `t[a..b]` not cancelled by a neutraliser ("no more than", "not only").
     fn negations(&self, t: &str, a: usize, b: usize) -> usize {
         let seg = &t[a..b];
-        let neutral: Vec<(usize, usize)> = self.neutralizers.find_iter(seg).map(|m| (m.start(), m.end())).collect();
-        let neg = self.negation.find_iter(seg).filter(|m| !neutral.iter().any(|(s, e)| *s <= m.start() && m.start() < *e)).count();
+        let neutral: Vec<(usize, usize)> = self
+            .neutralizers
+            .find_iter(seg)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        let neg = self
+            .negation
+            .find_iter(seg)
+            .filter(|m| {
+                !neutral
+                    .iter()
+                    .any(|(s, e)| *s <= m.start() && m.start() < *e)
+            })
+            .count();
         neg + self.flips.find_iter(seg).count()
     }
 
@@ -334,7 +429,9 @@ impl Vocab {
         let before = self.negations(t, a, m_start);
         let after = self.post_negation.find_iter(&t[m_end.min(b)..b]).count();
         // A bounded quantity ("never more than one emoji") permits the thing.
-        let bounded = self.numeric.at_most.is_match(&t[a..b]) || self.numeric.below.is_match(&t[a..b]) || self.numeric.above.is_match(&t[a..b]);
+        let bounded = self.numeric.at_most.is_match(&t[a..b])
+            || self.numeric.below.is_match(&t[a..b])
+            || self.numeric.above.is_match(&t[a..b]);
         !bounded && (before + after) % 2 == 1
     }
 
@@ -346,7 +443,18 @@ impl Vocab {
         if self.non_model.find(trimmed).is_some_and(|m| m.start() == 0) {
             return false;
         }
-        let first = words(trimmed).next().map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
+        // "If the request is unclear, ask ..." is a directive after its condition clause.
+        let main = match self.conditions.find(trimmed) {
+            Some(m) if m.start() == 0 => trimmed
+                .find(',')
+                .map(|i| &trimmed[i + 1..])
+                .unwrap_or(trimmed),
+            _ => trimmed,
+        };
+        let first = words(main)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
         self.imperative.contains(&first) || self.modal.is_match(trimmed)
     }
 
@@ -378,7 +486,14 @@ impl Vocab {
         }
         for m in self.conditions.find_iter(t) {
             let (_, end) = Self::clause_of(&clauses, m.start());
-            let end = if m.start() < 3 { t[m.start()..].find(',').map(|i| m.start() + i).unwrap_or(end) } else { t.len() };
+            let end = if m.start() < 3 {
+                t[m.start()..]
+                    .find(',')
+                    .map(|i| m.start() + i)
+                    .unwrap_or(end)
+            } else {
+                t.len()
+            };
             let c = &t[m.start()..end.max(m.start())];
             if self.global_conditions.is_match(c) {
                 continue;
@@ -395,13 +510,33 @@ impl Vocab {
                 for m in v.regex.find_iter(t) {
                     claimed.push((m.start(), m.end()));
                     let positive = !self.negated(t, &clauses, m.start(), m.end());
-                    push_mention(&mut mentions, Mention { axis: ai, value: vi, positive, numeric: false });
+                    let qualifier = self.qualifier(t, &clauses, m.end());
+                    push_mention(
+                        &mut mentions,
+                        Mention {
+                            axis: ai,
+                            value: vi,
+                            positive,
+                            numeric: false,
+                            qualifier,
+                        },
+                    );
                 }
                 if let Some(neg) = &v.negative {
                     for m in neg.find_iter(t) {
                         claimed.push((m.start(), m.end()));
                         let positive = self.negated(t, &clauses, m.start(), m.end());
-                        push_mention(&mut mentions, Mention { axis: ai, value: vi, positive, numeric: false });
+                        // "Pretend to be a human agent named Sam": the rest describes the pretence.
+                        push_mention(
+                            &mut mentions,
+                            Mention {
+                                axis: ai,
+                                value: vi,
+                                positive,
+                                numeric: false,
+                                qualifier: Vec::new(),
+                            },
+                        );
                     }
                 }
             }
@@ -415,7 +550,11 @@ impl Vocab {
         if mentions.is_empty() && limits.is_empty() && action.is_none() {
             return None;
         }
-        let part = [u.section.clone(), lead_part, inline_part].into_iter().map(|p| p.unwrap_or_default()).collect::<Vec<_>>().join("|");
+        let part = [u.section.clone(), lead_part, inline_part]
+            .into_iter()
+            .map(|p| p.unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("|");
         Some(Directive {
             span: u.span,
             text: text[u.span.start..u.span.end].to_string(),
@@ -428,12 +567,41 @@ impl Vocab {
         })
     }
 
+    /// Content words after a mention, to the end of its clause, up to a condition or purpose.
+    fn qualifier(&self, t: &str, clauses: &[(usize, usize)], from: usize) -> Vec<String> {
+        let (_, end) = Self::clause_of(clauses, from.saturating_sub(1));
+        let mut out = Vec::new();
+        for (_, w) in words(&t[from.min(end)..end]) {
+            let lw = w.to_ascii_lowercase();
+            if matches!(
+                lw.as_str(),
+                "if" | "when" | "unless" | "because" | "since" | "so" | "to" | "and" | "or"
+            ) && !out.is_empty()
+            {
+                break;
+            }
+            let s = stem(&lw);
+            if lw == "to"
+                || self.stopwords.contains(&lw)
+                || self.stopwords.contains(&s)
+                || self.global_targets.contains(&s)
+            {
+                continue;
+            }
+            out.push(s);
+        }
+        out
+    }
+
     /// "In the summary, ..." / "For beginners: ..." names a part unless it is the whole
     /// response ("In your answers, ...").
     fn scope_part(&self, t: &str) -> Option<String> {
         let c = self.scope_lead.captures(t.trim_start())?;
         let x = c.name("x")?.as_str();
-        let content: Vec<String> = words(x).map(|(_, w)| stem(w)).filter(|w| !self.stopwords.contains(w)).collect();
+        let content: Vec<String> = words(x)
+            .map(|(_, w)| stem(w))
+            .filter(|w| !self.stopwords.contains(w))
+            .collect();
         if content.is_empty() || content.iter().all(|w| self.global_targets.contains(w)) {
             return None;
         }
@@ -444,21 +612,40 @@ impl Vocab {
     fn part_noun(&self, t: &str, claimed: &[(usize, usize)]) -> Option<String> {
         self.part_nouns
             .find_iter(t)
-            .find(|m| !claimed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
+            // A noun right after a value ("prose paragraphs", "Markdown headings") belongs to it.
+            .find(|m| {
+                !claimed.iter().any(|(a, b)| {
+                    m.start() < *b && *a < m.end()
+                        || (*b <= m.start() && t[*b..m.start()].trim().is_empty())
+                })
+            })
             .map(|m| stem(m.as_str().split_whitespace().last().unwrap_or("")))
     }
 
     fn number(&self, s: &str) -> Option<u32> {
-        s.parse().ok().or_else(|| self.numeric.numbers.get(&s.to_ascii_lowercase()).copied())
+        s.parse()
+            .ok()
+            .or_else(|| self.numeric.numbers.get(&s.to_ascii_lowercase()).copied())
     }
 
-    fn limits(&self, t: &str, clauses: &[(usize, usize)], claimed: &mut Vec<(usize, usize)>) -> Vec<Limit> {
+    fn limits(
+        &self,
+        t: &str,
+        clauses: &[(usize, usize)],
+        claimed: &mut Vec<(usize, usize)>,
+    ) -> Vec<Limit> {
         let n = &self.numeric;
         let mut out = Vec::new();
         for c in n.regex.captures_iter(t) {
-            let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else { continue };
-            let Some(v) = self.number(num.as_str()) else { continue };
-            let Some(canon) = n.units.get(&unit.as_str().to_ascii_lowercase()) else { continue };
+            let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else {
+                continue;
+            };
+            let Some(v) = self.number(num.as_str()) else {
+                continue;
+            };
+            let Some(canon) = n.units.get(&unit.as_str().to_ascii_lowercase()) else {
+                continue;
+            };
             let second = c.name("m").and_then(|m| self.number(m.as_str()));
             let (mut lo, mut hi) = match c.name("cmp").map(|m| m.as_str()) {
                 Some(cmp) if n.at_most.is_match(cmp) => (0, v),
@@ -475,7 +662,10 @@ impl Vocab {
                         (v.min(m), v.max(m))
                     } else {
                         // A bare count only after a verb that asks for it ("use 5 bullets").
-                        let prev = words(&t[..all.start()]).last().map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
+                        let prev = words(&t[..all.start()])
+                            .last()
+                            .map(|(_, w)| w.to_ascii_lowercase())
+                            .unwrap_or_default();
                         if !n.bare_after.contains(&prev) {
                             continue;
                         }
@@ -493,23 +683,58 @@ impl Vocab {
                 };
             }
             claimed.push((all.start(), all.end()));
-            out.push(Limit { unit: canon.clone(), lo, hi, text: all.as_str().to_string() });
+            out.push(Limit {
+                unit: canon.clone(),
+                lo,
+                hi,
+                text: all.as_str().to_string(),
+            });
         }
         out
     }
 
     /// Numeric limits that imply a length: "under 30 words" is short, "at least 300" long.
     fn length_from_limit(&self, l: &Limit, mentions: &mut Vec<Mention>) {
-        let Some(ai) = self.axes.iter().position(|a| a.rule == "length") else { return };
+        let Some(ai) = self.axes.iter().position(|a| a.rule == "length") else {
+            return;
+        };
         let value = |name: &str| self.axes[ai].values.iter().position(|v| v.name == name);
-        if self.numeric.short_max.get(&l.unit).is_some_and(|m| l.hi <= *m) {
+        if self
+            .numeric
+            .short_max
+            .get(&l.unit)
+            .is_some_and(|m| l.hi <= *m)
+        {
             if let Some(vi) = value("short") {
-                push_mention(mentions, Mention { axis: ai, value: vi, positive: true, numeric: true });
+                push_mention(
+                    mentions,
+                    Mention {
+                        axis: ai,
+                        value: vi,
+                        positive: true,
+                        numeric: true,
+                        qualifier: Vec::new(),
+                    },
+                );
             }
         }
-        if self.numeric.long_min.get(&l.unit).is_some_and(|m| l.lo >= *m) {
+        if self
+            .numeric
+            .long_min
+            .get(&l.unit)
+            .is_some_and(|m| l.lo >= *m)
+        {
             if let Some(vi) = value("long") {
-                push_mention(mentions, Mention { axis: ai, value: vi, positive: true, numeric: true });
+                push_mention(
+                    mentions,
+                    Mention {
+                        axis: ai,
+                        value: vi,
+                        positive: true,
+                        numeric: true,
+                        qualifier: Vec::new(),
+                    },
+                );
             }
         }
     }
@@ -521,7 +746,8 @@ impl Vocab {
         let mut rest = &t[..first_end];
         let mut negs = 0;
         loop {
-            let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ':');
+            let trimmed =
+                rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ':');
             if let Some(m) = self.lead_ins.find(trimmed).filter(|m| m.start() == 0) {
                 negs += self.negations(trimmed, 0, m.end());
                 rest = &trimmed[m.end()..];
@@ -536,13 +762,26 @@ impl Vocab {
             rest = trimmed;
             break;
         }
-        let (verb, after) = self.verbs.iter().find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])))?;
+        let (verb, after) = self
+            .verbs
+            .iter()
+            .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])))?;
         // Object alternatives split on "or" / "and" / commas; stop at a purpose or condition.
         let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
         let mut count = 0;
         for (_, w) in words(after) {
             let lw = w.to_ascii_lowercase();
-            if matches!(lw.as_str(), "if" | "when" | "unless" | "because" | "since" | "so" | "before" | "after" | "while") {
+            if matches!(
+                lw.as_str(),
+                "if" | "when"
+                    | "unless"
+                    | "because"
+                    | "since"
+                    | "so"
+                    | "before"
+                    | "after"
+                    | "while"
+            ) {
                 break;
             }
             if lw == "or" || lw == "and" || lw == "nor" {
@@ -568,12 +807,19 @@ impl Vocab {
         let positive = negs % 2 == 0;
         // Flattened with "|" between alternatives; split again when comparing.
         let object = alternatives.iter().map(|a| a.join(" ")).collect();
-        Some(Action { verb, object, positive })
+        Some(Action {
+            verb,
+            object,
+            positive,
+        })
     }
 }
 
 fn push_mention(mentions: &mut Vec<Mention>, m: Mention) {
-    if !mentions.iter().any(|x| x.axis == m.axis && x.value == m.value && x.positive == m.positive) {
+    if !mentions
+        .iter()
+        .any(|x| x.axis == m.axis && x.value == m.value && x.positive == m.positive)
+    {
         mentions.push(m);
     }
 }
@@ -620,7 +866,10 @@ fn subset(small: &str, big: &str) -> bool {
 pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
     let generic = |t: &str| vocab.is_generic_title(t);
     let units = directive::units(prompt, &vocab.data_sections, &generic);
-    let ds: Vec<Directive> = units.iter().filter_map(|u| vocab.parse(u, &prompt.text)).collect();
+    let ds: Vec<Directive> = units
+        .iter()
+        .filter_map(|u| vocab.parse(u, &prompt.text))
+        .collect();
     let mut out: Vec<Conflict> = Vec::new();
     for j in 1..ds.len() {
         let b = &ds[j];
@@ -638,24 +887,46 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         return false;
                     }
                     if ma.value == mb.value {
-                        return ma.positive != mb.positive;
+                        let (pos, neg): (&Mention, &Mention) =
+                            if ma.positive { (ma, mb) } else { (mb, ma) };
+                        return ma.positive != mb.positive
+                            && neg.qualifier.iter().all(|w| pos.qualifier.contains(w));
                     }
-                    let compatible = axis.compatible.iter().any(|&(x, y)| (x, y) == (ma.value, mb.value) || (y, x) == (ma.value, mb.value));
+                    let compatible = axis.compatible.iter().any(|&(x, y)| {
+                        (x, y) == (ma.value, mb.value) || (y, x) == (ma.value, mb.value)
+                    });
                     axis.exclusive && ma.positive && mb.positive && !compatible
                 });
                 if let Some(ma) = hit {
                     done.insert(axis.rule.clone());
                     pair_found = true;
-                    out.push(conflict(&axis.rule, a, b, format!("{}: {}", axis.label, describe(axis, ma)), format!("{}: {}", axis.label, describe(axis, mb))));
+                    out.push(conflict(
+                        &axis.rule,
+                        a,
+                        b,
+                        format!("{}: {}", axis.label, describe(axis, ma)),
+                        format!("{}: {}", axis.label, describe(axis, mb)),
+                    ));
                 }
             }
             // Numeric limits on the same unit whose ranges do not meet.
             if !done.contains("numeric-limit") && comparable(a, b, None) {
-                let hit = b.limits.iter().find_map(|lb| a.limits.iter().find(|la| la.unit == lb.unit && (la.hi < lb.lo || lb.hi < la.lo)).map(|la| (la, lb)));
+                let hit = b.limits.iter().find_map(|lb| {
+                    a.limits
+                        .iter()
+                        .find(|la| la.unit == lb.unit && (la.hi < lb.lo || lb.hi < la.lo))
+                        .map(|la| (la, lb))
+                });
                 if let Some((la, lb)) = hit {
                     done.insert("numeric-limit".into());
                     pair_found = true;
-                    out.push(conflict("numeric-limit", a, b, limit_text(la), limit_text(lb)));
+                    out.push(conflict(
+                        "numeric-limit",
+                        a,
+                        b,
+                        limit_text(la),
+                        limit_text(lb),
+                    ));
                 }
             }
             // The same action, required and forbidden.
@@ -663,7 +934,10 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                 if let (Some(x), Some(y)) = (&a.action, &b.action) {
                     if x.verb == y.verb && x.positive != y.positive {
                         let (pos, neg) = if x.positive { (x, y) } else { (y, x) };
-                        let covers = neg.object.iter().any(|n| pos.object.iter().any(|p| subset(n, p)));
+                        let covers = neg
+                            .object
+                            .iter()
+                            .any(|n| pos.object.iter().any(|p| subset(n, p)));
                         if covers {
                             done.insert("polarity".into());
                             out.push(conflict("polarity", a, b, action_text(x), action_text(y)));
@@ -681,10 +955,24 @@ fn limit_text(l: &Limit) -> String {
 }
 
 fn action_text(a: &Action) -> String {
-    format!("{} {}", if a.positive { a.verb.clone() } else { format!("never {}", a.verb) }, a.object.join(" / "))
+    format!(
+        "{} {}",
+        if a.positive {
+            a.verb.clone()
+        } else {
+            format!("never {}", a.verb)
+        },
+        a.object.join(" / ")
+    )
 }
 
-fn conflict(rule: &str, a: &Directive, b: &Directive, earlier_what: String, later_what: String) -> Conflict {
+fn conflict(
+    rule: &str,
+    a: &Directive,
+    b: &Directive,
+    earlier_what: String,
+    later_what: String,
+) -> Conflict {
     Conflict {
         rule: rule.to_string(),
         later: b.span,
@@ -713,11 +1001,15 @@ pub struct Contradiction {
 }
 
 type VocabCache = Mutex<Vec<(u64, Arc<Vocab>)>>;
-static VOCABS: std::sync::LazyLock<VocabCache> = std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
+static VOCABS: std::sync::LazyLock<VocabCache> =
+    std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// (vocabulary pointer, prompt key, conflicts).
+type CachedAnalysis = (usize, u64, Arc<Vec<Conflict>>);
 
 thread_local! {
     /// The last prompt analysed on this thread: (vocab pointer, text hash, conflicts).
-    static LAST: RefCell<Option<(usize, u64, Arc<Vec<Conflict>>)>> = const { RefCell::new(None) };
+    static LAST: RefCell<Option<CachedAnalysis>> = const { RefCell::new(None) };
 }
 
 fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
@@ -727,13 +1019,20 @@ fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
 }
 
 impl Contradiction {
-    pub fn compile(params: Option<&toml::Table>, data: Option<&toml::Table>) -> Result<Contradiction, String> {
+    pub fn compile(
+        params: Option<&toml::Table>,
+        data: Option<&toml::Table>,
+    ) -> Result<Contradiction, String> {
         let params = params.ok_or("the contradiction check needs `params.axis`")?;
-        let p: RawParams = toml::Value::Table(params.clone()).try_into().map_err(|e| format!("{e}"))?;
+        let p: RawParams = toml::Value::Table(params.clone())
+            .try_into()
+            .map_err(|e| format!("{e}"))?;
         let data = data.ok_or("the contradiction check needs the pack's [data] table")?;
-        let key = hash(&data.to_string());
+        let key = hash(&format!("{data:?}"));
         let vocab = {
-            let mut cache = VOCABS.lock().map_err(|_| "vocabulary cache poisoned".to_string())?;
+            let mut cache = VOCABS
+                .lock()
+                .map_err(|_| "vocabulary cache poisoned".to_string())?;
             match cache.iter().find(|(k, _)| *k == key) {
                 Some((_, v)) => v.clone(),
                 None => {
@@ -743,17 +1042,30 @@ impl Contradiction {
                 }
             }
         };
-        let known = p.axis == "numeric-limit" || p.axis == "polarity" || vocab.axes.iter().any(|a| a.rule == p.axis);
+        let known = p.axis == "numeric-limit"
+            || p.axis == "polarity"
+            || vocab.axes.iter().any(|a| a.rule == p.axis);
         if !known {
-            return Err(format!("unknown axis `{}` (not in [[data.axis]], numeric-limit or polarity)", p.axis));
+            return Err(format!(
+                "unknown axis `{}` (not in [[data.axis]], numeric-limit or polarity)",
+                p.axis
+            ));
         }
-        Ok(Contradiction { axis: p.axis, vocab })
+        Ok(Contradiction {
+            axis: p.axis,
+            vocab,
+        })
     }
 
     fn conflicts(&self, prompt: &Prompt) -> Arc<Vec<Conflict>> {
         let vp = Arc::as_ptr(&self.vocab) as usize;
         let key = hash(&(prompt.text.as_str(), prompt.segments.len(), &prompt.id));
-        if let Some(hit) = LAST.with(|l| l.borrow().as_ref().filter(|(v, k, _)| *v == vp && *k == key).map(|(_, _, c)| c.clone())) {
+        if let Some(hit) = LAST.with(|l| {
+            l.borrow()
+                .as_ref()
+                .filter(|(v, k, _)| *v == vp && *k == key)
+                .map(|(_, _, c)| c.clone())
+        }) {
             return hit;
         }
         let c = Arc::new(analyse(&self.vocab, prompt));
@@ -777,5 +1089,79 @@ impl Contradiction {
                 hit
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packs::raw::RawPackFile;
+    use crate::prompt::{Origin, PromptFormat};
+
+    pub(super) fn vocab() -> Arc<Vocab> {
+        let raw: RawPackFile =
+            toml::from_str(include_str!("../../rules/contradiction.toml")).expect("pack parses");
+        let params: toml::Table = toml::from_str("axis = \"polarity\"").expect("params");
+        Contradiction::compile(Some(&params), raw.data.as_ref())
+            .expect("compiles")
+            .vocab
+    }
+
+    fn prompt(text: &str) -> Prompt {
+        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Markdown, false);
+        p.text = text.to_string();
+        crate::segment::segment(&mut p);
+        p
+    }
+
+    fn rules(text: &str) -> Vec<String> {
+        analyse(&vocab(), &prompt(text))
+            .into_iter()
+            .map(|c| c.rule)
+            .collect()
+    }
+
+    #[test]
+    #[allow(clippy::print_stdout)]
+    fn debug_env() {
+        let Ok(text) = std::env::var("CONTRA_DEBUG") else {
+            return;
+        };
+        let v = vocab();
+        let p = prompt(&text);
+        let generic = |t: &str| v.is_generic_title(t);
+        for u in directive::units(&p, &v.data_sections, &generic) {
+            println!(
+                "UNIT {:?} section={:?} lead={:?}",
+                &p.text[u.span.start..u.span.end],
+                u.section,
+                u.lead
+            );
+            if let Some(d) = v.parse(&u, &p.text) {
+                println!(
+                    "  part={:?} cond={:?} exc={} mentions={:?} limits={:?} action={:?}",
+                    d.part, d.condition, d.exception, d.mentions, d.limits, d.action
+                );
+            }
+        }
+        for c in analyse(&v, &p) {
+            println!(
+                "CONFLICT {} {:?} <- {:?}",
+                c.rule, c.later_text, c.earlier_text
+            );
+        }
+    }
+
+    #[test]
+    fn axis_conflicts() {
+        assert_eq!(
+            rules("Always respond in JSON.\nFormat your answer as a Markdown table."),
+            vec!["output-format"]
+        );
+        assert_eq!(
+            rules("Be concise.\nGive thorough, in-depth answers."),
+            vec!["length"]
+        );
+        assert!(rules("In the summary, be brief. In the appendix, be exhaustive.").is_empty());
     }
 }

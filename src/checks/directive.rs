@@ -39,6 +39,9 @@ pub struct Mention {
     pub positive: bool,
     /// Synthesised from a numeric limit (e.g. "under 30 words" counts as short).
     pub numeric: bool,
+    /// Stemmed content words after the mention in its clause ("links *to competitor sites*"):
+    /// a prohibition narrower than the requirement is an exception, not a contradiction.
+    pub qualifier: Vec<String>,
 }
 
 /// A numeric limit: `lo..=hi` of `unit` (words, sentences, bullets...).
@@ -75,14 +78,20 @@ pub struct Directive {
 }
 
 /// Splits the prompt's instruction text into units.
-pub fn units(prompt: &Prompt, data_sections: &[String], is_generic_title: &dyn Fn(&str) -> bool) -> Vec<Unit> {
+pub fn units(
+    prompt: &Prompt,
+    data_sections: &[String],
+    is_generic_title: &dyn Fn(&str) -> bool,
+) -> Vec<Unit> {
     let text = prompt.text.as_str();
     let mut out = Vec::new();
     for span in instruction_spans(prompt) {
         let mut lead: Option<String> = None;
         let mut offset = span.start;
         let mut para: Option<(usize, usize, bool)> = None; // (start, end, is list item)
-        let flush = |para: &mut Option<(usize, usize, bool)>, lead: &mut Option<String>, out: &mut Vec<Unit>| {
+        let flush = |para: &mut Option<(usize, usize, bool)>,
+                     lead: &mut Option<String>,
+                     out: &mut Vec<Unit>| {
             if let Some((s, e, is_item)) = para.take() {
                 let inherited = if is_item { lead.clone() } else { None };
                 let body = text[s..e].trim_end();
@@ -92,7 +101,13 @@ pub fn units(prompt: &Prompt, data_sections: &[String], is_generic_title: &dyn F
                     *lead = None;
                 }
                 for (a, b) in sentences(text, s, e) {
-                    out.push(Unit { span: PromptSpan::new(a, b), masked: mask(&text[a..b]), section: None, lead: inherited.clone(), role: None });
+                    out.push(Unit {
+                        span: PromptSpan::new(a, b),
+                        masked: mask(&text[a..b]),
+                        section: None,
+                        lead: inherited.clone(),
+                        role: None,
+                    });
                 }
             }
         };
@@ -118,7 +133,11 @@ pub fn units(prompt: &Prompt, data_sections: &[String], is_generic_title: &dyn F
             let marker = list_marker_len(content);
             if marker > 0 {
                 flush(&mut para, &mut lead, &mut out);
-                para = Some((start + lead_ws + marker, start + line.trim_end().len(), true));
+                para = Some((
+                    start + lead_ws + marker,
+                    start + line.trim_end().len(),
+                    true,
+                ));
             } else {
                 match para.as_mut() {
                     Some(p) => p.1 = start + line.trim_end().len(),
@@ -149,11 +168,17 @@ pub fn units(prompt: &Prompt, data_sections: &[String], is_generic_title: &dyn F
                 _ => None,
             })
             .collect();
-        if containing.iter().any(|(_, t, tag)| *tag && data_sections.iter().any(|d| d == &t.to_ascii_lowercase())) {
+        if containing
+            .iter()
+            .any(|(_, t, tag)| *tag && data_sections.iter().any(|d| d == &t.to_ascii_lowercase()))
+        {
             return false;
         }
         containing.sort_by_key(|c| c.0);
-        u.section = containing.iter().find(|(_, t, _)| !is_generic_title(t)).map(|(_, t, _)| t.to_lowercase());
+        u.section = containing
+            .iter()
+            .find(|(_, t, _)| !is_generic_title(t))
+            .map(|(_, t, _)| t.to_lowercase());
         true
     });
     out
@@ -169,13 +194,20 @@ fn list_marker_len(content: &str) -> usize {
         return n;
     }
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits > 0 && digits < 4 && b.len() > digits + 1 && matches!(b[digits], b'.' | b')') && b[digits + 1] == b' ' {
+    if digits > 0
+        && digits < 4
+        && b.len() > digits + 1
+        && matches!(b[digits], b'.' | b')')
+        && b[digits + 1] == b' '
+    {
         return digits + 2;
     }
     0
 }
 
-const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "etc", "vs", "approx", "mr", "mrs", "dr", "no", "fig", "cf", "ca"];
+const ABBREVIATIONS: &[&str] = &[
+    "e.g", "i.e", "etc", "vs", "approx", "mr", "mrs", "dr", "no", "fig", "cf", "ca",
+];
 
 /// Splits `text[start..end]` into sentences at `.`, `!` or `?` followed by whitespace and a
 /// non-lowercase character (or the end), skipping common abbreviations.
@@ -189,10 +221,17 @@ fn sentences(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
         if matches!(c, b'.' | b'!' | b'?') {
             let next = bytes.get(i + 1).copied();
             let at_end = i + 1 >= end;
-            if at_end || next.is_some_and(|n| n == b' ' || n == b'\n' || n == b'\t' || n == b'"' || n == b')') {
+            if at_end
+                || next.is_some_and(|n| {
+                    n == b' ' || n == b'\n' || n == b'\t' || n == b'"' || n == b')'
+                })
+            {
                 let after = text[i + 1..end].trim_start();
                 let starts_lower = after.chars().next().is_some_and(|c| c.is_lowercase());
-                let word_start = text[s..i].rfind(|c: char| c.is_whitespace()).map(|w| s + w + 1).unwrap_or(s);
+                let word_start = text[s..i]
+                    .rfind(|c: char| c.is_whitespace())
+                    .map(|w| s + w + 1)
+                    .unwrap_or(s);
                 let word = text[word_start..i].to_ascii_lowercase();
                 let abbrev = ABBREVIATIONS.contains(&word.as_str());
                 if at_end || (!starts_lower && !abbrev) {
@@ -221,7 +260,7 @@ fn push_trimmed(text: &str, a: usize, b: usize, out: &mut Vec<(usize, usize)>) {
 pub fn mask(s: &str) -> String {
     let mut out: Vec<u8> = s.as_bytes().to_vec();
     // Straight double quotes and curly quotes: blank what lies between a pair.
-    let mut blank = |open: &str, close: &str, out: &mut Vec<u8>| {
+    let blank = |open: &str, close: &str, out: &mut Vec<u8>| {
         let mut from = 0;
         while let Some(a) = s[from..].find(open) {
             let a = from + a + open.len();
@@ -241,7 +280,9 @@ pub fn mask(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\'' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
-            if let Some(j) = (i + 1..bytes.len()).find(|&j| bytes[j] == b'\'' && bytes.get(j + 1).is_none_or(|n| !n.is_ascii_alphanumeric())) {
+            if let Some(j) = (i + 1..bytes.len()).find(|&j| {
+                bytes[j] == b'\'' && bytes.get(j + 1).is_none_or(|n| !n.is_ascii_alphanumeric())
+            }) {
                 if j > i + 1 && !s[i + 1..j].contains('\n') {
                     for byte in &mut out[i + 1..j] {
                         *byte = b' ';
@@ -254,7 +295,9 @@ pub fn mask(s: &str) -> String {
         i += 1;
     }
     for (k, b) in bytes.iter().enumerate() {
-        if matches!(b, b'*' | b'`') || (*b == b'_' && (bytes.get(k + 1) == Some(&b'_') || (k > 0 && bytes[k - 1] == b'_'))) {
+        if matches!(b, b'*' | b'`')
+            || (*b == b'_' && (bytes.get(k + 1) == Some(&b'_') || (k > 0 && bytes[k - 1] == b'_')))
+        {
             out[k] = b' ';
         }
     }
@@ -272,8 +315,13 @@ impl Phrases {
         if phrases.is_empty() {
             return Ok(Phrases(None));
         }
-        let alt = phrases.iter().map(|p| phrase_pattern(p)).collect::<Vec<_>>().join("|");
-        let re = Regex::new(&format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)")).map_err(|e| format!("invalid phrase list: {e}"))?;
+        let alt = phrases
+            .iter()
+            .map(|p| phrase_pattern(p))
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = Regex::new(&format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"))
+            .map_err(|e| format!("invalid phrase list: {e}"))?;
         Ok(Phrases(Some(re)))
     }
 
@@ -285,8 +333,8 @@ impl Phrases {
         self.0.as_ref().is_some_and(|r| r.is_match(text))
     }
 
-    pub fn find(&self, text: &str) -> Option<regex::Match<'_>> {
-        None.or_else(|| self.0.as_ref().and_then(|r| r.find(text)))
+    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        self.0.as_ref().and_then(|r| r.find(text))
     }
 }
 
@@ -308,10 +356,17 @@ pub fn stem(word: &str) -> String {
     if w.len() > 4 && w.ends_with("ies") {
         return format!("{}y", &w[..w.len() - 3]);
     }
-    if w.len() > 4 && (w.ends_with("ches") || w.ends_with("shes") || w.ends_with("sses") || w.ends_with("xes")) {
+    if w.len() > 4
+        && (w.ends_with("ches") || w.ends_with("shes") || w.ends_with("sses") || w.ends_with("xes"))
+    {
         return w[..w.len() - 2].to_string();
     }
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+    if w.len() > 3
+        && w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+    {
         return w[..w.len() - 1].to_string();
     }
     w
@@ -335,7 +390,9 @@ pub fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
     if let Some(a) = start {
         out.push((a, &s[a..]));
     }
-    out.into_iter().map(|(a, w)| (a, w.trim_matches(|c| c == '\'' || c == '-'))).filter(|(_, w)| !w.is_empty())
+    out.into_iter()
+        .map(|(a, w)| (a, w.trim_matches(|c| c == '\'' || c == '-')))
+        .filter(|(_, w)| !w.is_empty())
 }
 
 #[cfg(test)]
@@ -345,13 +402,19 @@ mod tests {
     #[test]
     fn sentences_split_and_skip_abbreviations() {
         let t = "Be brief, e.g. one line. Use JSON! Why? ok";
-        let s: Vec<&str> = sentences(t, 0, t.len()).into_iter().map(|(a, b)| &t[a..b]).collect();
+        let s: Vec<&str> = sentences(t, 0, t.len())
+            .into_iter()
+            .map(|(a, b)| &t[a..b])
+            .collect();
         assert_eq!(s, vec!["Be brief, e.g. one line.", "Use JSON!", "Why? ok"]);
     }
 
     #[test]
     fn mask_blanks_quotes_and_emphasis() {
-        assert_eq!(mask("Never say \"always JSON\" **now**"), "Never say \"           \"   now  ");
+        assert_eq!(
+            mask("Never say \"always JSON\" **now**"),
+            "Never say \"           \"   now  "
+        );
         assert_eq!(mask("don't 'quote' it's"), "don't '     ' it's");
         assert_eq!(mask("say “héllo” ok").len(), "say “héllo” ok".len());
     }

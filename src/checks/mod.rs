@@ -1,7 +1,11 @@
 //! Code-backed checks: logic that pack data cannot express, one file each.
 //!
 //! A rule with `kind = "check"` names its check (`check = "..."`); the name is a serde enum, so
-//! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring.
+//! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring. A
+//! check compiles from its rule's `params` and its pack's `[data]` table.
+
+pub mod contradiction;
+pub mod directive;
 
 use serde::Deserialize;
 
@@ -11,19 +15,34 @@ use crate::packs::Rule;
 /// The closed set of checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CheckName {}
+pub enum CheckName {
+    /// Contradicting instructions within one prompt (`checks/contradiction.rs`).
+    Contradiction,
+}
 
 /// A compiled check with its parameters.
 #[derive(Debug)]
-pub enum Check {}
+pub enum Check {
+    Contradiction(contradiction::Contradiction),
+}
 
 impl Check {
-    /// Builds the check named `name` from its rule's `params`.
-    pub fn compile(name: CheckName, _params: Option<&toml::Table>) -> Result<Check, String> {
-        match name {}
+    /// Builds the check named `name` from its rule's `params` and its pack's `[data]`.
+    pub fn compile(
+        name: CheckName,
+        params: Option<&toml::Table>,
+        data: Option<&toml::Table>,
+    ) -> Result<Check, String> {
+        match name {
+            CheckName::Contradiction => {
+                contradiction::Contradiction::compile(params, data).map(Check::Contradiction)
+            }
+        }
     }
 
-    pub fn run(&self, _rule: &Rule, _cx: &RuleContext<'_>) -> Vec<Hit> {
-        match *self {}
+    pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
+        match self {
+            Check::Contradiction(c) => c.run(rule, cx),
+        }
     }
 }

@@ -4,4 +4,5 @@
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("rules/pii.toml", include_str!("../../rules/pii.toml")),
     ("rules/cache.toml", include_str!("../../rules/cache.toml")),
+    ("rules/contradiction.toml", include_str!("../../rules/contradiction.toml")),
 ];

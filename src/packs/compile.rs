@@ -23,70 +23,40 @@ pub struct PackError {
 
 /// Compiles the built-in packs whose names `wanted` accepts.
 pub fn compile_builtin(wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
-    let files: Vec<(String, String)> = BUILTIN_PACKS
-        .iter()
-        .map(|(f, t)| (f.to_string(), t.to_string()))
-        .collect();
+    let files: Vec<(String, String)> = BUILTIN_PACKS.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
     compile_files(&files, wanted)
 }
 
 /// Compiles `(file name, contents)` pack files.
-pub fn compile_files(
-    files: &[(String, String)],
-    wanted: &dyn Fn(&str) -> bool,
-) -> Result<RuleSet, PackError> {
+pub fn compile_files(files: &[(String, String)], wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
     let mut rules = Vec::new();
     let mut packs = Vec::new();
     for (file, text) in files {
-        let raw: RawPackFile = toml::from_str(text).map_err(|e| PackError {
-            file: file.clone(),
-            what: e.to_string(),
-        })?;
-        packs.push(PackInfo {
-            name: raw.pack.name.clone(),
-            summary: raw.pack.summary.clone(),
-            file: file.clone(),
-        });
+        let raw: RawPackFile = toml::from_str(text).map_err(|e| PackError { file: file.clone(), what: e.to_string() })?;
+        packs.push(PackInfo { name: raw.pack.name.clone(), summary: raw.pack.summary.clone(), file: file.clone() });
         if !wanted(&raw.pack.name) {
             continue;
         }
         let pack_severity = match &raw.pack.severity {
-            Some(s) => parse_severity(s).map_err(|what| PackError {
-                file: file.clone(),
-                what: format!("[pack] severity: {what}"),
-            })?,
+            Some(s) => parse_severity(s).map_err(|what| PackError { file: file.clone(), what: format!("[pack] severity: {what}") })?,
             None => Severity::Warning,
         };
         for r in &raw.rule {
-            let rule =
-                compile_rule(&raw.pack.name, pack_severity, r).map_err(|what| PackError {
-                    file: file.clone(),
-                    what: format!("rule `{}`: {what}", r.id),
-                })?;
+            let rule = compile_rule(&raw.pack.name, pack_severity, r, raw.data.as_ref())
+                .map_err(|what| PackError { file: file.clone(), what: format!("rule `{}`: {what}", r.id) })?;
             if rules.iter().any(|x: &Rule| x.id == rule.id) {
-                return Err(PackError {
-                    file: file.clone(),
-                    what: format!("rule `{}`: duplicate id", r.id),
-                });
+                return Err(PackError { file: file.clone(), what: format!("rule `{}`: duplicate id", r.id) });
             }
             rules.push(rule);
         }
     }
     let keywords: Vec<Vec<String>> = rules.iter().map(|r| r.keywords.clone()).collect();
-    let prefilter = Prefilter::new(&keywords).map_err(|what| PackError {
-        file: "packs".into(),
-        what,
-    })?;
-    Ok(RuleSet {
-        rules,
-        packs,
-        prefilter,
-    })
+    let prefilter = Prefilter::new(&keywords).map_err(|what| PackError { file: "packs".into(), what })?;
+    Ok(RuleSet { rules, packs, prefilter })
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s)
-        .ok_or_else(|| format!("unknown severity `{s}` (expected error, warning or info)"))
+    Severity::parse(s).ok_or_else(|| format!("unknown severity `{s}` (expected error, warning or info)"))
 }
 
 fn regex(key: &str, pattern: &str) -> Result<Regex, String> {
@@ -103,41 +73,25 @@ fn alternation(key: &str, patterns: &[String]) -> Result<Option<Regex>, String> 
     for p in patterns {
         regex(key, p)?;
     }
-    let alt = patterns
-        .iter()
-        .map(|p| format!("(?:{p})"))
-        .collect::<Vec<_>>()
-        .join("|");
+    let alt = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
     regex(key, &alt).map(Some)
 }
 
-fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule, String> {
-    if r.id.is_empty()
-        || !r
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule, data: Option<&toml::Table>) -> Result<Rule, String> {
+    if r.id.is_empty() || !r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return Err("`id` must be kebab-case (a-z, 0-9, -)".into());
     }
     let severity = match &r.severity {
         Some(s) => parse_severity(s).map_err(|e| format!("`severity`: {e}"))?,
         None => pack_severity,
     };
-    let example_severity = r
-        .example_severity
-        .as_deref()
-        .map(parse_severity)
-        .transpose()
-        .map_err(|e| format!("`example-severity`: {e}"))?;
+    let example_severity = r.example_severity.as_deref().map(parse_severity).transpose().map_err(|e| format!("`example-severity`: {e}"))?;
     let scope = match r.scope.as_deref() {
         None | Some("prompt") => Scope::Prompt,
         Some("instructions") => Scope::Instructions,
         Some("examples") => Scope::Examples,
         Some("system") => Scope::System,
-        Some(other) => return Err(format!(
-            "`scope`: unknown scope `{other}` (expected prompt, instructions, examples or system)"
-        )),
+        Some(other) => return Err(format!("`scope`: unknown scope `{other}` (expected prompt, instructions, examples or system)")),
     };
     let pattern_keys = [
         ("pattern", r.pattern.is_some()),
@@ -154,17 +108,11 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
             if r.check.is_some() || r.params.is_some() {
                 return Err("`check`/`params` are only for kind = \"check\"".into());
             }
-            let pattern = r
-                .pattern
-                .as_deref()
-                .ok_or("kind = \"pattern\" needs `pattern`")?;
+            let pattern = r.pattern.as_deref().ok_or("kind = \"pattern\" needs `pattern`")?;
             let validators = r
                 .validate
                 .iter()
-                .map(|v| {
-                    Validator::parse(v)
-                        .ok_or_else(|| format!("`validate`: unknown validator `{v}`"))
-                })
+                .map(|v| Validator::parse(v).ok_or_else(|| format!("`validate`: unknown validator `{v}`")))
                 .collect::<Result<Vec<_>, _>>()?;
             let redact = match r.redact.as_deref() {
                 None => Redact::None,
@@ -175,34 +123,18 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
                 validators,
                 allow: alternation("allow", &r.allow)?,
                 stopwords: r.stopwords.iter().map(|s| s.to_lowercase()).collect(),
-                context: r
-                    .context
-                    .as_deref()
-                    .map(|c| regex("context", c))
-                    .transpose()?,
-                context_deny: r
-                    .context_deny
-                    .as_deref()
-                    .map(|c| regex("context-deny", c))
-                    .transpose()?,
+                context: r.context.as_deref().map(|c| regex("context", c)).transpose()?,
+                context_deny: r.context_deny.as_deref().map(|c| regex("context-deny", c)).transpose()?,
                 context_window: r.context_window.unwrap_or(40),
                 redact,
-                test_values: r
-                    .test_values
-                    .iter()
-                    .map(|v| v.chars().filter(|c| c.is_ascii_alphanumeric()).collect())
-                    .collect(),
+                test_values: r.test_values.iter().map(|v| v.chars().filter(|c| c.is_ascii_alphanumeric()).collect()).collect(),
                 test_value_severity: r
                     .test_value_severity
                     .as_deref()
                     .map(parse_severity)
                     .transpose()
                     .map_err(|e| format!("`test-value-severity`: {e}"))?,
-                outside_examples_allow: r
-                    .outside_examples_allow
-                    .iter()
-                    .map(|s| s.to_lowercase())
-                    .collect(),
+                outside_examples_allow: r.outside_examples_allow.iter().map(|s| s.to_lowercase()).collect(),
             })
         }
         "check" => {
@@ -210,18 +142,11 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
                 return Err(format!("`{key}` is only for kind = \"pattern\""));
             }
             let name = r.check.as_deref().ok_or("kind = \"check\" needs `check`")?;
-            let name: CheckName =
-                serde::Deserialize::deserialize(toml::Value::String(name.to_string()))
-                    .map_err(|_| format!("`check`: unknown check `{name}`"))?;
-            Matcher::Check(
-                Check::compile(name, r.params.as_ref()).map_err(|e| format!("`params`: {e}"))?,
-            )
+            let name: CheckName = serde::Deserialize::deserialize(toml::Value::String(name.to_string()))
+                .map_err(|_| format!("`check`: unknown check `{name}`"))?;
+            Matcher::Check(Check::compile(name, r.params.as_ref(), data).map_err(|e| format!("`params`: {e}"))?)
         }
-        other => {
-            return Err(format!(
-                "`kind`: unknown kind `{other}` (expected pattern or check)"
-            ))
-        }
+        other => return Err(format!("`kind`: unknown kind `{other}` (expected pattern or check)")),
     };
     Ok(Rule {
         id: format!("{pack}/{}", r.id),
