@@ -39,6 +39,7 @@ struct RawParams {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawData {
     imperative_verbs: Vec<String>,
+    non_directive_starters: Vec<String>,
     modal_cues: Vec<String>,
     non_model_subjects: Vec<String>,
     lead_ins: Vec<String>,
@@ -141,6 +142,7 @@ struct Numeric {
 #[derive(Debug)]
 pub struct Vocab {
     imperative: HashSet<String>,
+    starters: HashSet<String>,
     modal: Phrases,
     non_model: Phrases,
     lead_ins: Phrases,
@@ -324,6 +326,7 @@ impl Vocab {
         );
         Ok(Vocab {
             imperative: lower_set(&raw.imperative_verbs),
+            starters: lower_set(&raw.non_directive_starters),
             modal: Phrases::new(&raw.modal_cues)?,
             non_model: Phrases::new(&raw.non_model_subjects)?,
             lead_ins: Phrases::new(&raw.lead_ins)?,
@@ -426,13 +429,60 @@ impl Vocab {
     /// Whether the mention at `m_start..m_end` is negated within its clause.
     fn negated(&self, t: &str, clauses: &[(usize, usize)], m_start: usize, m_end: usize) -> bool {
         let (a, b) = Self::clause_of(clauses, m_start);
-        let before = self.negations(t, a, m_start);
-        let after = self.post_negation.find_iter(&t[m_end.min(b)..b]).count();
+        let m_end = m_end.min(b).max(a);
+        // Passive negations ("are not allowed") may sit inside the match or after it; plain
+        // ones ("never", "no code") before it or inside it. A cue counts once.
+        let post: Vec<(usize, usize)> = self
+            .post_negation
+            .find_iter(&t[a..b])
+            .map(|m| (a + m.start(), a + m.end()))
+            .filter(|(s, _)| *s >= m_start)
+            .collect();
+        let seg = &t[a..m_end];
+        let neutral: Vec<(usize, usize)> = self
+            .neutralizers
+            .find_iter(seg)
+            .map(|m| (a + m.start(), a + m.end()))
+            .collect();
+        let pre = self
+            .negation
+            .find_iter(seg)
+            .map(|m| (a + m.start(), a + m.end()))
+            .filter(|(s, e)| {
+                !neutral.iter().any(|(ns, ne)| ns <= s && s < ne)
+                    && !post.iter().any(|(ps, pe)| s < pe && ps < e)
+            })
+            .count()
+            + self.flips.find_iter(seg).count();
         // A bounded quantity ("never more than one emoji") permits the thing.
         let bounded = self.numeric.at_most.is_match(&t[a..b])
             || self.numeric.below.is_match(&t[a..b])
             || self.numeric.above.is_match(&t[a..b]);
-        !bounded && (before + after) % 2 == 1
+        !bounded && (pre + post.len()) % 2 == 1
+    }
+
+    /// A unit that starts like an imperative we do not know ("Crack jokes ...") and mentions
+    /// an axis value: a directive unless its first word is a determiner, pronoun or a past or
+    /// progressive form ("Our old bot used slang", "Using emoji is fun").
+    fn loose_directive(&self, t: &str) -> bool {
+        let trimmed = t.trim_start();
+        if trimmed.ends_with('?') || self.non_model.find(trimmed).is_some_and(|m| m.start() == 0) {
+            return false;
+        }
+        let Some((_, first)) = words(trimmed).next() else {
+            return false;
+        };
+        let first = first.to_ascii_lowercase();
+        if self.starters.contains(&first)
+            || first.ends_with("ed")
+            || first.ends_with("ing")
+            || first.ends_with('s')
+        {
+            return false;
+        }
+        self.axes
+            .iter()
+            .any(|a| a.values.iter().any(|v| v.regex.is_match(t)))
     }
 
     fn is_directive(&self, t: &str) -> bool {
@@ -462,7 +512,7 @@ impl Vocab {
     /// compare.
     fn parse(&self, u: &Unit, text: &str) -> Option<Directive> {
         let t = u.masked.as_str();
-        if !self.is_directive(t) {
+        if !self.is_directive(t) && !self.loose_directive(t) {
             return None;
         }
         let clauses = self.clauses(t);
@@ -802,7 +852,11 @@ impl Vocab {
         }
         alternatives.retain(|a| !a.is_empty());
         if alternatives.is_empty() {
-            return None;
+            // A bare verb ("Never apologize.") forbids or requires the action as a whole.
+            if !after.trim().trim_end_matches(['.', '!']).trim().is_empty() {
+                return None;
+            }
+            alternatives.push(Vec::new());
         }
         let positive = negs % 2 == 0;
         // Flattened with "|" between alternatives; split again when comparing.
@@ -859,7 +913,10 @@ fn describe(axis: &Axis, m: &Mention) -> String {
 
 fn subset(small: &str, big: &str) -> bool {
     let b: HashSet<&str> = big.split(' ').collect();
-    small.split(' ').all(|w| b.contains(w))
+    small
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .all(|w| b.contains(w))
 }
 
 /// All conflicts of a prompt, in order of the later directive.
