@@ -45,6 +45,7 @@ struct RawData {
     lead_ins: Vec<String>,
     negation_cues: Vec<String>,
     neutralizers: Vec<String>,
+    hedge_cues: Vec<String>,
     post_negation_cues: Vec<String>,
     flip_cues: Vec<String>,
     condition_cues: Vec<String>,
@@ -148,6 +149,7 @@ pub struct Vocab {
     lead_ins: Phrases,
     negation: Phrases,
     neutralizers: Phrases,
+    hedges: Phrases,
     post_negation: Phrases,
     flips: Phrases,
     conditions: Phrases,
@@ -314,7 +316,7 @@ impl Vocab {
         // Longer verb phrases first ("bring up" before "bring").
         verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
         let scope_lead = Regex::new(&format!(
-            "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,60}})[,:]",
+            "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
             alt(&raw.scope_prepositions)
         ))
         .map_err(|e| format!("scope-prepositions: {e}"))?;
@@ -332,6 +334,7 @@ impl Vocab {
             lead_ins: Phrases::new(&raw.lead_ins)?,
             negation: Phrases::new(&raw.negation_cues)?,
             neutralizers: Phrases::new(&raw.neutralizers)?,
+            hedges: Phrases::new(&raw.hedge_cues)?,
             post_negation: Phrases::new(&raw.post_negation_cues)?,
             flips: Phrases::new(&raw.flip_cues)?,
             conditions: Phrases::new(&raw.condition_cues)?,
@@ -512,10 +515,30 @@ impl Vocab {
     /// compare.
     fn parse(&self, u: &Unit, text: &str) -> Option<Directive> {
         let t = u.masked.as_str();
+        let trimmed = t.trim();
+        // A lead-in ("Use artifacts for:") introduces a list; JSON, tables and code-like lines
+        // are data.
+        let alpha = trimmed
+            .chars()
+            .filter(|c| c.is_alphabetic() || c.is_whitespace())
+            .count();
+        if trimmed.ends_with(':')
+            || trimmed.starts_with(['{', '[', '"', '|', '/', '$', '=', '<'])
+            || alpha * 10 < trimmed.chars().count() * 7
+        {
+            return None;
+        }
         if !self.is_directive(t) && !self.loose_directive(t) {
             return None;
         }
         let clauses = self.clauses(t);
+        // A list under "Don't:" / "Avoid:" / "Never:" inherits the negation.
+        let lead_negates = u.lead.as_deref().is_some_and(|l| {
+            let l = directive::mask(l);
+            words(&l).count() <= 6
+                && self.negation.is_match(&l)
+                && self.action(&l, &self.clauses(&l)).is_none()
+        });
         // Conditions: inherited from a lead-in line, or in the unit itself.
         let mut condition = None;
         let mut exception = false;
@@ -559,8 +582,12 @@ impl Vocab {
             for (vi, v) in axis.values.iter().enumerate() {
                 for m in v.regex.find_iter(t) {
                     claimed.push((m.start(), m.end()));
+                    if self.hedged(t, &clauses, m.start()) || self.after_preposition(t, m.start()) {
+                        continue;
+                    }
                     let positive = !self.negated(t, &clauses, m.start(), m.end());
                     let qualifier = self.qualifier(t, &clauses, m.end());
+                    let scoped = self.scoped_after(t, &clauses, m.end());
                     push_mention(
                         &mut mentions,
                         Mention {
@@ -569,6 +596,7 @@ impl Vocab {
                             positive,
                             numeric: false,
                             qualifier,
+                            scoped,
                         },
                     );
                 }
@@ -585,6 +613,7 @@ impl Vocab {
                                 positive,
                                 numeric: false,
                                 qualifier: Vec::new(),
+                                scoped: false,
                             },
                         );
                     }
@@ -592,11 +621,29 @@ impl Vocab {
             }
         }
         let limits = self.limits(t, &clauses, &mut claimed);
+        let limit_target = if limits.is_empty() {
+            Vec::new()
+        } else {
+            self.limit_target(t, &claimed)
+        };
         for l in &limits {
             self.length_from_limit(l, &mut mentions);
         }
-        let inline_part = self.scope_part(t).or_else(|| self.part_noun(t, &claimed));
-        let action = self.action(t, &clauses);
+        let inline_part = self
+            .label_part(t)
+            .or_else(|| self.scope_part(t))
+            .or_else(|| self.part_noun(t, &claimed));
+        if lead_negates {
+            for m in &mut mentions {
+                m.positive = !m.positive;
+            }
+        }
+        let action = self.action(t, &clauses).map(|mut a| {
+            if lead_negates {
+                a.positive = !a.positive;
+            }
+            a
+        });
         if mentions.is_empty() && limits.is_empty() && action.is_none() {
             return None;
         }
@@ -613,8 +660,122 @@ impl Vocab {
             exception,
             mentions,
             limits,
+            limit_target,
             action,
         })
+    }
+
+    /// What a numeric limit applies to: the unit's content words outside the limit and value
+    /// spans, minus its verb, stopwords and response nouns ("Summarize *the battle* in 50 words").
+    fn limit_target(&self, t: &str, claimed: &[(usize, usize)]) -> Vec<String> {
+        let mut out: Vec<String> = words(t)
+            .skip(1)
+            .filter(|(at, _)| !claimed.iter().any(|(a, b)| a <= at && at < b))
+            .map(|(_, w)| stem(&w.to_ascii_lowercase()))
+            .filter(|w| {
+                !self.stopwords.contains(w)
+                    && !self.global_targets.contains(w)
+                    && !self.imperative.contains(w)
+                    && !self.numeric.units.contains_key(w)
+                    && !self.modal.is_match(w)
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                    && !matches!(
+                        w.as_str(),
+                        "keep"
+                            | "less"
+                            | "fewer"
+                            | "more"
+                            | "long"
+                            | "short"
+                            | "total"
+                            | "length"
+                            | "maximum"
+                            | "minimum"
+                            | "limit"
+                    )
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// "Do not ask for more information than necessary", "not every output has to include
+    /// code": a hedge limits or relaxes the mention instead of requiring or forbidding it.
+    fn hedged(&self, t: &str, clauses: &[(usize, usize)], at: usize) -> bool {
+        let (a, b) = Self::clause_of(clauses, at);
+        self.hedges.is_match(&t[a..b])
+    }
+
+    /// "Use ## for sections in long answers": a value after a preposition names a situation.
+    fn after_preposition(&self, t: &str, at: usize) -> bool {
+        let prev = words(&t[..at])
+            .last()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        matches!(
+            prev.as_str(),
+            "in" | "for"
+                | "of"
+                | "on"
+                | "during"
+                | "within"
+                | "about"
+                | "from"
+                | "under"
+                | "like"
+                | "than"
+                | "into"
+        )
+    }
+
+    /// Whether a scoping phrase ("for academic queries", "in the summary") follows a mention.
+    fn scoped_after(&self, t: &str, clauses: &[(usize, usize)], from: usize) -> bool {
+        let (_, end) = Self::clause_of(clauses, from.saturating_sub(1));
+        let rest = &t[from.min(end)..end];
+        let mut ws = words(rest).map(|(_, w)| w.to_ascii_lowercase());
+        // Only a preposition right after the mention scopes it ("long answers for research
+        // queries"); "short and to the point" or a purpose ("to keep it light") does not.
+        match ws.next().as_deref() {
+            Some(
+                "for" | "in" | "during" | "on" | "within" | "inside" | "when" | "whenever"
+                | "while",
+            ) => ws
+                .map(|w| stem(&w))
+                .any(|w| !self.stopwords.contains(&w) && !self.global_targets.contains(&w)),
+            _ => false,
+        }
+    }
+
+    /// "**Code outputs:** ..." / "Sensitive topics: ..." names a part, unless the label is
+    /// generic ("IMPORTANT:", "Format:") or is itself a directive ("Be concise: ...").
+    fn label_part(&self, t: &str) -> Option<String> {
+        let trimmed = t.trim_start();
+        let colon = trimmed.find(':')?;
+        let label = trimmed[..colon].trim();
+        if colon > 60
+            || label.is_empty()
+            || words(label).count() > 6
+            || trimmed[colon + 1..].trim().is_empty()
+        {
+            return None;
+        }
+        let first = words(label)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        if self.imperative.contains(&first)
+            || self.is_generic_title(label)
+            || self.modal.is_match(label)
+        {
+            return None;
+        }
+        Some(
+            words(label)
+                .map(|(_, w)| stem(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     /// Content words after a mention, to the end of its clause, up to a condition or purpose.
@@ -733,8 +894,18 @@ impl Vocab {
                 };
             }
             claimed.push((all.start(), all.end()));
+            // "20 words each", "per bullet": a limit on every item, not on the whole.
+            let next = words(&t[all.end()..])
+                .next()
+                .map(|(_, w)| w.to_ascii_lowercase())
+                .unwrap_or_default();
+            let per_item = matches!(next.as_str(), "each" | "apiece" | "per" | "every");
             out.push(Limit {
-                unit: canon.clone(),
+                unit: if per_item {
+                    format!("{canon} per item")
+                } else {
+                    canon.clone()
+                },
                 lo,
                 hi,
                 text: all.as_str().to_string(),
@@ -764,6 +935,7 @@ impl Vocab {
                         positive: true,
                         numeric: true,
                         qualifier: Vec::new(),
+                        scoped: false,
                     },
                 );
             }
@@ -783,6 +955,7 @@ impl Vocab {
                         positive: true,
                         numeric: true,
                         qualifier: Vec::new(),
+                        scoped: false,
                     },
                 );
             }
@@ -850,6 +1023,34 @@ impl Vocab {
                 break;
             }
         }
+        // "any other tool", "anything else": the alternative excludes what the positive names.
+        let excluding = |w: &str| {
+            matches!(
+                w,
+                "other" | "another" | "else" | "different" | "alternative"
+            )
+        };
+        let raw_alts = after
+            .split([',', ';'])
+            .flat_map(|c| c.split(" or "))
+            .flat_map(|c| c.split(" and "));
+        let excluded = raw_alts
+            .clone()
+            .any(|c| words(c).any(|(_, w)| excluding(&w.to_ascii_lowercase())));
+        if excluded {
+            alternatives.retain(|a| !a.is_empty());
+            let keep: Vec<Vec<String>> = raw_alts
+                .filter(|c| !words(c).any(|(_, w)| excluding(&w.to_ascii_lowercase())))
+                .map(|c| {
+                    words(c)
+                        .map(|(_, w)| stem(&w.to_ascii_lowercase()))
+                        .filter(|w| !self.stopwords.contains(w))
+                        .collect()
+                })
+                .filter(|a: &Vec<String>| !a.is_empty())
+                .collect();
+            alternatives = keep;
+        }
         alternatives.retain(|a| !a.is_empty());
         if alternatives.is_empty() {
             // A bare verb ("Never apologize.") forbids or requires the action as a whole.
@@ -858,7 +1059,11 @@ impl Vocab {
             }
             alternatives.push(Vec::new());
         }
-        let positive = negs % 2 == 0;
+        let object_negated = words(after)
+            .take(3)
+            .any(|(_, w)| matches!(w.to_ascii_lowercase().as_str(), "zero" | "no" | "none"))
+            && !self.neutralizers.is_match(after);
+        let positive = (negs + usize::from(object_negated)) % 2 == 0;
         // Flattened with "|" between alternatives; split again when comparing.
         let object = alternatives.iter().map(|a| a.join(" ")).collect();
         Some(Action {
@@ -952,10 +1157,22 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                     let compatible = axis.compatible.iter().any(|&(x, y)| {
                         (x, y) == (ma.value, mb.value) || (y, x) == (ma.value, mb.value)
                     });
-                    axis.exclusive && ma.positive && mb.positive && !compatible
+                    axis.exclusive
+                        && ma.positive
+                        && mb.positive
+                        && !compatible
+                        && !ma.scoped
+                        && !mb.scoped
                 });
                 if let Some(ma) = hit {
                     done.insert(axis.rule.clone());
+                    if out.iter().any(|c| {
+                        c.rule == axis.rule
+                            && c.later_text == short(&b.text)
+                            && c.earlier_text == short(&a.text)
+                    }) {
+                        continue;
+                    }
                     pair_found = true;
                     out.push(conflict(
                         &axis.rule,
@@ -968,7 +1185,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
             }
             // Numeric limits on the same unit whose ranges do not meet.
             if !done.contains("numeric-limit") && comparable(a, b, None) {
-                let hit = b.limits.iter().find_map(|lb| {
+                let same_target = a.limit_target == b.limit_target;
+                let hit = b.limits.iter().filter(|_| same_target).find_map(|lb| {
                     a.limits
                         .iter()
                         .find(|la| la.unit == lb.unit && (la.hi < lb.lo || lb.hi < la.lo))

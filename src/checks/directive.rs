@@ -42,6 +42,8 @@ pub struct Mention {
     /// Stemmed content words after the mention in its clause ("links *to competitor sites*"):
     /// a prohibition narrower than the requirement is an exception, not a contradiction.
     pub qualifier: Vec<String>,
+    /// A scoping phrase follows ("long answers *for research queries*").
+    pub scoped: bool,
 }
 
 /// A numeric limit: `lo..=hi` of `unit` (words, sentences, bullets...).
@@ -74,6 +76,8 @@ pub struct Directive {
     pub exception: bool,
     pub mentions: Vec<Mention>,
     pub limits: Vec<Limit>,
+    /// What the limits apply to (content words besides verb and limit); compared for equality.
+    pub limit_target: Vec<String>,
     pub action: Option<Action>,
 }
 
@@ -93,6 +97,7 @@ pub fn units(
                      lead: &mut Option<String>,
                      out: &mut Vec<Unit>| {
             if let Some((s, e, is_item)) = para.take() {
+                let e = e.max(s);
                 let inherited = if is_item { lead.clone() } else { None };
                 let body = text[s..e].trim_end();
                 if !is_item && body.ends_with(':') {
@@ -100,10 +105,13 @@ pub fn units(
                 } else if !is_item {
                     *lead = None;
                 }
-                for (a, b) in sentences(text, s, e) {
+                // Mask the whole paragraph first so a quote spanning several sentences is
+                // blanked as a whole and never split.
+                let pm = mask(&text[s..e]);
+                for (a, b) in sentences(&pm, 0, pm.len()) {
                     out.push(Unit {
-                        span: PromptSpan::new(a, b),
-                        masked: mask(&text[a..b]),
+                        span: PromptSpan::new(s + a, s + b),
+                        masked: pm[a..b].to_string(),
                         section: None,
                         lead: inherited.clone(),
                         role: None,
@@ -229,8 +237,10 @@ fn sentences(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
                 let after = text[i + 1..end].trim_start();
                 let starts_lower = after.chars().next().is_some_and(|c| c.is_lowercase());
                 let word_start = text[s..i]
-                    .rfind(|c: char| c.is_whitespace())
-                    .map(|w| s + w + 1)
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| c.is_whitespace())
+                    .map(|(w, c)| s + w + c.len_utf8())
                     .unwrap_or(s);
                 let word = text[word_start..i].to_ascii_lowercase();
                 let abbrev = ABBREVIATIONS.contains(&word.as_str());
