@@ -784,6 +784,11 @@ impl Vocab {
         let mut out = Vec::new();
         for (_, w) in words(&t[from.min(end)..end]) {
             let lw = w.to_ascii_lowercase();
+            // "links or URLs": a coordinated value, not a restriction; a condition or purpose
+            // ends the qualifier.
+            if matches!(lw.as_str(), "and" | "or" | "nor") && out.is_empty() {
+                break;
+            }
             if matches!(
                 lw.as_str(),
                 "if" | "when" | "unless" | "because" | "since" | "so" | "to" | "and" | "or"
@@ -793,6 +798,7 @@ impl Vocab {
             }
             let s = stem(&lw);
             if lw == "to"
+                || (lw.len() > 4 && lw.ends_with("ly"))
                 || self.stopwords.contains(&lw)
                 || self.stopwords.contains(&s)
                 || self.global_targets.contains(&s)

@@ -371,6 +371,9 @@ pub fn stem(word: &str) -> String {
     {
         return w[..w.len() - 2].to_string();
     }
+    if w.len() > 4 && w.ends_with("jis") {
+        return w[..w.len() - 1].to_string();
+    }
     if w.len() > 3
         && w.ends_with('s')
         && !w.ends_with("ss")
@@ -436,6 +439,8 @@ mod tests {
         assert_eq!(stem("matches"), "match");
         assert_eq!(stem("status"), "status");
         assert_eq!(stem("class"), "class");
+        assert_eq!(stem("emojis"), "emoji");
+        assert_eq!(stem("analysis"), "analysis");
     }
 
     #[test]
