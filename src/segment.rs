@@ -487,7 +487,10 @@ fn examples_in_block(
         transcript_examples(text, code, block, &[], out);
     }
     if out.len() == before {
-        line_examples(text, block, out);
+        subheading_examples(text, code, block, out);
+    }
+    if out.len() == before {
+        line_examples(text, code, block, out);
     }
     if out.len() == before {
         let start = block.start
@@ -620,7 +623,8 @@ fn example_end(text: &str, from: usize, hard_end: usize) -> usize {
         .unwrap_or(hard_end);
     let mut offset = body_start;
     let mut blank = false;
-    let mut prev = text[..from].trim_end();
+    // The header introduces what follows, even after a blank line.
+    let mut prev = ":";
     for line in text[body_start..hard_end].split_inclusive('\n') {
         let t = line.trim();
         if t.starts_with('#')
@@ -764,11 +768,60 @@ fn turn_end(text: &str, from: usize, limit: usize) -> usize {
     trim_end(text, from, limit)
 }
 
+/// Sub-headings inside a block ("## Examples" then "### Refund request", "### Angry
+/// customer"): each sub-section is one example.
+fn subheading_examples(
+    text: &str,
+    code: &[PromptSpan],
+    block: PromptSpan,
+    out: &mut Vec<ExampleCandidate>,
+) {
+    let mut starts = Vec::new();
+    let mut offset = block.start;
+    for line in text[block.start..block.end].split_inclusive('\n') {
+        if line.starts_with('#') && !inside_sorted(code, offset) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    if starts.len() < 2 {
+        return;
+    }
+    for (i, &start) in starts.iter().enumerate() {
+        let end = trim_end(text, start, starts.get(i + 1).copied().unwrap_or(block.end));
+        let body_start = text[start..end]
+            .find('\n')
+            .map(|n| start + n + 1)
+            .unwrap_or(end);
+        if text[body_start..end].trim().is_empty() {
+            continue;
+        }
+        let span = PromptSpan::new(start, end);
+        out.push(ExampleCandidate {
+            span,
+            parts: io_parts(text, span),
+        });
+    }
+}
+
 /// JSON example lines (`{"input": ..., "output": ...}`) or list items of an examples block.
-fn line_examples(text: &str, block: PromptSpan, out: &mut Vec<ExampleCandidate>) {
+fn line_examples(
+    text: &str,
+    code: &[PromptSpan],
+    block: PromptSpan,
+    out: &mut Vec<ExampleCandidate>,
+) {
     let mut items: Vec<(usize, usize, bool)> = Vec::new();
     let mut offset = block.start;
     for line in text[block.start..block.end].split_inclusive('\n') {
+        if inside_sorted(code, offset) {
+            // A code block ends the current item; its own lines are not items.
+            if let Some(last) = items.last_mut() {
+                last.1 = last.1.min(offset);
+            }
+            offset += line.len();
+            continue;
+        }
         let t = line.trim_start();
         let lead = line.len() - t.len();
         let unbulleted = t
@@ -1062,6 +1115,30 @@ mod tests {
         PromptSpan::new(i, i + needle.len())
     }
 
+    /// `SEG_DEBUG=path cargo test --lib segment::tests::debug_env -- --nocapture` prints the
+    /// examples and example blocks found in a file.
+    #[test]
+    #[allow(clippy::print_stdout)]
+    fn debug_env() {
+        let Ok(path) = std::env::var("SEG_DEBUG") else {
+            return;
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let p = seg(&text);
+        for s in &p.segments {
+            if matches!(
+                s.kind,
+                SegmentKind::Example { .. } | SegmentKind::ExampleBlock
+            ) {
+                let body = &p.text[s.span.start..s.span.end];
+                let head: String = body.chars().take(160).collect();
+                println!("{:?} {}..{} {:?}", s.kind, s.span.start, s.span.end, head);
+            }
+        }
+    }
+
     #[test]
     fn xml_example_tags() {
         let p = seg("Be brief.\n<example>\nUser: hi I'm bob@corp.io\nAssistant: hello\n</example>\n<example>x</example>\nDone.");
@@ -1240,6 +1317,20 @@ mod tests {
         let p = seg("## Few-shot examples\n### Example 1\nUser: hi\n\nAssistant: hello there\n### Example 2\nfree text sample\n## Instructions\nNever use emoji.");
         assert_eq!(examples(&p).len(), 2, "{:?}", examples(&p));
         assert!(!p.in_data(at(&p, "Never use emoji")));
+    }
+
+    #[test]
+    fn examples_section_with_plain_subheadings() {
+        let p = seg("# EXAMPLES\n\n### Word choice\n- **Avoid**: \"very good\"\n- **Adopt**: \"great\"\n\n### Rhythm\n- **Avoid**: \"A. B. C.\"\n- **Adopt**: \"A, B and C.\"\n\n# OUTPUT\nRewrite the text.");
+        assert_eq!(examples(&p).len(), 2, "{:?}", examples(&p));
+        assert!(!p.in_data(at(&p, "Rewrite the text")));
+    }
+
+    #[test]
+    fn examples_section_holding_a_code_block_is_one_example() {
+        let p = seg("## Example\n\nA template:\n```yaml\nrequests:\n  - raw:\n      - GET /\n```\n\n## Rules\nBe strict.");
+        assert_eq!(examples(&p).len(), 1, "{:?}", examples(&p));
+        assert!(!p.in_data(at(&p, "Be strict")));
     }
 
     #[test]
