@@ -46,6 +46,8 @@ struct RawData {
     negation_cues: Vec<String>,
     neutralizers: Vec<String>,
     hedge_cues: Vec<String>,
+    permissive_cues: Vec<String>,
+    request_conditions: Vec<String>,
     post_negation_cues: Vec<String>,
     flip_cues: Vec<String>,
     condition_cues: Vec<String>,
@@ -150,6 +152,8 @@ pub struct Vocab {
     negation: Phrases,
     neutralizers: Phrases,
     hedges: Phrases,
+    permissive: Phrases,
+    request_conditions: Phrases,
     post_negation: Phrases,
     flips: Phrases,
     conditions: Phrases,
@@ -335,6 +339,8 @@ impl Vocab {
             negation: Phrases::new(&raw.negation_cues)?,
             neutralizers: Phrases::new(&raw.neutralizers)?,
             hedges: Phrases::new(&raw.hedge_cues)?,
+            permissive: Phrases::new(&raw.permissive_cues)?,
+            request_conditions: Phrases::new(&raw.request_conditions)?,
             post_negation: Phrases::new(&raw.post_negation_cues)?,
             flips: Phrases::new(&raw.flip_cues)?,
             conditions: Phrases::new(&raw.condition_cues)?,
@@ -396,7 +402,12 @@ impl Vocab {
                 }
             }
         }
+        // Dashes and parentheses set off a new clause ("NEVER use X - use Y instead").
+        for sep in [" - ", " \u{2014} ", " \u{2013} ", "\u{2014}", " ("] {
+            cuts.extend(t.match_indices(sep).map(|(i, _)| i));
+        }
         cuts.push(t.len());
+        cuts.sort_unstable();
         cuts.dedup();
         cuts.windows(2).map(|w| (w[0], w[1])).collect()
     }
@@ -656,6 +667,10 @@ impl Vocab {
             span: u.span,
             text: text[u.span.start..u.span.end].to_string(),
             part,
+            request_condition: condition
+                .as_deref()
+                .is_some_and(|c| self.request_conditions.is_match(c)),
+            permissive: self.permissive.is_match(t),
             condition,
             exception,
             mentions,
@@ -692,6 +707,17 @@ impl Vocab {
                             | "maximum"
                             | "minimum"
                             | "limit"
+                            | "limited"
+                            | "contain"
+                            | "consist"
+                            | "span"
+                            | "run"
+                            | "have"
+                            | "ha"
+                            | "exceed"
+                            | "least"
+                            | "most"
+                            | "exactly"
                     )
             })
             .collect();
@@ -995,9 +1021,12 @@ impl Vocab {
             .verbs
             .iter()
             .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])))?;
-        // Object alternatives split on "or" / "and" / commas; stop at a purpose or condition.
+        // Object alternatives split on "or" / "and" ("refunds or discounts"); after a
+        // preposition or purpose ("the shell to view, create or edit files") the words restrict
+        // every alternative instead. A condition or contrast ends the object.
         let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
         let mut count = 0;
+        let mut restricted = false;
         for (_, w) in words(after) {
             let lw = w.to_ascii_lowercase();
             if matches!(
@@ -1010,22 +1039,57 @@ impl Vocab {
                     | "before"
                     | "after"
                     | "while"
+                    | "but"
+                    | "instead"
+                    | "rather"
             ) {
                 break;
             }
+            if matches!(
+                lw.as_str(),
+                "more" | "fewer" | "less" | "most" | "least" | "exceed" | "over" | "beyond"
+            ) {
+                // A bounded quantity ("never use more than one emoji") is a limit, not a ban.
+                return None;
+            }
+            if count > 0
+                && matches!(
+                    lw.as_str(),
+                    "to" | "for"
+                        | "with"
+                        | "in"
+                        | "on"
+                        | "about"
+                        | "into"
+                        | "from"
+                        | "at"
+                        | "during"
+                        | "via"
+                        | "using"
+                )
+            {
+                restricted = true;
+                continue;
+            }
             if lw == "or" || lw == "and" || lw == "nor" {
-                alternatives.push(Vec::new());
+                if !restricted {
+                    alternatives.push(Vec::new());
+                }
                 continue;
             }
             let s = stem(&lw);
             if self.stopwords.contains(&s) || self.stopwords.contains(&lw) {
                 continue;
             }
-            if let Some(last) = alternatives.last_mut() {
+            if restricted {
+                for a in alternatives.iter_mut().filter(|a| !a.is_empty()) {
+                    a.push(s.clone());
+                }
+            } else if let Some(last) = alternatives.last_mut() {
                 last.push(s);
             }
             count += 1;
-            if count >= 8 {
+            if count >= 10 {
                 break;
             }
         }
@@ -1102,15 +1166,45 @@ pub struct Conflict {
 }
 
 /// Whether two directives may be compared on `axis` (`None`: polarity / numeric).
-fn comparable(a: &Directive, b: &Directive, axis: Option<&Axis>) -> bool {
+/// How a directive's condition bears on a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    /// No condition, or the axis's own trigger ("if unclear" for clarifying questions).
+    Absolute,
+    /// A plain condition on a requirement ("before booking", "when explaining the API"): it
+    /// still clashes with an absolute prohibition of the same thing.
+    Situational,
+    /// An exception, a user-request condition or a permission: always a scope.
+    Scoped,
+}
+
+fn cond(d: &Directive, axis: Option<&Axis>) -> Cond {
+    match &d.condition {
+        None => Cond::Absolute,
+        Some(c) if !d.exception && axis.is_some_and(|ax| ax.triggers.is_match(c)) => Cond::Absolute,
+        Some(_) if d.exception || d.request_condition || d.permissive => Cond::Scoped,
+        Some(_) => Cond::Situational,
+    }
+}
+
+/// Whether a pair may conflict: same part, and either both absolute, or (when `opposite` is
+/// the positive/negative split of one thing) an absolute prohibition against a situational
+/// requirement ("Never ask for clarification" / "Always ask for clarification before booking").
+fn comparable(
+    a: &Directive,
+    b: &Directive,
+    axis: Option<&Axis>,
+    opposite: Option<(bool, bool)>,
+) -> bool {
     if a.part != b.part {
         return false;
     }
-    let cond_ok = |d: &Directive| match &d.condition {
-        None => true,
-        Some(c) => !d.exception && axis.is_some_and(|ax| ax.triggers.is_match(c)),
-    };
-    cond_ok(a) && cond_ok(b)
+    match (cond(a, axis), cond(b, axis), opposite) {
+        (Cond::Absolute, Cond::Absolute, _) => true,
+        (Cond::Absolute, Cond::Situational, Some((a_pos, _))) => !a_pos,
+        (Cond::Situational, Cond::Absolute, Some((_, b_pos))) => !b_pos,
+        _ => false,
+    }
 }
 
 fn describe(axis: &Axis, m: &Mention) -> String {
@@ -1147,7 +1241,7 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
             // Axes.
             for mb in &b.mentions {
                 let axis = &vocab.axes[mb.axis];
-                if done.contains(&axis.rule) || !comparable(a, b, Some(axis)) {
+                if done.contains(&axis.rule) || a.part != b.part {
                     continue;
                 }
                 let hit = a.mentions.iter().find(|ma| {
@@ -1158,7 +1252,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         let (pos, neg): (&Mention, &Mention) =
                             if ma.positive { (ma, mb) } else { (mb, ma) };
                         return ma.positive != mb.positive
-                            && neg.qualifier.iter().all(|w| pos.qualifier.contains(w));
+                            && neg.qualifier.iter().all(|w| pos.qualifier.contains(w))
+                            && comparable(a, b, Some(axis), Some((ma.positive, mb.positive)));
                     }
                     let compatible = axis.compatible.iter().any(|&(x, y)| {
                         (x, y) == (ma.value, mb.value) || (y, x) == (ma.value, mb.value)
@@ -1169,6 +1264,7 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         && !compatible
                         && !ma.scoped
                         && !mb.scoped
+                        && comparable(a, b, Some(axis), None)
                 });
                 if let Some(ma) = hit {
                     done.insert(axis.rule.clone());
@@ -1190,7 +1286,7 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                 }
             }
             // Numeric limits on the same unit whose ranges do not meet.
-            if !done.contains("numeric-limit") && comparable(a, b, None) {
+            if !done.contains("numeric-limit") && comparable(a, b, None, None) {
                 let same_target = a.limit_target == b.limit_target;
                 let hit = b.limits.iter().filter(|_| same_target).find_map(|lb| {
                     a.limits
@@ -1211,9 +1307,12 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                 }
             }
             // The same action, required and forbidden.
-            if !pair_found && !done.contains("polarity") && comparable(a, b, None) {
+            if !pair_found && !done.contains("polarity") {
                 if let (Some(x), Some(y)) = (&a.action, &b.action) {
-                    if x.verb == y.verb && x.positive != y.positive {
+                    if x.verb == y.verb
+                        && x.positive != y.positive
+                        && comparable(a, b, None, Some((x.positive, y.positive)))
+                    {
                         let (pos, neg) = if x.positive { (x, y) } else { (y, x) };
                         let covers = neg
                             .object

@@ -74,6 +74,10 @@ pub struct Directive {
     pub condition: Option<String>,
     /// The condition is an exception ("unless", "except"): it always scopes.
     pub exception: bool,
+    /// The condition is the user's request ("if the user asks"): it always scopes.
+    pub request_condition: bool,
+    /// A permission ("you may", "feel free to") rather than a requirement.
+    pub permissive: bool,
     pub mentions: Vec<Mention>,
     pub limits: Vec<Limit>,
     /// What the limits apply to (content words besides verb and limit); compared for equality.
