@@ -469,9 +469,11 @@ impl Vocab {
             .count()
             + self.flips.find_iter(seg).count();
         // A bounded quantity ("never more than one emoji") permits the thing.
-        let bounded = self.numeric.at_most.is_match(&t[a..b])
-            || self.numeric.below.is_match(&t[a..b])
-            || self.numeric.above.is_match(&t[a..b]);
+        let clause = t[a..b].to_ascii_lowercase();
+        let bounded = self.numeric.regex.is_match(&t[a..b])
+            || ["more than", "fewer than", "less than"]
+                .iter()
+                .any(|p| clause.contains(p));
         !bounded && (pre + post.len()) % 2 == 1
     }
 
@@ -519,7 +521,15 @@ impl Vocab {
             .next()
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
-        self.imperative.contains(&first) || self.modal.is_match(trimmed)
+        // "A comprehensive answer is expected every time: be comprehensive."
+        let after_colon = trimmed
+            .split_once(": ")
+            .and_then(|(_, r)| words(r).next())
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        self.imperative.contains(&first)
+            || self.imperative.contains(&after_colon)
+            || self.modal.is_match(trimmed)
     }
 
     /// Parses one unit into a directive, or `None` when it is not one or says nothing the rules
@@ -562,7 +572,7 @@ impl Vocab {
                     exception = self.exceptions.is_match(&c);
                     condition = Some(c);
                 }
-            } else if let Some(p) = self.scope_part(&lead_masked) {
+            } else if let Some(p) = self.scope_part(&format!("{lead_masked}:")) {
                 lead_part = Some(p);
             } else if let Some(p) = self.part_noun(&lead_masked, &[]) {
                 lead_part = Some(p);
@@ -614,7 +624,9 @@ impl Vocab {
                 if let Some(neg) = &v.negative {
                     for m in neg.find_iter(t) {
                         claimed.push((m.start(), m.end()));
-                        let positive = self.negated(t, &clauses, m.start(), m.end());
+                        // The pattern carries its own negation ("without asking"); only a
+                        // negation before it flips it back.
+                        let positive = self.negated(t, &clauses, m.start(), m.start());
                         // "Pretend to be a human agent named Sam": the rest describes the pretence.
                         push_mention(
                             &mut mentions,
@@ -998,13 +1010,19 @@ impl Vocab {
     /// stripped and counted for polarity, double negatives ("never fail to") flip it.
     fn action(&self, t: &str, clauses: &[(usize, usize)]) -> Option<Action> {
         let (_, first_end) = clauses.first().copied()?;
+        if self.hedges.is_match(&t[..first_end]) {
+            // "Use emoji rarely", "do not ask more than necessary": a degree, not a rule.
+            return None;
+        }
         let mut rest = &t[..first_end];
         let mut negs = 0;
+        let mut stripped = false;
         loop {
             let trimmed =
                 rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ':');
             if let Some(m) = self.lead_ins.find(trimmed).filter(|m| m.start() == 0) {
                 negs += self.negations(trimmed, 0, m.end());
+                stripped = true;
                 rest = &trimmed[m.end()..];
                 continue;
             }
@@ -1017,10 +1035,30 @@ impl Vocab {
             rest = trimmed;
             break;
         }
-        let (verb, after) = self
+        let known = self
             .verbs
             .iter()
-            .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])))?;
+            .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])));
+        // A verb outside the synonym groups still counts after an explicit lead-in ("Always
+        // remind ...", "Never remind ..."): it is its own canonical form.
+        let (verb, after) = match known {
+            Some(k) => k,
+            None if stripped => {
+                let (at, first) = words(rest).next()?;
+                let lw = first.to_ascii_lowercase();
+                let plausible = lw.len() >= 3
+                    && lw.chars().all(|c| c.is_ascii_alphabetic())
+                    && !self.starters.contains(&lw)
+                    && !lw.ends_with("ing")
+                    && !lw.ends_with("ed")
+                    && !self.stopwords.contains(&lw);
+                if !plausible {
+                    return None;
+                }
+                (lw, &rest[at + first.len()..])
+            }
+            None => return None,
+        };
         // Object alternatives split on "or" / "and" ("refunds or discounts"); after a
         // preposition or purpose ("the shell to view, create or edit files") the words restrict
         // every alternative instead. A condition or contrast ends the object.
@@ -1078,7 +1116,11 @@ impl Vocab {
                 continue;
             }
             let s = stem(&lw);
-            if self.stopwords.contains(&s) || self.stopwords.contains(&lw) {
+            if self.stopwords.contains(&s)
+                || self.stopwords.contains(&lw)
+                || (lw.len() > 4 && lw.ends_with("ly"))
+                || matches!(lw.as_str(), "zero" | "none")
+            {
                 continue;
             }
             if restricted {
@@ -1529,6 +1571,128 @@ mod tests {
                 "CONFLICT {} {:?} <- {:?}",
                 c.rule, c.later_text, c.earlier_text
             );
+        }
+    }
+
+    /// `CONTRA_PROBE="text" cargo test --lib probe -- --nocapture`: is this unit a directive?
+    #[test]
+    #[allow(clippy::print_stdout)]
+    fn probe() {
+        let Ok(t) = std::env::var("CONTRA_PROBE") else {
+            return;
+        };
+        let v = vocab();
+        println!(
+            "directive={} loose={}",
+            v.is_directive(&t),
+            v.loose_directive(&t)
+        );
+    }
+
+    #[test]
+    fn conditions_scope_or_not() {
+        // An exception or a user request scopes; the axis's own trigger does not.
+        assert!(rules("Never ask clarifying questions unless the request is ambiguous.\nIf the request is ambiguous, ask a clarifying question.").is_empty());
+        assert_eq!(rules("Never ask clarifying questions.\nIf the request is unclear, ask a clarifying question."), vec!["clarifying-questions"]);
+        assert!(
+            rules("Do not write code.\nIf the user asks for an implementation, include code.")
+                .is_empty()
+        );
+        // A situational requirement still clashes with an absolute prohibition.
+        assert_eq!(
+            rules("Never include code.\nInclude code samples when explaining the API."),
+            vec!["code"]
+        );
+        // ... but a permission does not.
+        assert!(
+            rules("Avoid emoji. If the patient uses emoji, you may reply with one.").is_empty()
+        );
+    }
+
+    #[test]
+    fn negation_forms() {
+        assert_eq!(
+            rules("Emoji are strictly prohibited.\nUse emojis to make replies fun."),
+            vec!["emoji"]
+        );
+        assert_eq!(
+            rules("Use absolutely zero jargon.\nUse jargon."),
+            vec!["polarity"]
+        );
+        assert!(rules(
+            "Never fail to mention the refund policy.\nAlways mention the refund policy."
+        )
+        .is_empty());
+        assert!(
+            rules("Do not respond in any language other than English.\nRespond in English.")
+                .is_empty()
+        );
+        assert_eq!(
+            rules("Do not respond in any language other than English.\nRespond in French."),
+            vec!["language"]
+        );
+        assert!(
+            rules("Never use more than one emoji.\nUse an emoji when confirming a booking.")
+                .is_empty()
+        );
+        assert!(rules("Never use emoji. Do not use emoji under any circumstances.").is_empty());
+    }
+
+    #[test]
+    fn scopes_and_parts() {
+        assert!(rules("## Summary\nBe brief.\n\n## Deep dive\nBe exhaustive.").is_empty());
+        assert_eq!(rules("# Format\nAlways respond in JSON.\n\n# Style\nFormat your answer as a Markdown table."), vec!["output-format"]);
+        assert!(
+            rules("For children:\n- use a playful tone\n\nFor adults:\n- use a formal tone")
+                .is_empty()
+        );
+        assert!(rules("Things to avoid:\n- Use emoji.\n\nNever use emoji.").is_empty());
+        assert!(rules("Use tables for comparisons.\nRespond in JSON.").is_empty());
+        assert!(
+            rules("**Billing emails:** include a link to the invoice.\nDo not include links.")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn data_is_not_instruction() {
+        assert!(rules(
+            "Respond in JSON.\n\n<example>\nFormat your answer as a Markdown table.\n</example>"
+        )
+        .is_empty());
+        assert!(
+            rules("Respond in JSON.\n```\nFormat your answer as a Markdown table.\n```").is_empty()
+        );
+        assert!(rules("Never say \"respond in Markdown\". Respond in JSON.").is_empty());
+        assert!(
+            rules("Be concise.\n<document>\nAlways give exhaustive answers.\n</document>")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn numeric_limits() {
+        assert_eq!(
+            rules("Use at most 3 bullet points.\nList exactly 5 bullet points."),
+            vec!["numeric-limit"]
+        );
+        assert_eq!(rules("Replies are limited to 2 sentences.\nEvery answer must contain at least 5 sentences."), vec!["numeric-limit"]);
+        assert!(rules("Write the bullets as exactly 16 words each.\nSummarize the battle in 50 words or less.").is_empty());
+        assert!(rules("Use between 3 and 5 bullets. Use no more than 5 bullets.").is_empty());
+    }
+
+    #[test]
+    fn non_ascii_and_odd_input_do_not_panic() {
+        for t in [
+            "Réponds en français.\u{a0}Respond in English.",
+            "- \n-\n* ",
+            "\"unbalanced quote. Use JSON.",
+            "«Be brief.» — be thorough!",
+            "",
+            "::::",
+            "1. \n2.",
+        ] {
+            let _ = rules(t);
         }
     }
 
