@@ -56,6 +56,7 @@ struct RawData {
     scope_prepositions: Vec<String>,
     global_targets: Vec<String>,
     generic_section_words: Vec<String>,
+    scoping_section_words: Vec<String>,
     data_sections: Vec<String>,
     part_nouns: Vec<String>,
     stopwords: Vec<String>,
@@ -162,6 +163,8 @@ pub struct Vocab {
     scope_lead: Regex,
     global_targets: HashSet<String>,
     generic_words: HashSet<String>,
+    scoping_section_words: HashSet<String>,
+    scope_words: HashSet<String>,
     data_sections: Vec<String>,
     part_nouns: Phrases,
     stopwords: HashSet<String>,
@@ -326,9 +329,12 @@ impl Vocab {
         .map_err(|e| format!("scope-prepositions: {e}"))?;
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
         clause_verbs.extend(
-            ["always", "never", "don't", "do", "avoid", "please"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "always", "never", "don't", "do", "avoid", "please", "just", "simply", "you",
+                "instead",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         Ok(Vocab {
             imperative: lower_set(&raw.imperative_verbs),
@@ -349,6 +355,14 @@ impl Vocab {
             scope_lead,
             global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
             generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
+            scoping_section_words: raw.scoping_section_words.iter().map(|w| stem(w)).collect(),
+            scope_words: [
+                "when", "if", "for", "during", "while", "in", "on", "as", "with", "after",
+                "before", "unless", "handling", "whenever", "once",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             data_sections: raw
                 .data_sections
                 .iter()
@@ -361,6 +375,28 @@ impl Vocab {
             numeric,
             clause_verbs,
         })
+    }
+
+    /// Whether a section title scopes its body: it names a part of the output ("Summary",
+    /// "Email subject"), a situation or audience ("When the user is upset", "For beginners",
+    /// "Escalations", "Internal staff"), unless it is made only of generic words. Topic
+    /// headings ("Identity and purpose", "Style") do not scope: rules under them apply to the
+    /// whole response.
+    fn section_scopes(&self, title: &str) -> bool {
+        if self.is_generic_title(title) {
+            return false;
+        }
+        let t = title.replace(['_', '-'], " ");
+        let first = words(&t)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        // "Committing changes", "Handling refunds": an activity or situation.
+        let gerund = first.len() > 5 && first.ends_with("ing");
+        self.scope_words.contains(&first)
+            || gerund
+            || self.part_nouns.is_match(&t)
+            || words(&t).any(|(_, w)| self.scoping_section_words.contains(&stem(w)))
     }
 
     /// A heading or tag title made only of generic words ("Output format", "Rules") does not
@@ -489,10 +525,48 @@ impl Vocab {
             return false;
         };
         let first = first.to_ascii_lowercase();
+        // "Dia displays videos using XML": a description of the model in the third person.
+        let second = words(trimmed)
+            .nth(1)
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        let third_person = matches!(
+            second.as_str(),
+            "displays"
+                | "uses"
+                | "can"
+                | "has"
+                | "is"
+                | "provides"
+                | "supports"
+                | "creates"
+                | "generates"
+                | "renders"
+                | "shows"
+                | "offers"
+                | "helps"
+                | "answers"
+                | "responds"
+                | "writes"
+                | "replies"
+                | "includes"
+                | "follows"
+                | "knows"
+                | "cannot"
+                | "will"
+                | "does"
+                | "may"
+                | "might"
+                | "tends"
+                | "likes"
+                | "prefers"
+                | "was"
+        );
         if self.starters.contains(&first)
             || first.ends_with("ed")
             || first.ends_with("ing")
             || first.ends_with('s')
+            || third_person
         {
             return false;
         }
@@ -624,6 +698,9 @@ impl Vocab {
                 if let Some(neg) = &v.negative {
                     for m in neg.find_iter(t) {
                         claimed.push((m.start(), m.end()));
+                        if self.hedged(t, &clauses, m.start()) {
+                            continue;
+                        }
                         // The pattern carries its own negation ("without asking"); only a
                         // negation before it flips it back.
                         let positive = self.negated(t, &clauses, m.start(), m.start());
@@ -655,6 +732,7 @@ impl Vocab {
         let inline_part = self
             .label_part(t)
             .or_else(|| self.scope_part(t))
+            .or_else(|| self.subject_part(t, &claimed))
             .or_else(|| self.part_noun(t, &claimed));
         if lead_negates {
             for m in &mut mentions {
@@ -836,7 +914,6 @@ impl Vocab {
             }
             let s = stem(&lw);
             if lw == "to"
-                || (lw.len() > 4 && lw.ends_with("ly"))
                 || self.stopwords.contains(&lw)
                 || self.stopwords.contains(&s)
                 || self.global_targets.contains(&s)
@@ -861,6 +938,45 @@ impl Vocab {
             return None;
         }
         Some(content.join(" "))
+    }
+
+    /// The subject of a passive or modal directive when it names something other than the
+    /// response ("Every artifact should be comprehensive", "UI edits should be thorough").
+    fn subject_part(&self, t: &str, claimed: &[(usize, usize)]) -> Option<String> {
+        let ws: Vec<(usize, &str)> = words(t).take(6).collect();
+        let modal = ws.iter().position(|(_, w)| {
+            matches!(
+                w.to_ascii_lowercase().as_str(),
+                "should"
+                    | "must"
+                    | "shall"
+                    | "will"
+                    | "need"
+                    | "needs"
+                    | "has"
+                    | "have"
+                    | "are"
+                    | "is"
+            )
+        })?;
+        if modal == 0 {
+            return None;
+        }
+        let (at, head) = ws[modal - 1];
+        let head = stem(&head.to_ascii_lowercase());
+        let first = ws[0].1.to_ascii_lowercase();
+        if claimed.iter().any(|(a, b)| *a <= at && at < *b)
+            || self.global_targets.contains(&head)
+            || self.stopwords.contains(&head)
+            || matches!(
+                first.as_str(),
+                "you" | "your" | "it" | "this" | "that" | "i" | "we"
+            )
+            || self.imperative.contains(&first)
+        {
+            return None;
+        }
+        Some(head)
     }
 
     /// A part noun ("summary", "title", "each bullet") outside the claimed value spans.
@@ -1021,6 +1137,10 @@ impl Vocab {
             let trimmed =
                 rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == ':');
             if let Some(m) = self.lead_ins.find(trimmed).filter(|m| m.start() == 0) {
+                if m.as_str().eq_ignore_ascii_case("only") {
+                    // "Only use X to ..." restricts the means; it does not require X.
+                    return None;
+                }
                 negs += self.negations(trimmed, 0, m.end());
                 stripped = true;
                 rest = &trimmed[m.end()..];
@@ -1059,6 +1179,13 @@ impl Vocab {
             }
             None => return None,
         };
+        if words(after)
+            .next()
+            .is_some_and(|(_, w)| w.eq_ignore_ascii_case("only"))
+        {
+            // "Use ONLY Tailwind classes": a restriction of means, not a requirement.
+            return None;
+        }
         // Object alternatives split on "or" / "and" ("refunds or discounts"); after a
         // preposition or purpose ("the shell to view, create or edit files") the words restrict
         // every alternative instead. A condition or contrast ends the object.
@@ -1268,7 +1395,15 @@ fn subset(small: &str, big: &str) -> bool {
 
 /// All conflicts of a prompt, in order of the later directive.
 pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
-    let generic = |t: &str| vocab.is_generic_title(t);
+    // XML-ish tags are usually situations ("<ui_navigation>", "<unclear_screen>") unless
+    // generic; Markdown headings scope only when they name a part, situation or audience.
+    let generic = |t: &str, tag: bool| {
+        if tag {
+            vocab.is_generic_title(t)
+        } else {
+            !vocab.section_scopes(t)
+        }
+    };
     let units = directive::units(prompt, &vocab.data_sections, &generic);
     let ds: Vec<Directive> = units
         .iter()
@@ -1551,7 +1686,13 @@ mod tests {
         };
         let v = vocab();
         let p = prompt(&text);
-        let generic = |t: &str| v.is_generic_title(t);
+        let generic = |t: &str, tag: bool| {
+            if tag {
+                v.is_generic_title(t)
+            } else {
+                !v.section_scopes(t)
+            }
+        };
         for u in directive::units(&p, &v.data_sections, &generic) {
             println!(
                 "UNIT {:?} section={:?} lead={:?}",

@@ -89,7 +89,7 @@ pub struct Directive {
 pub fn units(
     prompt: &Prompt,
     data_sections: &[String],
-    is_generic_title: &dyn Fn(&str) -> bool,
+    is_generic_title: &dyn Fn(&str, bool) -> bool,
 ) -> Vec<Unit> {
     let text = prompt.text.as_str();
     let mut out = Vec::new();
@@ -189,7 +189,7 @@ pub fn units(
         containing.sort_by_key(|c| c.0);
         u.section = containing
             .iter()
-            .find(|(_, t, _)| !is_generic_title(t))
+            .find(|(_, t, tag)| !is_generic_title(t, *tag))
             .map(|(_, t, _)| t.to_lowercase());
         true
     });
