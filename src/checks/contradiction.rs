@@ -682,7 +682,8 @@ impl Vocab {
                     }
                     let positive = !self.negated(t, &clauses, m.start(), m.end());
                     let qualifier = self.qualifier(t, &clauses, m.end());
-                    let scoped = self.scoped_after(t, &clauses, m.end());
+                    let scoped = self.scoped_after(t, &clauses, m.end())
+                        || (axis.rule == "output-format" && self.object_scoped(m.as_str()));
                     push_mention(
                         &mut mentions,
                         Mention {
@@ -843,6 +844,47 @@ impl Vocab {
                 | "than"
                 | "into"
         )
+    }
+
+    /// "Present *comparative data* in tables": a format for one object, not the response.
+    fn object_scoped(&self, matched: &str) -> bool {
+        let ws: Vec<String> = words(matched)
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .collect();
+        let Some(prep) = ws
+            .iter()
+            .position(|w| matches!(w.as_str(), "in" | "as" | "using" | "with" | "into"))
+        else {
+            return false;
+        };
+        if prep < 2 || !self.imperative.contains(&ws[0]) {
+            return false;
+        }
+        ws[1..prep].iter().any(|w| {
+            let s = stem(w);
+            !self.stopwords.contains(w)
+                && !self.stopwords.contains(&s)
+                && !self.global_targets.contains(&s)
+                && !matches!(
+                    s.as_str(),
+                    "everything"
+                        | "all"
+                        | "it"
+                        | "them"
+                        | "always"
+                        | "only"
+                        | "strictly"
+                        | "entire"
+                        | "whole"
+                        | "final"
+                        | "complete"
+                        | "full"
+                        | "result"
+                        | "finding"
+                        | "answer"
+                        | "work"
+                )
+        })
     }
 
     /// Whether a scoping phrase ("for academic queries", "in the summary") follows a mention.
