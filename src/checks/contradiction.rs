@@ -1418,12 +1418,14 @@ fn comparable(
     }
 }
 
+/// "asks for JSON (output format)" / "forbids emoji".
 fn describe(axis: &Axis, m: &Mention) -> String {
     let v = &axis.values[m.value].name;
-    if m.positive {
-        v.clone()
+    let verb = if m.positive { "asks for" } else { "forbids" };
+    if v.eq_ignore_ascii_case(&axis.label) || axis.values.len() == 1 {
+        format!("{verb} {v}")
     } else {
-        format!("no {v}")
+        format!("{verb} {v} ({})", axis.label)
     }
 }
 
@@ -1499,8 +1501,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         &axis.rule,
                         a,
                         b,
-                        format!("{}: {}", axis.label, describe(axis, ma)),
-                        format!("{}: {}", axis.label, describe(axis, mb)),
+                        describe(axis, ma),
+                        describe(axis, mb),
                     ));
                 }
             }
@@ -1520,8 +1522,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         "numeric-limit",
                         a,
                         b,
-                        limit_text(la),
-                        limit_text(lb),
+                        format!("sets a limit of {}", limit_text(la)),
+                        format!("sets a limit of {}", limit_text(lb)),
                     ));
                 }
             }
@@ -1554,15 +1556,14 @@ fn limit_text(l: &Limit) -> String {
 }
 
 fn action_text(a: &Action) -> String {
-    format!(
-        "{} {}",
-        if a.positive {
-            a.verb.clone()
-        } else {
-            format!("never {}", a.verb)
-        },
-        a.object.join(" / ")
-    )
+    let what = format!("{} {}", a.verb, a.object.join(" / "))
+        .trim()
+        .to_string();
+    if a.positive {
+        format!("requires \"{what}\"")
+    } else {
+        format!("forbids \"{what}\"")
+    }
 }
 
 fn conflict(
@@ -1877,6 +1878,39 @@ mod tests {
         ] {
             let _ = rules(t);
         }
+    }
+
+    #[test]
+    fn assistant_messages_are_not_instructions() {
+        use crate::segment::{Role, Segment, SegmentKind};
+        let text = "Always respond in JSON.\n\nFormat your answer as a Markdown table.\n\nUse a Markdown table.";
+        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Markdown, false);
+        p.text = text.to_string();
+        let second = text.find("Format").unwrap_or(0);
+        let third = text.find("Use a").unwrap_or(0);
+        p.segments = vec![
+            Segment::new(
+                SegmentKind::Role { role: Role::System },
+                PromptSpan::new(0, second - 2),
+            ),
+            Segment::new(
+                SegmentKind::Role {
+                    role: Role::Assistant,
+                },
+                PromptSpan::new(second, third - 2),
+            ),
+            Segment::new(
+                SegmentKind::Role { role: Role::User },
+                PromptSpan::new(third, text.len()),
+            ),
+        ];
+        crate::segment::segment(&mut p);
+        let found: Vec<(String, usize)> = analyse(&vocab(), &p)
+            .into_iter()
+            .map(|c| (c.rule, c.later.start))
+            .collect();
+        // The assistant turn is ignored; the user turn of the same request is compared.
+        assert_eq!(found, vec![("output-format".to_string(), third)]);
     }
 
     #[test]
