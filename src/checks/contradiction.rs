@@ -290,7 +290,7 @@ impl Vocab {
         .collect();
         let num = format!("(?:[0-9]{{1,5}}|{})", alt(&number_words));
         let numeric_re = format!(
-            "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?\\s+(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
+            "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?(?:\\s+|-)(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
             alt(&cmps),
             alt(&unit_words)
         );
@@ -602,6 +602,10 @@ impl Vocab {
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
         self.imperative.contains(&first)
+            || self
+                .verbs
+                .iter()
+                .any(|(re, _)| re.is_match(main.trim_start()))
             || self.imperative.contains(&after_colon)
             || self.modal.is_match(trimmed)
     }
@@ -683,7 +687,8 @@ impl Vocab {
                     let positive = !self.negated(t, &clauses, m.start(), m.end());
                     let qualifier = self.qualifier(t, &clauses, m.end());
                     let scoped = self.scoped_after(t, &clauses, m.end())
-                        || (axis.rule == "output-format" && self.object_scoped(m.as_str()));
+                        || (axis.rule == "output-format"
+                            && (self.object_scoped(m.as_str()) || self.modifies_noun(t, m.end())));
                     push_mention(
                         &mut mentions,
                         Mention {
@@ -838,12 +843,72 @@ impl Vocab {
                 | "during"
                 | "within"
                 | "about"
-                | "from"
                 | "under"
                 | "like"
                 | "than"
                 | "into"
         )
+    }
+
+    /// "Markdown *code fences*", "JSON *field*": the format word modifies another noun.
+    fn modifies_noun(&self, t: &str, end: usize) -> bool {
+        let Some((at, next)) = words(&t[end..]).next() else {
+            return false;
+        };
+        if !t[end..end + at].trim().is_empty() {
+            return false;
+        }
+        let n = stem(&next.to_ascii_lowercase());
+        next.chars().all(|c| c.is_ascii_alphabetic())
+            && !self.stopwords.contains(&n)
+            && !self.global_targets.contains(&n)
+            && !matches!(
+                n.as_str(),
+                "format"
+                    | "formatting"
+                    | "syntax"
+                    | "markup"
+                    | "only"
+                    | "and"
+                    | "or"
+                    | "with"
+                    | "when"
+                    | "if"
+                    | "unless"
+                    | "instead"
+                    | "whenever"
+                    | "exclusively"
+                    | "throughout"
+                    | "everywhere"
+                    | "without"
+                    | "but"
+                    | "so"
+                    | "style"
+                    | "form"
+                    | "structure"
+                    | "object"
+                    | "document"
+                    | "mode"
+                    | "block"
+                    | "code"
+                    | "paragraph"
+                    | "sentence"
+                    | "text"
+                    | "layout"
+                    | "list"
+                    | "array"
+                    | "tag"
+                    | "file"
+                    | "string"
+                    | "element"
+                    | "markdown"
+                    | "json"
+                    | "table"
+                    | "prose"
+                    | "bullet"
+                    | "point"
+            )
+            && !self.imperative.contains(&n)
     }
 
     /// "Present *comparative data* in tables": a format for one object, not the response.
@@ -922,9 +987,12 @@ impl Vocab {
             .next()
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
-        if self.imperative.contains(&first)
-            || self.is_generic_title(label)
-            || self.modal.is_match(label)
+        // An identifier label ("create_summary:") names an item, whatever its first word.
+        let identifier = label.contains('_') && !label.contains(' ');
+        if !identifier
+            && (self.imperative.contains(&first)
+                || self.is_generic_title(label)
+                || self.modal.is_match(label))
         {
             return None;
         }
@@ -1007,6 +1075,14 @@ impl Vocab {
         let (at, head) = ws[modal - 1];
         let head = stem(&head.to_ascii_lowercase());
         let first = ws[0].1.to_ascii_lowercase();
+        if self.scope_words.contains(&first)
+            || self
+                .conditions
+                .find(t.trim_start())
+                .is_some_and(|m| m.start() == 0)
+        {
+            return None;
+        }
         if claimed.iter().any(|(a, b)| *a <= at && at < *b)
             || self.global_targets.contains(&head)
             || self.stopwords.contains(&head)
@@ -1101,7 +1177,13 @@ impl Vocab {
                 .next()
                 .map(|(_, w)| w.to_ascii_lowercase())
                 .unwrap_or_default();
-            let per_item = matches!(next.as_str(), "each" | "apiece" | "per" | "every");
+            let after_next = words(&t[all.end()..])
+                .nth(1)
+                .map(|(_, w)| stem(&w.to_ascii_lowercase()))
+                .unwrap_or_default();
+            let per_item = matches!(next.as_str(), "each" | "apiece")
+                || (matches!(next.as_str(), "per" | "every")
+                    && !self.global_targets.contains(&after_next));
             out.push(Limit {
                 unit: if per_item {
                     format!("{canon} per item")
@@ -1197,10 +1279,26 @@ impl Vocab {
             rest = trimmed;
             break;
         }
-        let known = self
+        let mut known = self
             .verbs
             .iter()
             .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])));
+        // "Avoid using X", "refrain from asking": the gerund's base form is the verb.
+        if known.is_none() && stripped {
+            if let Some((at, first)) = words(rest)
+                .next()
+                .filter(|(_, w)| w.len() >= 5 && w.to_ascii_lowercase().ends_with("ing"))
+            {
+                let base = first[..first.len() - 3].to_ascii_lowercase();
+                let after = &rest[at + first.len()..];
+                known = [base.clone(), format!("{base}e")].iter().find_map(|b| {
+                    self.verbs
+                        .iter()
+                        .find(|(re, _)| re.is_match(b))
+                        .map(|(_, canon)| (canon.clone(), after))
+                });
+            }
+        }
         // A verb outside the synonym groups still counts after an explicit lead-in ("Always
         // remind ...", "Never remind ..."): it is its own canonical form.
         let (verb, after) = match known {
@@ -1485,6 +1583,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
                         && !compatible
                         && !ma.scoped
                         && !mb.scoped
+                        && !a.permissive
+                        && !b.permissive
                         && comparable(a, b, Some(axis), None)
                 });
                 if let Some(ma) = hit {
