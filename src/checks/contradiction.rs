@@ -130,6 +130,8 @@ struct Axis {
 #[derive(Debug)]
 struct Numeric {
     regex: Regex,
+    /// "at least four substitutions": any noun after an explicit comparator.
+    generic: Regex,
     units: HashMap<String, String>,
     numbers: HashMap<String, u32>,
     at_most: Phrases,
@@ -296,6 +298,11 @@ impl Vocab {
         );
         let numeric = Numeric {
             regex: Regex::new(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
+            generic: Regex::new(&format!(
+                "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
+                alt(&cmps)
+            ))
+            .map_err(|e| format!("[data.numeric]: {e}"))?,
             units,
             numbers: n
                 .numbers
@@ -1125,23 +1132,38 @@ impl Vocab {
     ) -> Vec<Limit> {
         let n = &self.numeric;
         let mut out = Vec::new();
-        for c in n.regex.captures_iter(t) {
+        let listed: Vec<(usize, usize)> =
+            n.regex.find_iter(t).map(|m| (m.start(), m.end())).collect();
+        let generic = n.generic.captures_iter(t).filter(|c| {
+            c.get(0)
+                .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
+        });
+        for c in n.regex.captures_iter(t).chain(generic) {
             let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else {
                 continue;
             };
             let Some(v) = self.number(num.as_str()) else {
                 continue;
             };
-            let Some(canon) = n.units.get(&unit.as_str().to_ascii_lowercase()) else {
-                continue;
+            // Listed units ("words", "bullet points") always count; any other noun only after
+            // an explicit comparator ("at least four substitutions").
+            let canon = match n.units.get(&unit.as_str().to_ascii_lowercase()) {
+                Some(c) => c.clone(),
+                None if c.name("cmp").is_some()
+                    && !self.stopwords.contains(&unit.as_str().to_ascii_lowercase()) =>
+                {
+                    stem(unit.as_str())
+                }
+                None => continue,
             };
+            let canon = &canon;
             let second = c.name("m").and_then(|m| self.number(m.as_str()));
             let (mut lo, mut hi) = match c.name("cmp").map(|m| m.as_str()) {
-                Some(cmp) if n.at_most.is_match(cmp) => (0, v),
-                Some(cmp) if n.below.is_match(cmp) => (0, v.saturating_sub(1)),
-                Some(cmp) if n.at_least.is_match(cmp) => (v, u32::MAX),
-                Some(cmp) if n.above.is_match(cmp) => (v.saturating_add(1), u32::MAX),
-                Some(cmp) if n.between.is_match(cmp) => match second {
+                Some(cmp) if n.at_most.is_full(cmp) => (0, v),
+                Some(cmp) if n.below.is_full(cmp) => (0, v.saturating_sub(1)),
+                Some(cmp) if n.at_least.is_full(cmp) => (v, u32::MAX),
+                Some(cmp) if n.above.is_full(cmp) => (v.saturating_add(1), u32::MAX),
+                Some(cmp) if n.between.is_full(cmp) => match second {
                     Some(m) => (v.min(m), v.max(m)),
                     None => continue,
                 },
@@ -1432,8 +1454,39 @@ impl Vocab {
         }
         alternatives.retain(|a| !a.is_empty());
         if alternatives.is_empty() {
-            // A bare verb ("Never apologize.") forbids or requires the action as a whole.
-            if !after.trim().trim_end_matches(['.', '!']).trim().is_empty() {
+            // A bare verb ("Never apologize.", "Greet the user warmly.") forbids or requires
+            // the action as a whole; a pronoun ("Do not use it") or an exclusion ("any other")
+            // refers elsewhere and says nothing comparable.
+            let bare = words(after).all(|(_, w)| {
+                let lw = w.to_ascii_lowercase();
+                (lw.len() > 4 && lw.ends_with("ly"))
+                    || matches!(
+                        lw.as_str(),
+                        "the"
+                            | "a"
+                            | "an"
+                            | "user"
+                            | "users"
+                            | "customer"
+                            | "customers"
+                            | "patient"
+                            | "patients"
+                            | "client"
+                            | "clients"
+                            | "people"
+                            | "person"
+                            | "caller"
+                            | "guest"
+                            | "guests"
+                            | "traveler"
+                            | "student"
+                            | "always"
+                            | "ever"
+                            | "again"
+                            | "please"
+                    )
+            });
+            if !bare {
                 return None;
             }
             alternatives.push(Vec::new());

@@ -343,6 +343,14 @@ impl Phrases {
         self.0.iter().flat_map(move |r| r.find_iter(text))
     }
 
+    /// Whether one phrase of the list spans all of `text`.
+    pub fn is_full(&self, text: &str) -> bool {
+        self.0.as_ref().is_some_and(|r| {
+            r.find_iter(text)
+                .any(|m| m.start() == 0 && m.end() == text.len())
+        })
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
         self.0.as_ref().is_some_and(|r| r.is_match(text))
     }
