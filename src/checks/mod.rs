@@ -6,6 +6,8 @@
 
 pub mod contradiction;
 pub mod directive;
+mod parse;
+mod vocab;
 
 use serde::Deserialize;
 
