@@ -228,6 +228,15 @@ impl Vocab {
         {
             return None;
         }
+        // "User: respond in French please" quotes a turn.
+        if let Some((label, _)) = trimmed.split_once(':') {
+            if self
+                .speaker_labels
+                .contains(&label.trim().to_ascii_lowercase())
+            {
+                return None;
+            }
+        }
         if !self.is_directive(t) && !self.loose_directive(t) {
             return None;
         }

@@ -36,6 +36,7 @@ struct RawData {
     generic_section_words: Vec<String>,
     scoping_section_words: Vec<String>,
     data_sections: Vec<String>,
+    speaker_labels: Vec<String>,
     part_nouns: Vec<String>,
     stopwords: Vec<String>,
     verb_groups: Vec<Vec<String>>,
@@ -146,6 +147,7 @@ pub struct Vocab {
     pub(crate) scoping_section_words: HashSet<String>,
     pub(crate) scope_words: HashSet<String>,
     pub(crate) data_sections: Vec<String>,
+    pub(crate) speaker_labels: HashSet<String>,
     pub(crate) part_nouns: Phrases,
     pub(crate) stopwords: HashSet<String>,
     pub(crate) verbs: Vec<(Regex, String)>,
@@ -348,6 +350,7 @@ impl Vocab {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            speaker_labels: lower_set(&raw.speaker_labels),
             data_sections: raw
                 .data_sections
                 .iter()
