@@ -103,8 +103,9 @@ impl Segment {
 
 static HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$").expect("heading regex"));
+/// A fence line: its run of backticks or tildes and the rest of the line (info string).
 static FENCE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(```|~~~)").expect("fence regex"));
+    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$").expect("fence regex"));
 /// An opening or closing XML-ish tag.
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]{0,40})(?:[ \t\r\n][^<>]{0,200})?>")
@@ -186,25 +187,29 @@ fn merged(mut spans: Vec<PromptSpan>) -> Vec<PromptSpan> {
     out
 }
 
+/// Fenced code blocks, CommonMark-style: a fence closes only with the same character, at least
+/// as many of them, and nothing else on the line, so "````" wrapping "```js" blocks stays open.
 fn code_blocks(text: &str) -> Vec<PromptSpan> {
     let mut out = Vec::new();
-    let mut open: Option<(usize, &str)> = None;
-    for m in FENCE.find_iter(text) {
-        let marker = m.as_str().trim_start();
+    let mut open: Option<(usize, u8, usize)> = None; // (start, fence char, fence length)
+    for c in FENCE.captures_iter(text) {
+        let (Some(m), Some(run), Some(rest)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        let ch = run.as_str().as_bytes()[0];
+        let len = run.as_str().len();
         match open {
-            None => open = Some((m.start(), marker)),
-            Some((start, opener)) if opener == marker => {
-                let end = text[m.end()..]
-                    .find('\n')
-                    .map(|i| m.end() + i)
-                    .unwrap_or(text.len());
-                out.push(PromptSpan::new(start, end));
+            None => open = Some((m.start(), ch, len)),
+            Some((start, och, olen))
+                if och == ch && len >= olen && rest.as_str().trim().is_empty() =>
+            {
+                out.push(PromptSpan::new(start, m.end()));
                 open = None;
             }
             Some(_) => {}
         }
     }
-    if let Some((start, _)) = open {
+    if let Some((start, _, _)) = open {
         out.push(PromptSpan::new(start, text.len()));
     }
     out
@@ -1479,6 +1484,18 @@ mod tests {
         assert_eq!(titles, vec!["Rules", "Format"]);
         assert!(p.segments.iter().any(|s| s.kind == SegmentKind::CodeBlock));
         assert!(p.in_data(at(&p, "quoted")));
+    }
+
+    #[test]
+    fn longer_fences_contain_shorter_ones() {
+        let p = seg("Intro.\n````\nWrapped prompt.\n```js\nx()\n```\nStill wrapped.\n````\nAfter.");
+        let code = kinds(&p, &SegmentKind::CodeBlock);
+        assert_eq!(code.len(), 1, "{code:?}");
+        assert!(p.in_data(at(&p, "Still wrapped")));
+        assert!(!p.in_data(at(&p, "After")));
+        let q = seg("```python\nprint(1)\n```\nText.\n~~~\nraw\n~~~\nEnd.");
+        assert_eq!(kinds(&q, &SegmentKind::CodeBlock).len(), 2);
+        assert!(!q.in_data(at(&q, "Text.")));
     }
 
     #[test]

@@ -127,10 +127,19 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
         .filter_map(|u| vocab.parse(u, &prompt.text))
         .collect();
     let mut out: Vec<Conflict> = Vec::new();
+    // Only directives of the same part are ever compared: index them by part once.
+    let mut by_part: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, d) in ds.iter().enumerate() {
+        by_part.entry(d.part.as_str()).or_default().push(i);
+    }
     for j in 1..ds.len() {
         let b = &ds[j];
         let mut done: HashSet<String> = HashSet::new();
-        for a in &ds[..j] {
+        let earlier = by_part
+            .get(b.part.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for a in earlier.iter().take_while(|&&i| i < j).map(|&i| &ds[i]) {
             let mut pair_found = false;
             // Axes.
             for mb in &b.mentions {
@@ -599,5 +608,46 @@ mod tests {
             vec!["length"]
         );
         assert!(rules("In the summary, be brief. In the appendix, be exhaustive.").is_empty());
+    }
+}
+#[cfg(test)]
+mod timing {
+    #[test]
+    #[allow(clippy::print_stdout)]
+    fn timing() {
+        let Ok(path) = std::env::var("CONTRA_TIME") else {
+            return;
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        let v = super::tests::vocab();
+        let mut p = crate::prompt::Prompt::new(
+            "t".into(),
+            crate::prompt::Origin::File,
+            crate::prompt::PromptFormat::Markdown,
+            false,
+        );
+        p.text = text;
+        let t0 = std::time::Instant::now();
+        crate::segment::segment(&mut p);
+        let t1 = std::time::Instant::now();
+        let generic = |t: &str, _tag: bool| v.is_generic_title(t);
+        let units = super::directive::units(&p, &v.data_sections, &generic);
+        let t2 = std::time::Instant::now();
+        let ds: Vec<_> = units.iter().filter_map(|u| v.parse(u, &p.text)).collect();
+        let t3 = std::time::Instant::now();
+        let c = super::analyse(&v, &p);
+        let t4 = std::time::Instant::now();
+        println!(
+            "segment {:?} units {:?} ({}) parse {:?} ({}) analyse-all {:?} ({})",
+            t1 - t0,
+            t2 - t1,
+            units.len(),
+            t3 - t2,
+            ds.len(),
+            t4 - t3,
+            c.len()
+        );
     }
 }
