@@ -539,6 +539,17 @@ mod tests {
     }
 
     #[test]
+    fn passive_actions() {
+        assert_eq!(
+            rules("The refund policy must always be mentioned.\nRefunds must never be discussed."),
+            vec!["polarity"]
+        );
+        assert!(
+            rules("Passwords must never be shared.\nShare the password reset link.").is_empty()
+        );
+    }
+
+    #[test]
     fn numeric_limits() {
         assert_eq!(
             rules("Use at most 3 bullet points.\nList exactly 5 bullet points."),

@@ -668,6 +668,10 @@ impl Vocab {
     /// The subject of a passive or modal directive when it names something other than the
     /// response ("Every artifact should be comprehensive", "UI edits should be thorough").
     pub(crate) fn subject_part(&self, t: &str, claimed: &[(usize, usize)]) -> Option<String> {
+        // In the passive voice the subject is the action's object, not a part.
+        if self.passive.is_match(t.trim_start()) {
+            return None;
+        }
         let ws: Vec<(usize, &str)> = words(t).take(6).collect();
         let modal = ws.iter().position(|(_, w)| {
             matches!(
@@ -878,11 +882,42 @@ impl Vocab {
 
     /// The directive's verb and object: lead-ins ("Please always", "You must never") are
     /// stripped and counted for polarity, double negatives ("never fail to") flip it.
+    /// "The refund policy must always be mentioned" / "Refunds must never be discussed": the
+    /// subject is the object, the participle the verb.
+    pub(crate) fn passive_action(&self, clause: &str) -> Option<Action> {
+        let c = self.passive.captures(clause.trim_start())?;
+        let (obj, participle) = (
+            c.name("obj")?.as_str(),
+            c.name("verb")?.as_str().to_ascii_lowercase(),
+        );
+        let verb = self
+            .verbs
+            .iter()
+            .find(|(re, _)| re.is_match(&participle))
+            .map(|(_, canon)| canon.clone())?;
+        let object: Vec<String> = words(obj)
+            .map(|(_, w)| stem(&w.to_ascii_lowercase()))
+            .filter(|w| !self.stopwords.contains(w))
+            .collect();
+        if object.is_empty() || object.iter().any(|w| self.global_targets.contains(w)) {
+            return None;
+        }
+        let negs = self.negations(clause, 0, clause.len());
+        Some(Action {
+            verb,
+            object: vec![object.join(" ")],
+            positive: negs % 2 == 0,
+        })
+    }
+
     pub(crate) fn action(&self, t: &str, clauses: &[(usize, usize)]) -> Option<Action> {
         let (_, first_end) = clauses.first().copied()?;
         if self.hedges.is_match(&t[..first_end]) {
             // "Use emoji rarely", "do not ask more than necessary": a degree, not a rule.
             return None;
+        }
+        if let Some(a) = self.passive_action(&t[..first_end]) {
+            return Some(a);
         }
         let mut rest = &t[..first_end];
         let mut negs = 0;

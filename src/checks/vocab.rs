@@ -142,6 +142,8 @@ pub struct Vocab {
     pub(crate) exceptions: Phrases,
     pub(crate) global_conditions: Phrases,
     pub(crate) scope_lead: Regex,
+    /// "<object> must (never) be <participle>".
+    pub(crate) passive: Regex,
     pub(crate) global_targets: HashSet<String>,
     pub(crate) generic_words: HashSet<String>,
     pub(crate) scoping_section_words: HashSet<String>,
@@ -340,6 +342,10 @@ impl Vocab {
             exceptions: Phrases::new(&raw.exception_cues)?,
             global_conditions: Phrases::new(&raw.global_conditions)?,
             scope_lead,
+            passive: Regex::new(
+                r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)",
+            )
+            .map_err(|e| format!("passive regex: {e}"))?,
             global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
             generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
             scoping_section_words: raw.scoping_section_words.iter().map(|w| stem(w)).collect(),
