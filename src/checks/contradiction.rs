@@ -102,12 +102,17 @@ fn describe(axis: &Axis, m: &Mention) -> String {
     }
 }
 
+/// Whether every word of `small` (a prohibited object) occurs in `big` (a required one), and
+/// not merely as the first word of a longer compound ("password" in "password reset link").
 fn subset(small: &str, big: &str) -> bool {
-    let b: HashSet<&str> = big.split(' ').collect();
-    small
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .all(|w| b.contains(w))
+    let b: Vec<&str> = big.split(' ').filter(|w| !w.is_empty()).collect();
+    let s: Vec<&str> = small.split(' ').filter(|w| !w.is_empty()).collect();
+    let covered = s.iter().all(|w| b.contains(w));
+    let compound = s.len() == 1
+        && b.iter()
+            .position(|w| *w == s[0])
+            .is_some_and(|i| b.len() - i > 2);
+    covered && !compound
 }
 
 /// All conflicts of a prompt, in order of the later directive.

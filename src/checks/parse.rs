@@ -906,7 +906,7 @@ impl Vocab {
         Some(Action {
             verb,
             object: vec![object.join(" ")],
-            positive: negs % 2 == 0,
+            positive: negs.is_multiple_of(2),
         })
     }
 
