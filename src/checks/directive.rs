@@ -329,7 +329,10 @@ impl Phrases {
         if phrases.is_empty() {
             return Ok(Phrases(None));
         }
-        let alt = phrases
+        // Longest first: leftmost-first alternation must prefer "you must not" to "you must".
+        let mut sorted: Vec<&String> = phrases.iter().collect();
+        sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let alt = sorted
             .iter()
             .map(|p| phrase_pattern(p))
             .collect::<Vec<_>>()
