@@ -209,8 +209,13 @@ fn code_blocks(text: &str) -> Vec<PromptSpan> {
             Some(_) => {}
         }
     }
+    // An unclosed fence near the end primes the model's output ("```json" as the last line)
+    // and runs to the end; one far from the end is a stray marker (a fence quoted inside a
+    // fence), and treating the rest of a long prompt as code would hide its instructions.
     if let Some((start, _, _)) = open {
-        out.push(PromptSpan::new(start, text.len()));
+        if text[start..].lines().count() <= 12 {
+            out.push(PromptSpan::new(start, text.len()));
+        }
     }
     out
 }
@@ -1496,6 +1501,15 @@ mod tests {
         let q = seg("```python\nprint(1)\n```\nText.\n~~~\nraw\n~~~\nEnd.");
         assert_eq!(kinds(&q, &SegmentKind::CodeBlock).len(), 2);
         assert!(!q.in_data(at(&q, "Text.")));
+    }
+
+    #[test]
+    fn unclosed_fences() {
+        let p = seg("Answer in JSON.\n```json\n{");
+        assert!(p.in_data(at(&p, "{")));
+        let body: String = (0..20).map(|i| format!("Rule {i}.\n")).collect();
+        let q = seg(&format!("Intro.\n```\n{body}"));
+        assert!(!q.in_data(at(&q, "Rule 19")));
     }
 
     #[test]
