@@ -105,13 +105,24 @@ fn describe(axis: &Axis, m: &Mention) -> String {
 /// Whether every word of `small` (a prohibited object) occurs in `big` (a required one), and
 /// not merely as the first word of a longer compound ("password" in "password reset link").
 fn subset(small: &str, big: &str) -> bool {
-    let b: Vec<&str> = big.split(' ').filter(|w| !w.is_empty()).collect();
-    let s: Vec<&str> = small.split(' ').filter(|w| !w.is_empty()).collect();
+    let plain = |x: &str| -> Vec<String> {
+        x.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.trim_start_matches('+').to_string())
+            .collect()
+    };
+    // Head words only (restrictions are marked "+"): a compound needs two more head words.
+    let head: Vec<&str> = big
+        .split(' ')
+        .filter(|w| !w.is_empty() && !w.starts_with('+'))
+        .collect();
+    let (b, s) = (plain(big), plain(small));
     let covered = s.iter().all(|w| b.contains(w));
     let compound = s.len() == 1
-        && b.iter()
+        && head
+            .iter()
             .position(|w| *w == s[0])
-            .is_some_and(|i| b.len() - i > 2);
+            .is_some_and(|i| head.len() - i > 2);
     covered && !compound
 }
 
@@ -245,7 +256,7 @@ fn limit_text(l: &Limit) -> String {
 }
 
 fn action_text(a: &Action) -> String {
-    let what = format!("{} {}", a.verb, a.object.join(" / "))
+    let what = format!("{} {}", a.verb, a.object.join(" / ").replace('+', ""))
         .trim()
         .to_string();
     if a.positive {

@@ -6,6 +6,13 @@
 use super::directive::{self, stem, words, Action, Directive, Limit, Mention, Unit};
 use super::vocab::Vocab;
 
+/// People nouns: function words in an object ("ask the user"), restrictions after a
+/// preposition ("share summaries with students").
+const PEOPLE: &[&str] = &[
+    "user", "customer", "client", "patient", "student", "traveler", "guest", "caller", "member",
+    "employee", "people", "person", "visitor",
+];
+
 impl Vocab {
     /// Clause boundaries of a unit: `;`, "but", "however", and ", and"/"and"/"," before a new
     /// imperative ("Be brief, use bullets").
@@ -817,7 +824,10 @@ impl Vocab {
                 .unwrap_or_default();
             let per_item = matches!(next.as_str(), "each" | "apiece")
                 || (matches!(next.as_str(), "per" | "every")
-                    && !self.global_targets.contains(&after_next));
+                    && !matches!(
+                        after_next.as_str(),
+                        "answer" | "response" | "reply" | "message" | "output" | "turn"
+                    ));
             out.push(Limit {
                 unit: if per_item {
                     format!("{canon} per item")
@@ -1048,16 +1058,21 @@ impl Vocab {
                 continue;
             }
             let s = stem(&lw);
-            if self.stopwords.contains(&s)
-                || self.stopwords.contains(&lw)
-                || (lw.len() > 4 && lw.ends_with("ly"))
-                || matches!(lw.as_str(), "zero" | "none")
+            // After a preposition, a person is a real restriction ("with students").
+            let person = restricted && PEOPLE.contains(&s.as_str());
+            if !person
+                && (self.stopwords.contains(&s)
+                    || self.stopwords.contains(&lw)
+                    || (lw.len() > 4 && lw.ends_with("ly"))
+                    || matches!(lw.as_str(), "zero" | "none"))
             {
                 continue;
             }
             if restricted {
+                // "+" marks a restriction word: it narrows the object but is not part of its
+                // head noun (see `subset`).
                 for a in alternatives.iter_mut().filter(|a| !a.is_empty()) {
-                    a.push(s.clone());
+                    a.push(format!("+{s}"));
                 }
             } else if let Some(last) = alternatives.last_mut() {
                 last.push(s);
