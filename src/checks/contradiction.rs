@@ -7,10 +7,14 @@
 //! data compiles once into a shared `Vocab`; the analysis of a prompt (units, directives, all
 //! conflicts) runs once per prompt and thread and is cached, so eleven rules cost one parse.
 //!
-//! Precision first: two directives are compared only when their scopes agree (same role
-//! family, same specific section, same inline part, neither conditional unless the condition
-//! is the axis's own trigger, e.g. "if the request is unclear" for clarifying questions), and a
-//! later directive is reported once per rule, against the first earlier one it contradicts.
+//! Precision first: two directives are compared only when their scopes agree: the same part
+//! (a specific section such as "## Summary" or `<ui_navigation>`, a lead-in such as "For
+//! beginners:", an inline part such as "In the appendix," or "Keep the title short"), and
+//! conditions that do not scope ("unless", "only if", "if the user asks" and permissions always
+//! do; an axis's own trigger such as "if the request is unclear" never does; any other
+//! condition only clashes with an absolute prohibition of the same thing). System, developer and
+//! user messages of one request are compared; assistant and tool turns are data. A later
+//! directive is reported once per rule, against the first earlier one it contradicts.
 //! Text inside examples, code and quotes never reaches the parser (see `directive.rs`).
 //!
 //! Layout: `directive.rs` splits units and masks quotes, `vocab.rs` compiles the pack data,
