@@ -397,7 +397,9 @@ impl Vocab {
     /// spans, minus its verb, stopwords and response nouns ("Summarize *the battle* in 50 words").
     pub(crate) fn limit_target(&self, t: &str, claimed: &[(usize, usize)]) -> Vec<String> {
         let mut out: Vec<String> = words(t)
-            .skip(1)
+            .enumerate()
+            .filter(|(i, (_, w))| *i > 0 || !self.imperative.contains(&w.to_ascii_lowercase()))
+            .map(|(_, x)| x)
             .filter(|(at, _)| !claimed.iter().any(|(a, b)| a <= at && at < b))
             .map(|(_, w)| stem(&w.to_ascii_lowercase()))
             .filter(|w| {
@@ -978,7 +980,11 @@ impl Vocab {
         // remind ...", "Never remind ..."): it is its own canonical form.
         let (verb, after) = match known {
             Some(k) => k,
-            None if stripped => {
+            None if stripped
+                || words(rest)
+                    .next()
+                    .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase())) =>
+            {
                 let (at, first) = words(rest).next()?;
                 let lw = first.to_ascii_lowercase();
                 let plausible = lw.len() >= 3
