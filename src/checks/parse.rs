@@ -578,7 +578,15 @@ impl Vocab {
         let mut ws = words(rest).map(|(_, w)| w.to_ascii_lowercase());
         // Only a preposition right after the mention scopes it ("long answers for research
         // queries"); "short and to the point" or a purpose ("to keep it light") does not.
-        match ws.next().as_deref() {
+        let mut first = ws.next();
+        // "only for timetables", "just in emails": the adverb does not remove the scope.
+        while matches!(
+            first.as_deref(),
+            Some("only" | "just" | "exclusively" | "solely" | "mainly" | "mostly")
+        ) {
+            first = ws.next();
+        }
+        match first.as_deref() {
             Some(
                 "for" | "in" | "during" | "on" | "within" | "inside" | "when" | "whenever"
                 | "while",
