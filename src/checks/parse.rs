@@ -204,17 +204,36 @@ impl Vocab {
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
         // "A comprehensive answer is expected every time: be comprehensive."
+        // "The brand voice is formal; maintain a formal tone" has its imperative after ";".
+        let after_semicolon = trimmed
+            .split_once("; ")
+            .and_then(|(_, r)| words(r).next())
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
         let after_colon = trimmed
             .split_once(": ")
             .and_then(|(_, r)| words(r).next())
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
+        // "Editors are busy, so be concise": an imperative opening any clause.
+        let clause_imperative = self.clauses(trimmed).iter().skip(1).any(|&(a, b)| {
+            words(&trimmed[a..b])
+                .find(|(_, w)| {
+                    !matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "so" | "and" | "then" | "but" | "please" | "just"
+                    )
+                })
+                .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase()))
+        });
         self.imperative.contains(&first)
+            || clause_imperative
             || self
                 .verbs
                 .iter()
                 .any(|(re, _)| re.is_match(main.trim_start()))
             || self.imperative.contains(&after_colon)
+            || self.imperative.contains(&after_semicolon)
             || self.modal.is_match(trimmed)
     }
 
@@ -575,6 +594,7 @@ impl Vocab {
                         | "finding"
                         | "answer"
                         | "work"
+                        | "draft"
                 )
         })
     }
@@ -622,6 +642,15 @@ impl Vocab {
             .next()
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
+        // A clause with a verb ("Our audience is international:") is not a label.
+        if words(label).any(|(_, w)| {
+            matches!(
+                w.to_ascii_lowercase().as_str(),
+                "is" | "are" | "was" | "were" | "be" | "has" | "have" | "will" | "must" | "should"
+            )
+        }) {
+            return None;
+        }
         // An identifier label ("create_summary:") names an item, whatever its first word.
         let identifier = label.contains('_') && !label.contains(' ');
         if !identifier
@@ -701,16 +730,7 @@ impl Vocab {
         let modal = ws.iter().position(|(_, w)| {
             matches!(
                 w.to_ascii_lowercase().as_str(),
-                "should"
-                    | "must"
-                    | "shall"
-                    | "will"
-                    | "need"
-                    | "needs"
-                    | "has"
-                    | "have"
-                    | "are"
-                    | "is"
+                "should" | "must" | "shall" | "will" | "need" | "needs" | "has" | "have"
             )
         })?;
         if modal == 0 {
@@ -729,6 +749,7 @@ impl Vocab {
         }
         if claimed.iter().any(|(a, b)| *a <= at && at < *b)
             || self.global_targets.contains(&head)
+            || self.is_generic_title(&head)
             || self.stopwords.contains(&head)
             || matches!(
                 first.as_str(),
@@ -747,10 +768,28 @@ impl Vocab {
             .find_iter(t)
             // A noun right after a value ("prose paragraphs", "Markdown headings") belongs to it.
             .find(|m| {
-                !claimed.iter().any(|(a, b)| {
-                    m.start() < *b && *a < m.end()
-                        || (*b <= m.start() && t[*b..m.start()].trim().is_empty())
-                })
+                // "with the keys title and body": field names, not parts of the answer.
+                let before = t[..m.start()].to_ascii_lowercase();
+                let field = [
+                    "key",
+                    "keys",
+                    "field",
+                    "fields",
+                    "property",
+                    "properties",
+                    "column",
+                    "columns",
+                ]
+                .iter()
+                .any(|k| {
+                    let ws: Vec<&str> = words(&before).map(|(_, w)| w).collect();
+                    ws.iter().rev().take(4).any(|w| w == k)
+                });
+                !field
+                    && !claimed.iter().any(|(a, b)| {
+                        m.start() < *b && *a < m.end()
+                            || (*b <= m.start() && t[*b..m.start()].trim().is_empty())
+                    })
             })
             .map(|m| stem(m.as_str().split_whitespace().last().unwrap_or("")))
     }
@@ -996,10 +1035,11 @@ impl Vocab {
         // remind ...", "Never remind ..."): it is its own canonical form.
         let (verb, after) = match known {
             Some(k) => k,
-            None if stripped
-                || words(rest)
-                    .next()
-                    .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase())) =>
+            // A verb outside the synonym groups is its own canonical form when it is a known
+            // imperative ("Remind", "Commit"); an unknown word after "Avoid" is likely a noun.
+            None if words(rest)
+                .next()
+                .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase())) =>
             {
                 let (at, first) = words(rest).next()?;
                 let lw = first.to_ascii_lowercase();
