@@ -141,7 +141,8 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
             !vocab.section_scopes(t)
         }
     };
-    let units = directive::units(prompt, &vocab.data_sections, &generic);
+    let heading_like = |line: &str| vocab.is_heading_like(line);
+    let units = directive::units(prompt, &vocab.data_sections, &generic, &heading_like);
     let ds: Vec<Directive> = units
         .iter()
         .filter_map(|u| vocab.parse(u, &prompt.text))
@@ -440,7 +441,9 @@ mod tests {
                 !v.section_scopes(t)
             }
         };
-        for u in directive::units(&p, &v.data_sections, &generic) {
+        for u in directive::units(&p, &v.data_sections, &generic, &|l: &str| {
+            v.is_heading_like(l)
+        }) {
             println!(
                 "UNIT {:?} section={:?} lead={:?}",
                 &p.text[u.span.start..u.span.end],
@@ -559,6 +562,17 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_subheadings_scope() {
+        let t = "Academic Research\n\nYour answer should be formatted as a write-up with paragraphs, using Markdown.\n\nRecent News\n\nAlways use lists.";
+        assert!(rules(t).is_empty());
+        // A one-line instruction without a period is not a heading.
+        assert_eq!(
+            rules("Be concise\n\nGive thorough, in-depth answers."),
+            vec!["length"]
+        );
+    }
+
+    #[test]
     fn passive_actions() {
         assert_eq!(
             rules("The refund policy must always be mentioned.\nRefunds must never be discussed."),
@@ -664,7 +678,9 @@ mod timing {
         crate::segment::segment(&mut p);
         let t1 = std::time::Instant::now();
         let generic = |t: &str, _tag: bool| v.is_generic_title(t);
-        let units = super::directive::units(&p, &v.data_sections, &generic);
+        let units = super::directive::units(&p, &v.data_sections, &generic, &|l: &str| {
+            v.is_heading_like(l)
+        });
         let t2 = std::time::Instant::now();
         let ds: Vec<_> = units.iter().filter_map(|u| v.parse(u, &p.text)).collect();
         let t3 = std::time::Instant::now();

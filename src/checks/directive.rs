@@ -28,6 +28,8 @@ pub struct Unit {
     pub section: Option<String>,
     /// A condition or part inherited from a lead-in line ("For the summary:").
     pub lead: Option<String>,
+    /// A plain-text sub-heading above the unit ("Academic Research" on a line of its own).
+    pub pseudo: Option<String>,
     pub role: Option<Role>,
 }
 
@@ -90,20 +92,29 @@ pub fn units(
     prompt: &Prompt,
     data_sections: &[String],
     is_generic_title: &dyn Fn(&str, bool) -> bool,
+    is_heading_like: &dyn Fn(&str) -> bool,
 ) -> Vec<Unit> {
     let text = prompt.text.as_str();
     let mut out = Vec::new();
     for span in instruction_spans(prompt) {
         let mut lead: Option<String> = None;
+        let mut pseudo: Option<String> = None;
         let mut offset = span.start;
         let mut para: Option<(usize, usize, bool)> = None; // (start, end, is list item)
         let flush = |para: &mut Option<(usize, usize, bool)>,
                      lead: &mut Option<String>,
+                     pseudo: &mut Option<String>,
                      out: &mut Vec<Unit>| {
             if let Some((s, e, is_item)) = para.take() {
                 let e = e.max(s);
                 let inherited = if is_item { lead.clone() } else { None };
                 let body = text[s..e].trim_end();
+                // A short title-like line standing alone is a plain-text sub-heading.
+                if !is_item && !body.contains('\n') && is_heading_like(body) {
+                    *pseudo = Some(body.to_string());
+                    *lead = None;
+                    return;
+                }
                 if !is_item && body.ends_with(':') {
                     *lead = Some(body.trim_end_matches(':').to_string());
                 } else if !is_item {
@@ -118,6 +129,7 @@ pub fn units(
                         masked: pm[a..b].to_string(),
                         section: None,
                         lead: inherited.clone(),
+                        pseudo: pseudo.clone(),
                         role: None,
                     });
                 }
@@ -134,9 +146,10 @@ pub fn units(
                 || (t.starts_with('<') && t.ends_with('>'))
                 || t.chars().all(|c| matches!(c, '-' | '*' | '_' | '=' | ' '));
             if structural {
-                flush(&mut para, &mut lead, &mut out);
-                if t.starts_with('#') {
+                flush(&mut para, &mut lead, &mut pseudo, &mut out);
+                if t.starts_with('#') || t.starts_with('<') {
                     lead = None;
+                    pseudo = None;
                 }
                 continue;
             }
@@ -144,7 +157,7 @@ pub fn units(
             let content = &line[lead_ws..];
             let marker = list_marker_len(content);
             if marker > 0 {
-                flush(&mut para, &mut lead, &mut out);
+                flush(&mut para, &mut lead, &mut pseudo, &mut out);
                 para = Some((
                     start + lead_ws + marker,
                     start + line.trim_end().len(),
@@ -160,7 +173,7 @@ pub fn units(
                 }
             }
         }
-        flush(&mut para, &mut lead, &mut out);
+        flush(&mut para, &mut lead, &mut pseudo, &mut out);
     }
     // Scope: role and the innermost specific section; units inside data sections are dropped.
     out.retain_mut(|u| {
@@ -187,10 +200,18 @@ pub fn units(
             return false;
         }
         containing.sort_by_key(|c| c.0);
-        u.section = containing
-            .iter()
-            .find(|(_, t, tag)| !is_generic_title(t, *tag))
-            .map(|(_, t, _)| t.to_lowercase());
+        // Plain-text sub-headings name situations ("Recent News") unless generic, like tags.
+        let pseudo = u
+            .pseudo
+            .as_deref()
+            .filter(|p| !is_generic_title(p, true))
+            .map(str::to_lowercase);
+        u.section = pseudo.or_else(|| {
+            containing
+                .iter()
+                .find(|(_, t, tag)| !is_generic_title(t, *tag))
+                .map(|(_, t, _)| t.to_lowercase())
+        });
         true
     });
     out

@@ -375,7 +375,12 @@ impl Vocab {
             .label_part(t)
             .or_else(|| self.scope_part(t))
             .or_else(|| self.subject_part(t, &claimed))
-            .or_else(|| self.part_noun(t, &claimed));
+            .or_else(|| {
+                // Only the clause that holds the directive names its part, not a reason or
+                // an aside after it ("..., so readers can compare the outline").
+                let first_end = clauses.first().map(|c| c.1).unwrap_or(t.len());
+                self.part_noun(&t[..first_end], &claimed)
+            });
         if lead_negates {
             for m in &mut mentions {
                 m.positive = !m.positive;

@@ -393,6 +393,24 @@ impl Vocab {
             || words(&t).any(|(_, w)| self.scoping_section_words.contains(&stem(w)))
     }
 
+    /// A line that reads like a plain-text sub-heading ("Academic Research", "Recent News"):
+    /// short, capitalised, no punctuation, and not itself an instruction.
+    pub(crate) fn is_heading_like(&self, line: &str) -> bool {
+        let t = line.trim();
+        let n = words(t).count();
+        let first = words(t)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        (1..=6).contains(&n)
+            && t.chars().next().is_some_and(|c| c.is_uppercase())
+            && !t.contains([':', '.', '!', '?', ';', ',', '"', '(', '`'])
+            && !self.imperative.contains(&first)
+            && !self.starters.contains(&first)
+            && !self.modal.is_match(t)
+            && !self.non_model.is_match(t)
+    }
+
     /// A heading or tag title made only of generic words ("Output format", "Rules") does not
     /// scope its body.
     pub(crate) fn is_generic_title(&self, title: &str) -> bool {
