@@ -188,9 +188,7 @@ impl Vocab {
         if trimmed.ends_with('?') {
             return false;
         }
-        if self.non_model.find(trimmed).is_some_and(|m| m.start() == 0) {
-            return false;
-        }
+        let non_model_subject = self.non_model.find(trimmed).is_some_and(|m| m.start() == 0);
         // "If the request is unclear, ask ..." is a directive after its condition clause.
         let main = match self.conditions.find(trimmed) {
             Some(m) if m.start() == 0 => trimmed
@@ -226,14 +224,20 @@ impl Vocab {
                 })
                 .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase()))
         });
-        self.imperative.contains(&first)
-            || clause_imperative
+        // "We only operate in Germany, so always answer in German": a later clause addresses
+        // the model even when the first one talks about someone else.
+        let later = clause_imperative
+            || self.imperative.contains(&after_colon)
+            || self.imperative.contains(&after_semicolon);
+        if non_model_subject {
+            return later;
+        }
+        later
+            || self.imperative.contains(&first)
             || self
                 .verbs
                 .iter()
                 .any(|(re, _)| re.is_match(main.trim_start()))
-            || self.imperative.contains(&after_colon)
-            || self.imperative.contains(&after_semicolon)
             || self.modal.is_match(trimmed)
     }
 
@@ -378,8 +382,8 @@ impl Vocab {
             .or_else(|| {
                 // Only the clause that holds the directive names its part, not a reason or
                 // an aside after it ("..., so readers can compare the outline").
-                let first_end = clauses.first().map(|c| c.1).unwrap_or(t.len());
-                self.part_noun(&t[..first_end], &claimed)
+                let (a, b) = self.directive_clause(t, &clauses).unwrap_or((0, t.len()));
+                self.part_noun_in(t, a, b, &claimed)
             });
         if lead_negates {
             for m in &mut mentions {
@@ -638,7 +642,7 @@ impl Vocab {
         let label = trimmed[..colon].trim();
         if colon > 60
             || label.is_empty()
-            || words(label).count() > 6
+            || words(label).count() > 4
             || trimmed[colon + 1..].trim().is_empty()
         {
             return None;
@@ -768,6 +772,22 @@ impl Vocab {
     }
 
     /// A part noun ("summary", "title", "each bullet") outside the claimed value spans.
+    /// `part_noun` restricted to `t[a..b]` (offsets stay those of `t`).
+    pub(crate) fn part_noun_in(
+        &self,
+        t: &str,
+        a: usize,
+        b: usize,
+        claimed: &[(usize, usize)],
+    ) -> Option<String> {
+        let shifted: Vec<(usize, usize)> = claimed
+            .iter()
+            .filter(|(x, y)| *y > a && *x < b)
+            .map(|(x, y)| (x.saturating_sub(a), (*y).min(b) - a))
+            .collect();
+        self.part_noun(&t[a..b], &shifted)
+    }
+
     pub(crate) fn part_noun(&self, t: &str, claimed: &[(usize, usize)]) -> Option<String> {
         self.part_nouns
             .find_iter(t)
@@ -982,16 +1002,47 @@ impl Vocab {
         })
     }
 
+    /// The clause that holds the directive: the first one opening with a lead-in or a verb
+    /// ("To avoid legal risk, *never mention the warranty*"), else the first.
+    pub(crate) fn directive_clause(
+        &self,
+        t: &str,
+        clauses: &[(usize, usize)],
+    ) -> Option<(usize, usize)> {
+        let opens = |&(a, b): &(usize, usize)| {
+            let c = t[a..b].trim_start_matches(|ch: char| {
+                ch.is_whitespace() || ch == ',' || ch == ';' || ch == ':'
+            });
+            let w = words(c)
+                .find(|(_, w)| {
+                    !matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "so" | "and" | "then" | "just"
+                    )
+                })
+                .map(|(_, w)| w.to_ascii_lowercase())
+                .unwrap_or_default();
+            self.lead_ins.find(c).is_some_and(|m| m.start() == 0) || self.imperative.contains(&w)
+        };
+        clauses
+            .iter()
+            .copied()
+            .find(|c| opens(c))
+            .or_else(|| clauses.first().copied())
+    }
+
     pub(crate) fn action(&self, t: &str, clauses: &[(usize, usize)]) -> Option<Action> {
-        let (_, first_end) = clauses.first().copied()?;
-        if self.hedges.is_match(&t[..first_end]) {
+        let (first_start, first_end) = self.directive_clause(t, clauses)?;
+        let t = &t[..first_end];
+        let t_start = first_start;
+        if self.hedges.is_match(&t[t_start..]) {
             // "Use emoji rarely", "do not ask more than necessary": a degree, not a rule.
             return None;
         }
-        if let Some(a) = self.passive_action(&t[..first_end]) {
+        if let Some(a) = self.passive_action(&t[t_start..]) {
             return Some(a);
         }
-        let mut rest = &t[..first_end];
+        let mut rest = &t[t_start..];
         let mut negs = 0;
         let mut stripped = false;
         loop {

@@ -319,7 +319,7 @@ impl Vocab {
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
         clause_verbs.extend(
             [
-                "always", "never", "don't", "do", "avoid", "please", "just", "simply", "you",
+                "always", "never", "don't", "do", "avoid", "please", "just", "simply", "you", "so",
                 "instead",
             ]
             .iter()
