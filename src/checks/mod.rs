@@ -1,7 +1,13 @@
 //! Code-backed checks: logic that pack data cannot express, one file each.
 //!
 //! A rule with `kind = "check"` names its check (`check = "..."`); the name is a serde enum, so
-//! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring.
+//! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring. A
+//! check compiles from its rule's `params` and its pack's `[data]` table.
+
+pub mod contradiction;
+pub mod directive;
+mod parse;
+mod vocab;
 
 pub mod inline_prompt;
 
@@ -17,6 +23,8 @@ pub enum CheckName {
     InlinePrompt,
     /// Cross-file registry checks (`src/registry.rs`): they run after collection, not per prompt.
     Registry,
+    /// Contradicting instructions within one prompt (`checks/contradiction.rs`).
+    Contradiction,
 }
 
 /// A compiled check with its parameters.
@@ -24,16 +32,24 @@ pub enum CheckName {
 pub enum Check {
     InlinePrompt(inline_prompt::InlinePrompt),
     Registry,
+    Contradiction(contradiction::Contradiction),
 }
 
 impl Check {
-    /// Builds the check named `name` from its rule's `params`.
-    pub fn compile(name: CheckName, params: Option<&toml::Table>) -> Result<Check, String> {
+    /// Builds the check named `name` from its rule's `params` and its pack's `[data]`.
+    pub fn compile(
+        name: CheckName,
+        params: Option<&toml::Table>,
+        data: Option<&toml::Table>,
+    ) -> Result<Check, String> {
         match name {
             CheckName::InlinePrompt => {
                 inline_prompt::InlinePrompt::compile(params).map(Check::InlinePrompt)
             }
             CheckName::Registry => Ok(Check::Registry),
+            CheckName::Contradiction => {
+                contradiction::Contradiction::compile(params, data).map(Check::Contradiction)
+            }
         }
     }
 
@@ -41,6 +57,7 @@ impl Check {
         match self {
             Check::InlinePrompt(c) => c.run(rule, cx),
             Check::Registry => Vec::new(),
+            Check::Contradiction(c) => c.run(rule, cx),
         }
     }
 }

@@ -8,4 +8,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
         "rules/registry.toml",
         include_str!("../../rules/registry.toml"),
     ),
+    (
+        "rules/contradiction.toml",
+        include_str!("../../rules/contradiction.toml"),
+    ),
 ];

@@ -58,11 +58,12 @@ pub fn compile_files(
             None => Severity::Warning,
         };
         for r in &raw.rule {
-            let rule =
-                compile_rule(&raw.pack.name, pack_severity, r).map_err(|what| PackError {
+            let rule = compile_rule(&raw.pack.name, pack_severity, r, raw.data.as_ref()).map_err(
+                |what| PackError {
                     file: file.clone(),
                     what: format!("rule `{}`: {what}", r.id),
-                })?;
+                },
+            )?;
             if rules.iter().any(|x: &Rule| x.id == rule.id) {
                 return Err(PackError {
                     file: file.clone(),
@@ -111,7 +112,12 @@ fn alternation(key: &str, patterns: &[String]) -> Result<Option<Regex>, String> 
     regex(key, &alt).map(Some)
 }
 
-fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule, String> {
+fn compile_rule(
+    pack: &str,
+    pack_severity: Severity,
+    r: &RawRule,
+    data: Option<&toml::Table>,
+) -> Result<Rule, String> {
     if r.id.is_empty()
         || !r
             .id
@@ -230,7 +236,8 @@ fn compile_rule(pack: &str, pack_severity: Severity, r: &RawRule) -> Result<Rule
                 serde::Deserialize::deserialize(toml::Value::String(name.to_string()))
                     .map_err(|_| format!("`check`: unknown check `{name}`"))?;
             Matcher::Check(
-                Check::compile(name, r.params.as_ref()).map_err(|e| format!("`params`: {e}"))?,
+                Check::compile(name, r.params.as_ref(), data)
+                    .map_err(|e| format!("`params`: {e}"))?,
             )
         }
         other => {

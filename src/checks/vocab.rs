@@ -1,0 +1,426 @@
+//! The contradiction pack's vocabulary: `[data]` of `rules/contradiction.toml`, parsed into
+//! typed structs (`deny_unknown_fields`) and compiled once into a shared `Vocab`.
+//!
+//! Axes become one regex per value (the axis's `frames` with the value's `terms` substituted,
+//! plus whole `patterns`); cue lists (negation, conditions, hedges, lead-ins...) become phrase
+//! alternations with ASCII word boundaries. This module holds no grammar: `parse.rs` reads
+//! directives with these tables, `contradiction.rs` compares them.
+
+use std::collections::{HashMap, HashSet};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::directive::{phrase_pattern, stem, words, Phrases};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawData {
+    imperative_verbs: Vec<String>,
+    non_directive_starters: Vec<String>,
+    modal_cues: Vec<String>,
+    non_model_subjects: Vec<String>,
+    lead_ins: Vec<String>,
+    negation_cues: Vec<String>,
+    neutralizers: Vec<String>,
+    hedge_cues: Vec<String>,
+    permissive_cues: Vec<String>,
+    request_conditions: Vec<String>,
+    post_negation_cues: Vec<String>,
+    flip_cues: Vec<String>,
+    condition_cues: Vec<String>,
+    exception_cues: Vec<String>,
+    global_conditions: Vec<String>,
+    scope_prepositions: Vec<String>,
+    global_targets: Vec<String>,
+    generic_section_words: Vec<String>,
+    scoping_section_words: Vec<String>,
+    data_sections: Vec<String>,
+    speaker_labels: Vec<String>,
+    part_nouns: Vec<String>,
+    stopwords: Vec<String>,
+    verb_groups: Vec<Vec<String>>,
+    modifiers: Vec<String>,
+    axis: Vec<RawAxis>,
+    numeric: RawNumeric,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAxis {
+    rule: String,
+    label: String,
+    #[serde(default)]
+    exclusive: bool,
+    #[serde(default)]
+    compatible: Vec<[String; 2]>,
+    #[serde(default)]
+    triggers: Vec<String>,
+    #[serde(default)]
+    frames: Vec<String>,
+    value: Vec<RawValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawValue {
+    name: String,
+    #[serde(default)]
+    terms: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<String>,
+    #[serde(default)]
+    negative_patterns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawNumeric {
+    units: HashMap<String, Vec<String>>,
+    numbers: HashMap<String, u32>,
+    at_most: Vec<String>,
+    below: Vec<String>,
+    at_least: Vec<String>,
+    above: Vec<String>,
+    exactly: Vec<String>,
+    between: Vec<String>,
+    bare_after: Vec<String>,
+    short_max: HashMap<String, u32>,
+    long_min: HashMap<String, u32>,
+}
+
+#[derive(Debug)]
+pub struct Value {
+    pub(crate) name: String,
+    pub(crate) regex: Regex,
+    pub(crate) negative: Option<Regex>,
+}
+
+#[derive(Debug)]
+pub struct Axis {
+    pub(crate) rule: String,
+    pub(crate) label: String,
+    pub(crate) exclusive: bool,
+    pub(crate) compatible: Vec<(usize, usize)>,
+    pub(crate) triggers: Phrases,
+    pub(crate) values: Vec<Value>,
+}
+
+#[derive(Debug)]
+pub struct Numeric {
+    pub(crate) regex: Regex,
+    /// "at least four substitutions": any noun after an explicit comparator.
+    pub(crate) generic: Regex,
+    pub(crate) units: HashMap<String, String>,
+    pub(crate) numbers: HashMap<String, u32>,
+    pub(crate) at_most: Phrases,
+    pub(crate) below: Phrases,
+    pub(crate) at_least: Phrases,
+    pub(crate) above: Phrases,
+    pub(crate) between: Phrases,
+    pub(crate) bare_after: HashSet<String>,
+    pub(crate) short_max: HashMap<String, u32>,
+    pub(crate) long_min: HashMap<String, u32>,
+}
+
+/// The pack's vocabulary, compiled once and shared by every rule of the pack.
+#[derive(Debug)]
+pub struct Vocab {
+    pub(crate) imperative: HashSet<String>,
+    pub(crate) starters: HashSet<String>,
+    pub(crate) modal: Phrases,
+    pub(crate) non_model: Phrases,
+    pub(crate) lead_ins: Phrases,
+    pub(crate) negation: Phrases,
+    pub(crate) neutralizers: Phrases,
+    pub(crate) hedges: Phrases,
+    pub(crate) permissive: Phrases,
+    pub(crate) request_conditions: Phrases,
+    pub(crate) post_negation: Phrases,
+    pub(crate) flips: Phrases,
+    pub(crate) conditions: Phrases,
+    pub(crate) exceptions: Phrases,
+    pub(crate) global_conditions: Phrases,
+    pub(crate) scope_lead: Regex,
+    /// "<object> must (never) be <participle>".
+    pub(crate) passive: Regex,
+    pub(crate) global_targets: HashSet<String>,
+    pub(crate) generic_words: HashSet<String>,
+    pub(crate) scoping_section_words: HashSet<String>,
+    pub(crate) scope_words: HashSet<String>,
+    pub(crate) data_sections: Vec<String>,
+    pub(crate) speaker_labels: HashSet<String>,
+    pub(crate) part_nouns: Phrases,
+    pub(crate) stopwords: HashSet<String>,
+    pub(crate) verbs: Vec<(Regex, String)>,
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) numeric: Numeric,
+    pub(crate) clause_verbs: HashSet<String>,
+}
+
+fn lower_set(v: &[String]) -> HashSet<String> {
+    v.iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+/// An alternation of literal phrases, longest first so leftmost-first matching takes the
+/// longest phrase ("markdown table" before "markdown").
+fn alt(items: &[String]) -> String {
+    let mut items: Vec<&String> = items.iter().collect();
+    items.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    items
+        .iter()
+        .map(|t| phrase_pattern(t))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+impl Vocab {
+    pub(crate) fn compile(data: &toml::Table) -> Result<Vocab, String> {
+        let raw: RawData = toml::Value::Table(data.clone())
+            .try_into()
+            .map_err(|e| format!("[data]: {e}"))?;
+        let modifiers = format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers));
+        let mut axes = Vec::new();
+        for a in &raw.axis {
+            let mut values = Vec::new();
+            for v in &a.value {
+                let mut branches: Vec<String> = Vec::new();
+                if !v.terms.is_empty() {
+                    let terms = format!("(?:{})", alt(&v.terms));
+                    for f in &a.frames {
+                        branches.push(format!(
+                            "(?-u:\\b){}(?-u:\\b)",
+                            f.replace("{m}", &modifiers).replace("{v}", &terms)
+                        ));
+                    }
+                }
+                branches.extend(v.patterns.iter().map(|p| format!("(?:{p})")));
+                if branches.is_empty() {
+                    return Err(format!(
+                        "axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`",
+                        a.rule, v.name
+                    ));
+                }
+                let regex = Regex::new(&format!("(?i){}", branches.join("|"))).map_err(|e| {
+                    format!("axis `{}` value `{}`: invalid regex: {e}", a.rule, v.name)
+                })?;
+                let negative = if v.negative_patterns.is_empty() {
+                    None
+                } else {
+                    let alt = v
+                        .negative_patterns
+                        .iter()
+                        .map(|p| format!("(?:{p})"))
+                        .collect::<Vec<_>>()
+                        .join("|");
+                    Some(Regex::new(&format!("(?i){alt}")).map_err(|e| {
+                        format!(
+                            "axis `{}` value `{}`: invalid negative pattern: {e}",
+                            a.rule, v.name
+                        )
+                    })?)
+                };
+                values.push(Value {
+                    name: v.name.clone(),
+                    regex,
+                    negative,
+                });
+            }
+            let index = |n: &str| {
+                values
+                    .iter()
+                    .position(|v| v.name.eq_ignore_ascii_case(n))
+                    .ok_or_else(|| {
+                        format!("axis `{}`: `compatible` names unknown value `{n}`", a.rule)
+                    })
+            };
+            let compatible = a
+                .compatible
+                .iter()
+                .map(|[x, y]| Ok((index(x)?, index(y)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            axes.push(Axis {
+                rule: a.rule.clone(),
+                label: a.label.clone(),
+                exclusive: a.exclusive,
+                compatible,
+                triggers: Phrases::new(&a.triggers)?,
+                values,
+            });
+        }
+        let n = &raw.numeric;
+        let mut unit_words: Vec<String> = Vec::new();
+        let mut units = HashMap::new();
+        for (canon, syns) in &n.units {
+            for s in syns.iter().chain(std::iter::once(canon)) {
+                units.insert(s.to_ascii_lowercase(), canon.clone());
+                unit_words.push(s.clone());
+            }
+        }
+        unit_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut number_words: Vec<String> = n.numbers.keys().cloned().collect();
+        number_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let cmps: Vec<String> = [
+            &n.at_most,
+            &n.below,
+            &n.at_least,
+            &n.above,
+            &n.exactly,
+            &n.between,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        let num = format!("(?:[0-9]{{1,5}}|{})", alt(&number_words));
+        let numeric_re = format!(
+            "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?(?:\\s+|-)(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
+            alt(&cmps),
+            alt(&unit_words)
+        );
+        let numeric = Numeric {
+            regex: Regex::new(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
+            generic: Regex::new(&format!(
+                "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
+                alt(&cmps)
+            ))
+            .map_err(|e| format!("[data.numeric]: {e}"))?,
+            units,
+            numbers: n
+                .numbers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), *v))
+                .collect(),
+            at_most: Phrases::new(&n.at_most)?,
+            below: Phrases::new(&n.below)?,
+            at_least: Phrases::new(&n.at_least)?,
+            above: Phrases::new(&n.above)?,
+            between: Phrases::new(&n.between)?,
+            bare_after: lower_set(&n.bare_after),
+            short_max: n.short_max.clone(),
+            long_min: n.long_min.clone(),
+        };
+        let mut verbs = Vec::new();
+        for group in &raw.verb_groups {
+            let Some(canon) = group.first() else { continue };
+            for v in group {
+                let re = Regex::new(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v)))
+                    .map_err(|e| format!("verb-groups: {e}"))?;
+                verbs.push((re, canon.to_ascii_lowercase()));
+            }
+        }
+        // Longer verb phrases first ("bring up" before "bring").
+        verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
+        let scope_lead = Regex::new(&format!(
+            "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
+            alt(&raw.scope_prepositions)
+        ))
+        .map_err(|e| format!("scope-prepositions: {e}"))?;
+        let mut clause_verbs = lower_set(&raw.imperative_verbs);
+        clause_verbs.extend(
+            [
+                "always", "never", "don't", "do", "avoid", "please", "just", "simply", "you", "so",
+                "instead",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        Ok(Vocab {
+            imperative: lower_set(&raw.imperative_verbs),
+            starters: lower_set(&raw.non_directive_starters),
+            modal: Phrases::new(&raw.modal_cues)?,
+            non_model: Phrases::new(&raw.non_model_subjects)?,
+            lead_ins: Phrases::new(&raw.lead_ins)?,
+            negation: Phrases::new(&raw.negation_cues)?,
+            neutralizers: Phrases::new(&raw.neutralizers)?,
+            hedges: Phrases::new(&raw.hedge_cues)?,
+            permissive: Phrases::new(&raw.permissive_cues)?,
+            request_conditions: Phrases::new(&raw.request_conditions)?,
+            post_negation: Phrases::new(&raw.post_negation_cues)?,
+            flips: Phrases::new(&raw.flip_cues)?,
+            conditions: Phrases::new(&raw.condition_cues)?,
+            exceptions: Phrases::new(&raw.exception_cues)?,
+            global_conditions: Phrases::new(&raw.global_conditions)?,
+            scope_lead,
+            passive: Regex::new(
+                r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)",
+            )
+            .map_err(|e| format!("passive regex: {e}"))?,
+            global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
+            generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
+            scoping_section_words: raw.scoping_section_words.iter().map(|w| stem(w)).collect(),
+            scope_words: [
+                "when", "if", "for", "during", "while", "in", "on", "as", "with", "after",
+                "before", "unless", "handling", "whenever", "once",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            speaker_labels: lower_set(&raw.speaker_labels),
+            data_sections: raw
+                .data_sections
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            part_nouns: Phrases::new(&raw.part_nouns)?,
+            stopwords: lower_set(&raw.stopwords),
+            verbs,
+            axes,
+            numeric,
+            clause_verbs,
+        })
+    }
+
+    /// Whether a section title scopes its body: it names a part of the output ("Summary",
+    /// "Email subject"), a situation or audience ("When the user is upset", "For beginners",
+    /// "Escalations", "Internal staff"), unless it is made only of generic words. Topic
+    /// headings ("Identity and purpose", "Style") do not scope: rules under them apply to the
+    /// whole response.
+    pub(crate) fn section_scopes(&self, title: &str) -> bool {
+        if self.is_generic_title(title) {
+            return false;
+        }
+        let t = title.replace(['_', '-'], " ");
+        let first = words(&t)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        // "Committing changes", "Handling refunds": an activity or situation.
+        let gerund = first.len() > 5 && first.ends_with("ing");
+        self.scope_words.contains(&first)
+            || gerund
+            || self.part_nouns.is_match(&t)
+            || words(&t).any(|(_, w)| self.scoping_section_words.contains(&stem(w)))
+    }
+
+    /// A line that reads like a plain-text sub-heading ("Academic Research", "Recent News"):
+    /// short, capitalised, no punctuation, and not itself an instruction.
+    pub(crate) fn is_heading_like(&self, line: &str) -> bool {
+        let t = line.trim();
+        let n = words(t).count();
+        let first = words(t)
+            .next()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
+        (1..=6).contains(&n)
+            && t.chars().next().is_some_and(|c| c.is_uppercase())
+            && !t.contains([':', '.', '!', '?', ';', ',', '"', '(', '`'])
+            && !self.imperative.contains(&first)
+            && !self.starters.contains(&first)
+            && !self.modal.is_match(t)
+            && !self.non_model.is_match(t)
+    }
+
+    /// A heading or tag title made only of generic words ("Output format", "Rules") does not
+    /// scope its body.
+    pub(crate) fn is_generic_title(&self, title: &str) -> bool {
+        let t = title.replace(['_', '-'], " ");
+        let generic = words(&t).all(|(_, w)| {
+            let w = stem(w);
+            self.generic_words.contains(&w)
+                || self.stopwords.contains(&w)
+                || w.chars().all(|c| c.is_ascii_digit())
+        });
+        generic
+    }
+}
