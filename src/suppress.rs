@@ -38,6 +38,9 @@ pub struct Directive {
     /// Rule ids or pack names; empty means every rule.
     pub selectors: Vec<String>,
     pub file_wide: bool,
+    /// The comment stands alone on its line, so it also covers the line below; a trailing
+    /// comment after code or text covers only its own line.
+    pub own_line: bool,
     /// Selectors that suppressed at least one finding (or `"*"` for a bare directive).
     pub used: Vec<String>,
 }
@@ -82,6 +85,8 @@ pub fn parse(text: &str) -> Vec<Directive> {
             let m = c.get(0)?;
             let at = m.as_str().find("promptlint:").map(|i| m.start() + i)?;
             let lc = index.line_col(text, at);
+            let line_start = index.line_start(lc.line - 1);
+            let own_line = text[line_start..m.start()].trim().is_empty();
             let selectors = c
                 .get(2)
                 .map(|s| {
@@ -97,6 +102,7 @@ pub fn parse(text: &str) -> Vec<Directive> {
                 column: lc.column,
                 selectors,
                 file_wide: &c[1] == "ignore-file",
+                own_line,
                 used: Vec::new(),
             })
         })
@@ -124,7 +130,7 @@ pub fn apply_with(
         for d in directives.iter_mut() {
             let applies = d.file_wide
                 || d.line == f.start.line
-                || d.line + 1 == f.start.line
+                || (d.own_line && d.line + 1 == f.start.line)
                 || d.line == f.end.line
                 || Some(d.line) == end_line;
             if !applies {
@@ -154,6 +160,7 @@ mod tests {
         assert_eq!(d[0].line, 1);
         assert!(d[1].selectors.is_empty() && !d[1].file_wide);
         assert!(d[2].file_wide && d[2].line == 3);
+        assert!(!d[0].own_line && d[1].own_line);
     }
 
     #[test]
@@ -163,6 +170,7 @@ mod tests {
             column: 1,
             selectors: vec!["pii".into()],
             file_wide: false,
+            own_line: true,
             used: vec![],
         };
         assert_eq!(d.matches("pii/email-address").as_deref(), Some("pii"));

@@ -213,7 +213,9 @@ pub fn extract_as(
     } else {
         parse_tree(&file.text)
     };
-    let llm_file = spec.yaml_llm_signals.is_match(file.text.as_bytes());
+    // A file named for prompts (`prompts.yaml`, `prompts/agent.yml`) is about models too.
+    let named_for_prompts = file.path.to_ascii_lowercase().contains("prompt");
+    let llm_file = named_for_prompts || spec.yaml_llm_signals.is_match(file.text.as_bytes());
     let mut cx = Walk {
         text: &file.text,
         path: &file.path,
