@@ -184,12 +184,10 @@ impl<'a> Engine<'a> {
             scanned: true,
             ..Default::default()
         };
-        // TEMPORARY (registry branch): a second parse for loader calls; the lead folds this into
-        // the Python extractor's single parse (`loaders::collect_loader_calls`).
+        // Loader calls (for the registry pack) come from the same parse as the prompts.
         match (file.kind, &self.settings.loaders) {
             (crate::source::FileKind::Python, Some(loaders)) => {
-                result.loader_calls =
-                    crate::extract::loaders::parse_and_collect(&file.text, loaders);
+                result.loader_calls = extractor.loader_calls(&file.text, loaders);
             }
             (crate::source::FileKind::Notebook, Some(loaders)) => {
                 result.loader_calls =

@@ -277,14 +277,22 @@ pub fn collect_loader_calls(
     out
 }
 
-/// Parses `source` as Python and collects its loader calls.
-///
-/// TEMPORARY (registry branch): a second parse used by the engine until the Python extractor's
-/// single parse calls `collect_loader_calls` itself; the lead folds this away at merge.
+impl LoaderSpec {
+    /// Cheap byte test: can `source` hold a call of any loader?
+    pub fn may_occur_in(&self, source: &str) -> bool {
+        (self.mention.is_some() && source.contains('.'))
+            || self
+                .prefilter_words()
+                .iter()
+                .any(|w| source.contains(w.as_str()))
+    }
+}
+
+/// Loader calls in `source` with a parser of its own: for sources that are not a scanned file
+/// (notebook cells joined, rule test cases). Scanned Python files reuse their one parse through
+/// `PythonExtractor::loader_calls`.
 pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
-    let words = loaders.prefilter_words();
-    let mentions = loaders.mention.is_some() && source.contains('.');
-    if !mentions && !words.iter().any(|w| source.contains(w.as_str())) {
+    if !loaders.may_occur_in(source) {
         return Vec::new();
     }
     let mut parser = tree_sitter::Parser::new();
@@ -303,7 +311,6 @@ pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> 
 /// Loader calls in a notebook's code cells, as references only: their spans are not mapped
 /// back into the JSON (every call points at line 1), so callers must not report on them.
 ///
-/// TEMPORARY (registry branch), like `parse_and_collect`.
 pub fn notebook_references(json: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
     let Ok(nb) = serde_json::from_str::<serde_json::Value>(json) else {
         return Vec::new();

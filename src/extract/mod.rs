@@ -518,6 +518,17 @@ impl<'a> Extractor<'a> {
         Self { spec, python: None }
     }
 
+    /// Registry loader calls in a Python file, reusing the parse `extract` made of it.
+    pub fn loader_calls(
+        &mut self,
+        source: &str,
+        loaders: &loaders::LoaderSpec,
+    ) -> Vec<loaders::LoaderCall> {
+        self.python
+            .get_or_insert_with(python::PythonExtractor::new)
+            .loader_calls(source, loaders)
+    }
+
     /// All prompts in `file`, segmented, with placeholder volatility decided. Errors are
     /// per-file messages (a notebook that is not JSON); partial results are still returned.
     pub fn extract(&mut self, file: &SourceFile) -> (Vec<Prompt>, Option<String>) {

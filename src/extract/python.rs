@@ -45,13 +45,38 @@ const MAX_DEPTH: usize = 48;
 /// A reusable tree-sitter parser for Python (one per worker thread).
 pub struct PythonExtractor {
     parser: tree_sitter::Parser,
+    /// The last tree parsed, and the source it was parsed from (address and length), so the
+    /// registry's loader-call scan reuses the one parse instead of parsing the file again.
+    last: Option<(tree_sitter::Tree, usize, usize)>,
 }
 
 impl PythonExtractor {
     pub fn new() -> Self {
         let mut parser = tree_sitter::Parser::new();
         let _ = parser.set_language(&tree_sitter_python::LANGUAGE.into());
-        Self { parser }
+        Self { parser, last: None }
+    }
+
+    /// Registry loader calls in `source`, from the tree `extract` just built for it when there
+    /// is one (else one parse with this worker's parser).
+    pub fn loader_calls(
+        &mut self,
+        source: &str,
+        loaders: &crate::extract::loaders::LoaderSpec,
+    ) -> Vec<crate::extract::loaders::LoaderCall> {
+        if !loaders.may_occur_in(source) {
+            return Vec::new();
+        }
+        let key = (source.as_ptr() as usize, source.len());
+        let fresh = match self.last.take() {
+            Some((tree, ptr, len)) if (ptr, len) == key => Some(tree),
+            _ => self.parser.parse(source, None),
+        };
+        let Some(tree) = fresh else { return Vec::new() };
+        let calls =
+            crate::extract::loaders::collect_loader_calls(tree.root_node(), source, loaders);
+        self.last = Some((tree, key.0, key.1));
+        calls
     }
 
     /// Every prompt in `source` (a Python module or a notebook's joined code cells). Broken
@@ -69,7 +94,9 @@ impl PythonExtractor {
         let mut module = Module::new(source, &tree, &spec.python);
         module.index();
         let candidates = module.collect();
-        finalize(candidates, path, format)
+        let prompts = finalize(candidates, path, format);
+        self.last = Some((tree, source.as_ptr() as usize, source.len()));
+        prompts
     }
 }
 
