@@ -194,9 +194,6 @@ fn sarif_schema() -> Option<Value> {
     candidates.push(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas/sarif-schema-2.1.0.json"),
     );
-    candidates.push(PathBuf::from(
-        "/work/shared/schemas/sarif-schema-2.1.0.json",
-    ));
     let path = candidates.into_iter().find(|p| p.is_file())?;
     Some(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
 }

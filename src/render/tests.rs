@@ -101,11 +101,8 @@ fn sarif_related_locations() {
     let schema_path = std::env::var_os("PROMPTLINT_SARIF_SCHEMA")
         .map(std::path::PathBuf::from)
         .into_iter()
-        .chain([
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/schemas/sarif-schema-2.1.0.json"),
-            std::path::PathBuf::from("/work/shared/schemas/sarif-schema-2.1.0.json"),
-        ])
+        .chain([std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/schemas/sarif-schema-2.1.0.json")])
         .find(|p| p.is_file());
     match schema_path {
         Some(p) => {
