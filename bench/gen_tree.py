@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Record{n}:
-    """A plain record; nothing here is a prompt."""
+    """A plain record with a name and a size."""
     name: str
     size: int = {n}
 

@@ -18,6 +18,7 @@ pub mod finding;
 pub mod gitdiff;
 pub mod inventory;
 pub mod kinds;
+pub mod lazy_regex;
 pub mod owners;
 pub mod packs;
 pub mod prompt;

@@ -86,3 +86,14 @@ fn packs_are_hygienic() {
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+#[test]
+fn every_lazily_built_matcher_builds() {
+    let rules = compile_builtin(&|_| true).expect("built-in packs compile");
+    let failures: Vec<String> = rules
+        .rules
+        .iter()
+        .filter_map(|r| r.matcher.force().err().map(|e| format!("{}: {e}", r.id)))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

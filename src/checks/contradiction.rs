@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
@@ -302,10 +302,27 @@ fn short(s: &str) -> String {
 #[derive(Debug)]
 pub struct Contradiction {
     axis: String,
-    vocab: Arc<Vocab>,
+    vocab: Arc<LazyVocab>,
 }
 
-type VocabCache = Mutex<Vec<(u64, Arc<Vocab>)>>;
+/// The pack's vocabulary, built on first use: its many phrase regexes cost more than a whole
+/// pre-commit run, and most runs never meet a prompt with two directives to compare.
+#[derive(Debug)]
+pub struct LazyVocab {
+    data: toml::Table,
+    built: OnceLock<Result<Vocab, String>>,
+}
+
+impl LazyVocab {
+    pub fn get(&self) -> Result<&Vocab, &str> {
+        self.built
+            .get_or_init(|| Vocab::compile(&self.data))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+type VocabCache = Mutex<Vec<(u64, Arc<LazyVocab>)>>;
 static VOCABS: std::sync::LazyLock<VocabCache> =
     std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
 
@@ -341,15 +358,22 @@ impl Contradiction {
             match cache.iter().find(|(k, _)| *k == key) {
                 Some((_, v)) => v.clone(),
                 None => {
-                    let v = Arc::new(Vocab::compile(data)?);
+                    let v = Arc::new(LazyVocab {
+                        data: data.clone(),
+                        built: OnceLock::new(),
+                    });
                     cache.push((key, v.clone()));
                     v
                 }
             }
         };
-        let known = p.axis == "numeric-limit"
-            || p.axis == "polarity"
-            || vocab.axes.iter().any(|a| a.rule == p.axis);
+        let declared = data
+            .get("axis")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+            .any(|a| a.get("rule").and_then(|r| r.as_str()) == Some(p.axis.as_str()));
+        let known = p.axis == "numeric-limit" || p.axis == "polarity" || declared;
         if !known {
             return Err(format!(
                 "unknown axis `{}` (not in [[data.axis]], numeric-limit or polarity)",
@@ -360,6 +384,11 @@ impl Contradiction {
             axis: p.axis,
             vocab,
         })
+    }
+
+    /// Builds the vocabulary now and reports a failure (for pack tests).
+    pub fn force(&self) -> Result<(), String> {
+        self.vocab.get().map(|_| ()).map_err(str::to_string)
     }
 
     fn conflicts(&self, prompt: &Prompt) -> Arc<Vec<Conflict>> {
@@ -373,7 +402,10 @@ impl Contradiction {
         }) {
             return hit;
         }
-        let c = Arc::new(analyse(&self.vocab, prompt));
+        let Ok(vocab) = self.vocab.get() else {
+            return Arc::new(Vec::new());
+        };
+        let c = Arc::new(analyse(vocab, prompt));
         LAST.with(|l| *l.borrow_mut() = Some((vp, key, c.clone())));
         c
     }
@@ -406,10 +438,7 @@ mod tests {
     pub(super) fn vocab() -> Arc<Vocab> {
         let raw: RawPackFile =
             toml::from_str(include_str!("../../rules/contradiction.toml")).expect("pack parses");
-        let params: toml::Table = toml::from_str("axis = \"polarity\"").expect("params");
-        Contradiction::compile(Some(&params), raw.data.as_ref())
-            .expect("compiles")
-            .vocab
+        Arc::new(Vocab::compile(raw.data.as_ref().expect("data")).expect("compiles"))
     }
 
     fn prompt(text: &str) -> Prompt {

@@ -60,4 +60,12 @@ impl Check {
             Check::Contradiction(c) => c.run(rule, cx),
         }
     }
+
+    /// Builds what the check builds lazily (see `Matcher::force`).
+    pub fn force(&self) -> Result<(), String> {
+        match self {
+            Check::Contradiction(c) => c.force(),
+            Check::InlinePrompt(_) | Check::Registry => Ok(()),
+        }
+    }
 }

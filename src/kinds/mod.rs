@@ -72,6 +72,15 @@ impl Matcher {
             Matcher::Check(c) => c.run(rule, cx),
         }
     }
+
+    /// Builds everything a matcher builds lazily (regexes, vocabularies) and reports a failure;
+    /// pack tests call it so a built-in pack cannot fail at run time.
+    pub fn force(&self) -> Result<(), String> {
+        match self {
+            Matcher::Pattern(m) => m.force(),
+            Matcher::Check(c) => c.force(),
+        }
+    }
 }
 
 /// Fills `{name}` slots of a message template.

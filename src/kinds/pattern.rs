@@ -10,7 +10,7 @@
 //! skip the cue that looser shapes need, and `prefix-deny` rejects a value right after a label
 //! that makes it something else (`Order #`, `version`).
 
-use regex::Regex;
+use crate::lazy_regex::LazyRegex;
 
 use super::{fill, Hit, RuleContext, Secret};
 use crate::packs::{Rule, Scope, Severity};
@@ -21,28 +21,46 @@ use crate::validate::Validator;
 
 #[derive(Debug)]
 pub struct PatternMatcher {
-    pub regex: Regex,
+    pub regex: LazyRegex,
     pub validators: Vec<Validator>,
-    pub allow: Option<Regex>,
+    pub allow: Option<LazyRegex>,
     pub stopwords: Vec<String>,
-    pub context: Option<Regex>,
-    pub context_deny: Option<Regex>,
+    pub context: Option<LazyRegex>,
+    pub context_deny: Option<LazyRegex>,
     pub context_window: usize,
     pub redact: Redact,
     pub test_values: Vec<String>,
     pub test_value_severity: Option<Severity>,
     pub outside_examples_allow: Vec<String>,
-    pub allow_normalized: Option<Regex>,
-    pub context_optional_if: Option<Regex>,
-    pub prefix_deny: Option<Regex>,
+    pub allow_normalized: Option<LazyRegex>,
+    pub context_optional_if: Option<LazyRegex>,
+    pub prefix_deny: Option<LazyRegex>,
 }
 
 impl PatternMatcher {
+    /// Builds every regex now (see `Matcher::force`).
+    pub fn force(&self) -> Result<(), String> {
+        let optional = [
+            &self.allow,
+            &self.context,
+            &self.context_deny,
+            &self.allow_normalized,
+            &self.context_optional_if,
+            &self.prefix_deny,
+        ];
+        std::iter::once(&self.regex)
+            .chain(optional.into_iter().flatten())
+            .try_for_each(LazyRegex::force)
+    }
+
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
         let prompt = cx.prompt;
         let text = prompt.text.as_str();
         let mut hits = Vec::new();
-        for caps in self.regex.captures_iter(text) {
+        let Some(regex) = self.regex.get() else {
+            return Vec::new();
+        };
+        for caps in regex.captures_iter(text) {
             let Some(m) = caps
                 .name("value")
                 .or_else(|| caps.get(1))

@@ -1,7 +1,7 @@
 //! Raw pack files -> the compiled `RuleSet`. The only place pack errors come from; each names
 //! the file, the rule id and the key.
 
-use regex::{Regex, RegexBuilder};
+use crate::lazy_regex::LazyRegex;
 
 use super::builtin::BUILTIN_PACKS;
 use super::prefilter::Prefilter;
@@ -90,14 +90,11 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
         .ok_or_else(|| format!("unknown severity `{s}` (expected error, warning or info)"))
 }
 
-fn regex(key: &str, pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .size_limit(20 * (1 << 20))
-        .build()
-        .map_err(|e| format!("`{key}`: invalid regex: {e}"))
+fn regex(key: &str, pattern: &str) -> Result<LazyRegex, String> {
+    LazyRegex::new(pattern).map_err(|e| format!("`{key}`: invalid regex: {e}"))
 }
 
-fn alternation(key: &str, patterns: &[String]) -> Result<Option<Regex>, String> {
+fn alternation(key: &str, patterns: &[String]) -> Result<Option<LazyRegex>, String> {
     if patterns.is_empty() {
         return Ok(None);
     }

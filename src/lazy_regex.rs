@@ -1,0 +1,71 @@
+//! Regexes compiled on first use.
+//!
+//! Start-up must stay cheap (a pre-commit run over a few files in well under 20 ms), so pack
+//! regexes are syntax-checked when a pack loads — every pack error still surfaces at load,
+//! naming the file, rule and key — but built into automata only when a rule first runs on a
+//! prompt that passed its keyword prefilter. Most runs never build most of them.
+
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
+
+/// Compiled-size cap for one pack regex.
+const SIZE_LIMIT: usize = 20 * (1 << 20);
+
+#[derive(Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    /// Checks `pattern`'s syntax now; builds it later.
+    pub fn new(pattern: &str) -> Result<LazyRegex, String> {
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// The compiled regex; `None` only if it exceeds the size cap (checked by `force`).
+    pub fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| {
+                RegexBuilder::new(&self.pattern)
+                    .size_limit(SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|r| r.is_match(text))
+    }
+
+    /// Builds it now and reports a failure (for pack tests).
+    pub fn force(&self) -> Result<(), String> {
+        RegexBuilder::new(&self.pattern)
+            .size_limit(SIZE_LIMIT)
+            .build()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_surface_at_load() {
+        assert!(LazyRegex::new("(unclosed").is_err());
+        let r = LazyRegex::new(r"(?-u:\b)ab+c").unwrap();
+        assert!(r.is_match("xx abbbc") && !r.is_match("ac"));
+        assert!(r.force().is_ok());
+    }
+}
