@@ -12,8 +12,6 @@
 //! Matching runs on a masked copy of the unit where quoted passages and Markdown emphasis are
 //! blanked, so a quoted phrase ("never say 'always'") is never read as an instruction.
 
-use regex::Regex;
-
 use crate::prompt::Prompt;
 use crate::segment::{instruction_spans, Role, SegmentKind, SegmentQuery};
 use crate::span::PromptSpan;
@@ -343,7 +341,7 @@ pub fn mask(s: &str) -> String {
 
 /// A compiled alternation of cue phrases with ASCII word boundaries.
 #[derive(Debug)]
-pub struct Phrases(Option<Regex>);
+pub struct Phrases(Option<crate::lazy_regex::LazyRegex>);
 
 impl Phrases {
     pub fn new(phrases: &[String]) -> Result<Phrases, String> {
@@ -358,18 +356,22 @@ impl Phrases {
             .map(|p| phrase_pattern(p))
             .collect::<Vec<_>>()
             .join("|");
-        let re = Regex::new(&format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"))
-            .map_err(|e| format!("invalid phrase list: {e}"))?;
-        Ok(Phrases(Some(re)))
+        // Escaped literals: always valid, so built on first use without a syntax check.
+        Ok(Phrases(Some(crate::lazy_regex::LazyRegex::unchecked(
+            format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"),
+        ))))
     }
 
     pub fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + 't {
-        self.0.iter().flat_map(move |r| r.find_iter(text))
+        self.0
+            .iter()
+            .filter_map(|r| r.get())
+            .flat_map(move |r| r.find_iter(text))
     }
 
     /// Whether one phrase of the list spans all of `text`.
     pub fn is_full(&self, text: &str) -> bool {
-        self.0.as_ref().is_some_and(|r| {
+        self.0.as_ref().and_then(|r| r.get()).is_some_and(|r| {
             r.find_iter(text)
                 .any(|m| m.start() == 0 && m.end() == text.len())
         })
@@ -380,11 +382,25 @@ impl Phrases {
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        self.0.as_ref().and_then(|r| r.find(text))
+        self.0
+            .as_ref()
+            .and_then(|r| r.get())
+            .and_then(|r| r.find(text))
     }
 }
 
 /// A literal phrase as a regex: spaces match any whitespace, apostrophes match curly ones.
+/// Builds a vocabulary regex. The vocabulary is English, so ASCII case folding and ASCII `\s`
+/// suffice, and building without Unicode tables is several times faster (the whole pack's
+/// vocabulary is built on every run that meets a directive); a pattern that needs Unicode
+/// (a curly apostrophe) is built with it.
+pub fn vocab_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .unicode(false)
+        .build()
+        .or_else(|_| regex::Regex::new(pattern))
+}
+
 pub fn phrase_pattern(p: &str) -> String {
     let mut out = String::new();
     for (i, word) in p.split_whitespace().enumerate() {

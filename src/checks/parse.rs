@@ -180,7 +180,7 @@ impl Vocab {
         }
         self.axes
             .iter()
-            .any(|a| a.values.iter().any(|v| v.regex.is_match(t)))
+            .any(|a| a.values.iter().any(|v| v.is_match(t)))
     }
 
     pub(crate) fn is_directive(&self, t: &str) -> bool {
@@ -319,7 +319,7 @@ impl Vocab {
         let mut claimed: Vec<(usize, usize)> = Vec::new();
         for (ai, axis) in self.axes.iter().enumerate() {
             for (vi, v) in axis.values.iter().enumerate() {
-                for m in v.regex.find_iter(t) {
+                for m in v.find_iter(t) {
                     claimed.push((m.start(), m.end()));
                     if self.hedged(t, &clauses, m.start()) || self.after_preposition(t, m.start()) {
                         continue;
@@ -341,8 +341,8 @@ impl Vocab {
                         },
                     );
                 }
-                if let Some(neg) = &v.negative {
-                    for m in neg.find_iter(t) {
+                {
+                    for m in v.negative_find_iter(t) {
                         claimed.push((m.start(), m.end()));
                         if self.hedged(t, &clauses, m.start()) {
                             continue;

@@ -9,9 +9,11 @@
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
+
+use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
-use super::directive::{phrase_pattern, stem, words, Phrases};
+use super::directive::{phrase_pattern, stem, vocab_regex, words, Phrases};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -92,8 +94,48 @@ struct RawNumeric {
 #[derive(Debug)]
 pub struct Value {
     pub(crate) name: String,
-    pub(crate) regex: Regex,
-    pub(crate) negative: Option<Regex>,
+    regex: LazyRegex,
+    negative: Option<LazyRegex>,
+    /// The first words of the value's terms: a text holding none of them cannot match, so the
+    /// (large) regex is neither built nor run. `None` when the value has free-form patterns.
+    gate: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Value {
+    fn may_match(&self, t: &str) -> bool {
+        self.gate.as_ref().is_none_or(|g| g.is_match(t))
+    }
+
+    pub(crate) fn is_match(&self, t: &str) -> bool {
+        self.may_match(t) && self.regex.is_match(t)
+    }
+
+    pub(crate) fn find_iter<'t>(
+        &'t self,
+        t: &'t str,
+    ) -> impl Iterator<Item = regex::Match<'t>> + 't {
+        let regex = if self.may_match(t) {
+            self.regex.get()
+        } else {
+            None
+        };
+        regex.into_iter().flat_map(move |r| r.find_iter(t))
+    }
+
+    pub(crate) fn force(&self) -> Result<(), String> {
+        self.regex.force()?;
+        self.negative.as_ref().map_or(Ok(()), LazyRegex::force)
+    }
+
+    pub(crate) fn negative_find_iter<'t>(
+        &'t self,
+        t: &'t str,
+    ) -> impl Iterator<Item = regex::Match<'t>> + 't {
+        self.negative
+            .iter()
+            .filter_map(LazyRegex::get)
+            .flat_map(move |r| r.find_iter(t))
+    }
 }
 
 #[derive(Debug)]
@@ -201,9 +243,28 @@ impl Vocab {
                         a.rule, v.name
                     ));
                 }
-                let regex = Regex::new(&format!("(?i){}", branches.join("|"))).map_err(|e| {
-                    format!("axis `{}` value `{}`: invalid regex: {e}", a.rule, v.name)
-                })?;
+                let regex =
+                    // Built-in vocabulary: syntax is checked by the pack tests (`force`).
+                    LazyRegex::unchecked(format!("(?i){}", branches.join("|")));
+                let gate = if v.patterns.is_empty() && !v.terms.is_empty() {
+                    let firsts: Vec<String> = v
+                        .terms
+                        .iter()
+                        .filter_map(|t| t.split_whitespace().next())
+                        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    (firsts.len() == v.terms.len())
+                        .then(|| {
+                            aho_corasick::AhoCorasickBuilder::new()
+                                .ascii_case_insensitive(true)
+                                .build(&firsts)
+                                .ok()
+                        })
+                        .flatten()
+                } else {
+                    None
+                };
                 let negative = if v.negative_patterns.is_empty() {
                     None
                 } else {
@@ -213,17 +274,13 @@ impl Vocab {
                         .map(|p| format!("(?:{p})"))
                         .collect::<Vec<_>>()
                         .join("|");
-                    Some(Regex::new(&format!("(?i){alt}")).map_err(|e| {
-                        format!(
-                            "axis `{}` value `{}`: invalid negative pattern: {e}",
-                            a.rule, v.name
-                        )
-                    })?)
+                    Some(LazyRegex::unchecked(format!("(?i){alt}")))
                 };
                 values.push(Value {
                     name: v.name.clone(),
                     regex,
                     negative,
+                    gate,
                 });
             }
             let index = |n: &str| {
@@ -279,8 +336,8 @@ impl Vocab {
             alt(&unit_words)
         );
         let numeric = Numeric {
-            regex: Regex::new(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
-            generic: Regex::new(&format!(
+            regex: vocab_regex(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
+            generic: vocab_regex(&format!(
                 "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
                 alt(&cmps)
             ))
@@ -304,14 +361,14 @@ impl Vocab {
         for group in &raw.verb_groups {
             let Some(canon) = group.first() else { continue };
             for v in group {
-                let re = Regex::new(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v)))
+                let re = vocab_regex(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v)))
                     .map_err(|e| format!("verb-groups: {e}"))?;
                 verbs.push((re, canon.to_ascii_lowercase()));
             }
         }
         // Longer verb phrases first ("bring up" before "bring").
         verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
-        let scope_lead = Regex::new(&format!(
+        let scope_lead = vocab_regex(&format!(
             "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
             alt(&raw.scope_prepositions)
         ))
@@ -342,7 +399,7 @@ impl Vocab {
             exceptions: Phrases::new(&raw.exception_cues)?,
             global_conditions: Phrases::new(&raw.global_conditions)?,
             scope_lead,
-            passive: Regex::new(
+            passive: vocab_regex(
                 r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)",
             )
             .map_err(|e| format!("passive regex: {e}"))?,
