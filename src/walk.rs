@@ -112,7 +112,8 @@ fn relative_to(path: &Path, root: &Path) -> String {
     display_path(&normalize(&abs), &root_abs)
 }
 
-fn normalize(p: &Path) -> PathBuf {
+/// `p` with `.` and `..` components resolved lexically (no file system access).
+pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

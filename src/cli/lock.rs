@@ -5,7 +5,7 @@
 //! `check` always agree on which files are registry prompts). `lock` writes the lockfile
 //! atomically and only when its content changes; `--check` writes nothing.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::args::LockArgs;
 use super::{exit, Fatal, Setup};
@@ -24,17 +24,7 @@ fn absolute(p: &Path, cwd: &Path) -> PathBuf {
     } else {
         cwd.join(p)
     };
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    crate::walk::normalize(&abs)
 }
 
 /// `promptlint lock [--check]`.
