@@ -4,6 +4,7 @@
 //! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring. A
 //! check compiles from its rule's `params` and its pack's `[data]` table.
 
+pub mod cache_order;
 pub mod contradiction;
 pub mod directive;
 mod parse;
@@ -25,6 +26,8 @@ pub enum CheckName {
     Registry,
     /// Contradicting instructions within one prompt (`checks/contradiction.rs`).
     Contradiction,
+    /// Cache-unstable ordering (`checks/cache_order.rs`).
+    CacheOrder,
 }
 
 /// A compiled check with its parameters.
@@ -33,6 +36,7 @@ pub enum Check {
     InlinePrompt(inline_prompt::InlinePrompt),
     Registry,
     Contradiction(contradiction::Contradiction),
+    CacheOrder(cache_order::CacheOrder),
 }
 
 impl Check {
@@ -47,6 +51,9 @@ impl Check {
                 inline_prompt::InlinePrompt::compile(params).map(Check::InlinePrompt)
             }
             CheckName::Registry => Ok(Check::Registry),
+            CheckName::CacheOrder => {
+                cache_order::CacheOrder::compile(params).map(Check::CacheOrder)
+            }
             CheckName::Contradiction => {
                 contradiction::Contradiction::compile(params, data).map(Check::Contradiction)
             }
@@ -58,6 +65,7 @@ impl Check {
             Check::InlinePrompt(c) => c.run(rule, cx),
             Check::Registry => Vec::new(),
             Check::Contradiction(c) => c.run(rule, cx),
+            Check::CacheOrder(c) => c.run(rule, cx),
         }
     }
 
@@ -65,7 +73,7 @@ impl Check {
     pub fn force(&self) -> Result<(), String> {
         match self {
             Check::Contradiction(c) => c.force(),
-            Check::InlinePrompt(_) | Check::Registry => Ok(()),
+            Check::InlinePrompt(_) | Check::Registry | Check::CacheOrder(_) => Ok(()),
         }
     }
 }
