@@ -413,7 +413,8 @@ fn suppressions_in_prompt_file_syntaxes() {
         "{v}"
     );
     assert_eq!(code, 1);
-    // The jinja file's bare directive on the Output line suppresses nothing: reported when asked.
+    // The jinja file's bare directive on the Output line suppresses nothing, nor does the
+    // Markdown file's `ignore[cache]` (the cache pack finds nothing there): reported when asked.
     let (v, _) = r.json(&["check", "--format", "json", "--report-unused-ignores"]);
     let unused: Vec<&Value> = v["findings"]
         .as_array()
@@ -421,10 +422,15 @@ fn suppressions_in_prompt_file_syntaxes() {
         .iter()
         .filter(|f| f["rule"] == "promptlint/unused-ignore")
         .collect();
-    assert_eq!(unused.len(), 1, "{v}");
-    assert_eq!(unused[0]["path"], "prompts/ticket.j2");
-    assert_eq!(unused[0]["line"], 5);
-    assert_eq!(unused[0]["severity"], "warning");
+    assert_eq!(unused.len(), 2, "{v}");
+    assert_eq!(unused[0]["path"], "prompts/other_rule.md");
+    assert!(
+        unused[0]["message"].as_str().unwrap().contains("`cache`"),
+        "{v}"
+    );
+    assert_eq!(unused[1]["path"], "prompts/ticket.j2");
+    assert_eq!(unused[1]["line"], 5);
+    assert_eq!(unused[1]["severity"], "warning");
 }
 
 #[test]
