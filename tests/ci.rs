@@ -2,8 +2,11 @@
 //! suppressions (including unused ones) in every host syntax, run against real git repos.
 #![allow(clippy::print_stderr)]
 
+mod common;
+use common::Repo;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -12,74 +15,6 @@ const EMAIL_PROMPT: &str =
 
 fn email_prompt(name: &str) -> String {
     EMAIL_PROMPT.replace("dana.whitfield", name)
-}
-
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("repo");
-        std::fs::create_dir_all(&root).unwrap();
-        let r = Repo { _tmp: tmp, root };
-        r.git(&["init", "-q", "-b", "main"]);
-        r
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let p = self.root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn git(&self, args: &[&str]) -> Output {
-        let o = Command::new("git")
-            .current_dir(&self.root)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        o
-    }
-
-    fn commit(&self, msg: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", msg]);
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_promptlint"))
-            .current_dir(&self.root)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> (Value, i32) {
-        let o = self.run(args);
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{e}: {}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            )
-        });
-        (v, o.status.code().unwrap_or(-1))
-    }
 }
 
 fn finding_paths(v: &Value) -> Vec<String> {

@@ -1,73 +1,12 @@
 //! `promptlint owners`: the reviewers' report from a real git history and CODEOWNERS file.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+use common::Repo;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 const EMAIL_EXAMPLE: &str = "\nExample 1:\nInput: Hi, this is Dana (dana.whitfield@northwind-mail.com), my order never arrived.\nOutput: category=shipping\n";
-
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("repo");
-        std::fs::create_dir_all(&root).unwrap();
-        let r = Repo { _tmp: tmp, root };
-        r.git(&["init", "-q", "-b", "main"]);
-        r
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let p = self.root.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn git(&self, args: &[&str]) {
-        let o = Command::new("git")
-            .current_dir(&self.root)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_promptlint"))
-            .current_dir(&self.root)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    fn stdout(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-}
 
 fn sha(s: &str) -> String {
     Sha256::digest(s.as_bytes())
