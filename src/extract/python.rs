@@ -298,9 +298,11 @@ impl<'a> Module<'a> {
 
     /// Records bindings, definitions, imports and references.
     fn index(&mut self) {
-        // Parents travel with the stack: `Node::parent` walks down from the root each time.
-        let mut stack: Vec<(Node<'a>, Option<Node<'a>>)> = vec![(self.tree.root_node(), None)];
-        while let Some((n, parent)) = stack.pop() {
+        // Parents and enclosing scopes travel with the stack: `Node::parent` walks down from the
+        // root each time, so asking for them per node would be quadratic in nesting depth.
+        let root = self.tree.root_node();
+        let mut stack: Vec<(Node<'a>, Option<Node<'a>>, Node<'a>)> = vec![(root, None, root)];
+        while let Some((n, parent, scope)) = stack.pop() {
             match n.kind() {
                 "augmented_assignment" => {
                     let plus = n
@@ -310,7 +312,7 @@ impl<'a> Module<'a> {
                         .child_by_field_name("left")
                         .filter(|l| plus && l.kind() == "identifier")
                     {
-                        let key = (self.scope_of(n).id(), self.text(left).to_string());
+                        let key = (scope.id(), self.text(left).to_string());
                         self.augments.entry(key).or_default().push(n);
                     }
                 }
@@ -319,7 +321,12 @@ impl<'a> Module<'a> {
                         n.child_by_field_name("left"),
                         n.child_by_field_name("right"),
                     ) {
-                        if let Some((scope, name)) = self.binding_target(left) {
+                        let target = if left.kind() == "identifier" {
+                            Some((scope.id(), self.text(left).to_string()))
+                        } else {
+                            self.binding_target(left)
+                        };
+                        if let Some((scope, name)) = target {
                             self.bindings
                                 .entry((scope, name))
                                 .or_default()
@@ -332,8 +339,8 @@ impl<'a> Module<'a> {
                 }
                 "function_definition" => {
                     if let Some(name) = n.child_by_field_name("name") {
-                        let scope = self.scope_of(n).id();
-                        self.defs.insert((scope, self.text(name).to_string()), n);
+                        self.defs
+                            .insert((scope.id(), self.text(name).to_string()), n);
                     }
                 }
                 "import_statement" | "import_from_statement" => {
@@ -361,9 +368,14 @@ impl<'a> Module<'a> {
                 }
                 _ => {}
             }
+            let inner = if matches!(n.kind(), "function_definition" | "class_definition") {
+                n
+            } else {
+                scope
+            };
             let mut c = n.walk();
             let children: Vec<Node> = n.children(&mut c).collect();
-            stack.extend(children.into_iter().rev().map(|ch| (ch, Some(n))));
+            stack.extend(children.into_iter().rev().map(|ch| (ch, Some(n), inner)));
         }
     }
 
