@@ -24,7 +24,8 @@ names=()
 add() { names+=("$1"); cmds+=("$2"); }
 
 if [ "$mode" = precommit ]; then
-  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | head -10 | tr '\n' ' ')
+  # `head` closes the pipe early: keep pipefail from ending the script there.
+  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | head -10 | tr '\n' ' ' || true)
   add promptlint "cd $tree && $bin check --exit-zero -q $files"
   have ruff && add ruff "cd $tree && ruff check --isolated --select E9 --no-cache --exit-zero $files"
   args=()
