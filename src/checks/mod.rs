@@ -3,6 +3,8 @@
 //! A rule with `kind = "check"` names its check (`check = "..."`); the name is a serde enum, so
 //! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring.
 
+pub mod cache_order;
+pub mod cache_serial;
 pub mod inline_prompt;
 
 use serde::Deserialize;
@@ -15,6 +17,8 @@ use crate::packs::Rule;
 #[serde(rename_all = "kebab-case")]
 pub enum CheckName {
     InlinePrompt,
+    /// The cache pack's ordering analysis (`cache_order.rs`), one outcome per rule.
+    CacheOrder,
     /// Cross-file registry checks (`src/registry.rs`): they run after collection, not per prompt.
     Registry,
 }
@@ -23,6 +27,7 @@ pub enum CheckName {
 #[derive(Debug)]
 pub enum Check {
     InlinePrompt(inline_prompt::InlinePrompt),
+    CacheOrder(cache_order::CacheOrder),
     Registry,
 }
 
@@ -33,6 +38,9 @@ impl Check {
             CheckName::InlinePrompt => {
                 inline_prompt::InlinePrompt::compile(params).map(Check::InlinePrompt)
             }
+            CheckName::CacheOrder => {
+                cache_order::CacheOrder::compile(params).map(Check::CacheOrder)
+            }
             CheckName::Registry => Ok(Check::Registry),
         }
     }
@@ -40,6 +48,7 @@ impl Check {
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
         match self {
             Check::InlinePrompt(c) => c.run(rule, cx),
+            Check::CacheOrder(c) => c.run(rule, cx),
             Check::Registry => Vec::new(),
         }
     }

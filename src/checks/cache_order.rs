@@ -1,0 +1,415 @@
+//! `cache/*`: content that changes per request placed ahead of the static text that provider
+//! prompt caches could reuse.
+//!
+//! Provider caches reuse an exact prefix only (Anthropic: tools, system, messages, byte for byte
+//! up to a `cache_control` breakpoint; OpenAI: the longest common prefix of 1,024+ tokens), so
+//! one volatile byte early in the prompt makes everything after it a full-price miss.
+//!
+//! The analysis (`analyze`) runs once per prompt and yields at most one finding, at the first
+//! cache-breaking element: a placeholder whose volatility (`src/volatility.rs`) is volatile, or
+//! an unstable serialisation (`json.dumps` without `sort_keys=True`, a set iterated into text,
+//! see `cache_serial.rs`). Each of the five rules runs the same analysis and reports only the
+//! outcome that is its own, so the rules are exclusive.
+//!
+//! The *cacheable prefix* ends at the last `cache_control` breakpoint when the prompt has one;
+//! otherwise at the start of the last user message (history and the final user turn are per
+//! request anyway); for a prompt with no roles, at its end. A prompt whose name says it is the
+//! user turn (`USER_PROMPT`, `human_template`) has no cacheable prefix. The *static remainder* of
+//! an element is the text after it within the cacheable prefix, other placeholders excluded;
+//! it must reach `[cache] min-static-chars` (tokens are estimated as characters / 4).
+//!
+//! A named constant that a call site in the same file sends as a message is judged at the call
+//! site, where its role is known (a date in a constant used as the user message is fine).
+//! Not done: following prompts across modules, or values the source does not show.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::cache_serial::Serial;
+use crate::kinds::{fill, Hit, RuleContext};
+use crate::packs::Rule;
+use crate::prompt::{Origin, Placeholder, PlaceholderSyntax, Prompt, Volatility};
+use crate::segment::{Role, SegmentKind};
+use crate::span::PromptSpan;
+
+const CACHE_TOML: &str = include_str!("../../rules/cache.toml");
+
+/// Which outcome of the analysis a rule reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    VolatilePrefix,
+    MessagesOrder,
+    BreakpointAfterVolatile,
+    UnstableSerialization,
+    DynamicBeforeStatic,
+}
+
+/// `[data]` of rules/cache.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawData {
+    /// Names (of a constant, a YAML key, a file stem) of prompts that are the user turn.
+    user_turn_names: Vec<String>,
+    /// Serialisation calls whose key order is insertion order.
+    serialize_calls: Vec<String>,
+    /// Arguments or wrappers that make a serialisation deterministic.
+    stable_markers: Vec<String>,
+    /// Expressions that build a set.
+    set_builders: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FileView {
+    data: RawData,
+}
+
+/// Compiled pack data shared by the cache checks.
+#[derive(Debug)]
+pub struct CacheData {
+    user_turn_names: Regex,
+    pub(super) serial: Serial,
+}
+
+fn join(pats: &[String], key: &str) -> Result<Regex, String> {
+    let alt = pats
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&alt).map_err(|e| format!("rules/cache.toml: data.{key}: {e}"))
+}
+
+static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
+    let view: FileView =
+        toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [data]: {e}"))?;
+    let d = view.data;
+    Ok(CacheData {
+        user_turn_names: join(&d.user_turn_names, "user-turn-names")?,
+        serial: Serial {
+            calls: join(&d.serialize_calls, "serialize-calls")?,
+            stable: join(&d.stable_markers, "stable-markers")?,
+            set_builders: join(&d.set_builders, "set-builders")?,
+        },
+    })
+});
+
+/// One cache rule: reports the analysis outcome named by its `outcome` parameter.
+#[derive(Debug)]
+pub struct CacheOrder {
+    outcome: Outcome,
+}
+
+impl CacheOrder {
+    pub fn compile(params: Option<&toml::Table>) -> Result<Self, String> {
+        let outcome = params
+            .and_then(|p| p.get("outcome"))
+            .ok_or("`outcome` is required")?
+            .clone()
+            .try_into::<Outcome>()
+            .map_err(|e| format!("`outcome`: {e}"))?;
+        DATA.as_ref().map_err(Clone::clone)?;
+        Ok(CacheOrder { outcome })
+    }
+
+    pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
+        let Ok(data) = DATA.as_ref() else {
+            return Vec::new();
+        };
+        let min = cx.settings.cache_min_static_chars.max(1);
+        let Some(a) = analyze(cx.prompt, &cx.file.text, cx.file_prompts, min, data) else {
+            return Vec::new();
+        };
+        if a.outcome != self.outcome {
+            return Vec::new();
+        }
+        let p = cx.prompt;
+        let ph = &p.placeholders[a.index];
+        let chars = thousands(a.chars);
+        let tokens = thousands(a.chars.div_ceil(4));
+        let message = fill(
+            &rule.message,
+            &[
+                ("what", &describe(p, ph)),
+                ("chars", &chars),
+                ("tokens", &tokens),
+                ("block", a.block_word),
+            ],
+        );
+        vec![Hit::new(ph.span, message)]
+    }
+}
+
+/// The result of analysing one prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    pub outcome: Outcome,
+    /// Index into `prompt.placeholders` of the reported element.
+    pub index: usize,
+    /// Static characters after it that the cache can never reuse.
+    pub chars: usize,
+    /// "message" or "block": what the reported element sits in.
+    pub block_word: &'static str,
+}
+
+/// The first cache-breaking element of `p`, if its static remainder is long enough.
+pub fn analyze(
+    p: &Prompt,
+    file_text: &str,
+    file_prompts: &[Prompt],
+    min: usize,
+    data: &CacheData,
+) -> Option<Analysis> {
+    if p.placeholders.is_empty() {
+        return None;
+    }
+    let roles: Vec<(Role, PromptSpan)> = p
+        .segments
+        .iter()
+        .filter_map(|s| match s.kind {
+            SegmentKind::Role { role } => Some((role, s.span)),
+            _ => None,
+        })
+        .collect();
+    if roles.is_empty() && is_user_turn(p, data) {
+        return None;
+    }
+    let has_bp = !p.cache_breakpoints.is_empty();
+    let prefix_end = if has_bp {
+        p.cache_breakpoints.iter().copied().max().unwrap_or(0)
+    } else {
+        roles
+            .iter()
+            .rev()
+            .find(|(r, _)| *r == Role::User)
+            .map(|(_, s)| s.start)
+            .unwrap_or(p.text.len())
+    }
+    .min(p.text.len());
+    let bounds = block_bounds(p, &roles, prefix_end);
+    let mut order: Vec<usize> = (0..p.placeholders.len())
+        .filter(|&i| p.placeholders[i].span.start < prefix_end)
+        .collect();
+    order.sort_by_key(|&i| p.placeholders[i].span.start);
+    let block_word = if has_bp { "block" } else { "message" };
+
+    let first_bad = order.iter().copied().find_map(|i| {
+        let ph = &p.placeholders[i];
+        if ph.volatility == Volatility::Volatile {
+            Some((i, false))
+        } else if data.serial.is_unstable(ph, file_text) {
+            Some((i, true))
+        } else {
+            None
+        }
+    });
+    if let Some((i, unstable)) = first_bad {
+        let ph = &p.placeholders[i];
+        if deferred(p, ph, file_prompts) {
+            return None;
+        }
+        let rem = static_chars(p, ph.span.end, prefix_end);
+        let (bs, be) = block_of(&bounds, ph.span.start);
+        let outcome = if unstable {
+            (rem >= min).then_some(Outcome::UnstableSerialization)
+        } else if has_bp {
+            (rem >= min || opaque_cached_block(p, &bounds, ph.span.end))
+                .then_some(Outcome::BreakpointAfterVolatile)
+        } else if rem >= min {
+            let own = static_chars(p, ph.span.end, be);
+            let later_static = rem - own > 0 && be < prefix_end;
+            let leads_block = ph.syntax == PlaceholderSyntax::Expression
+                && p.slice(PromptSpan::new(bs, ph.span.start))
+                    .trim()
+                    .is_empty();
+            if own < min && later_static {
+                Some(Outcome::MessagesOrder)
+            } else if leads_block {
+                // `tenant.override + BASE_PROMPT`: a volatile part concatenated first.
+                return Some(Analysis {
+                    outcome: Outcome::MessagesOrder,
+                    index: i,
+                    chars: rem,
+                    block_word: "part",
+                });
+            } else {
+                Some(Outcome::VolatilePrefix)
+            }
+        } else {
+            None
+        };
+        return outcome.map(|outcome| Analysis {
+            outcome,
+            index: i,
+            chars: rem,
+            block_word,
+        });
+    }
+    // No volatile element: any placeholder ahead of a long static remainder (off by default).
+    let i = order.first().copied()?;
+    let ph = &p.placeholders[i];
+    if deferred(p, ph, file_prompts) {
+        return None;
+    }
+    let rem = static_chars(p, ph.span.end, prefix_end);
+    (rem >= min).then_some(Analysis {
+        outcome: Outcome::DynamicBeforeStatic,
+        index: i,
+        chars: rem,
+        block_word,
+    })
+}
+
+/// A prompt with no roles whose name says it is the user turn.
+fn is_user_turn(p: &Prompt, data: &CacheData) -> bool {
+    let name = match &p.origin {
+        Origin::Assignment { name } => name.rsplit('.').next().unwrap_or(name),
+        Origin::Key { key } => key.rsplit(['.', '/']).next().unwrap_or(key),
+        Origin::File => {
+            let file = p.id.rsplit('/').next().unwrap_or(&p.id);
+            file.split('.').next().unwrap_or(file)
+        }
+        Origin::Call { .. } => return false,
+    };
+    data.user_turn_names.is_match(name)
+}
+
+/// Block boundaries within `[0, prefix_end]`: message starts and ends, and the separators the
+/// extractor put between content blocks (unmapped blank runs).
+fn block_bounds(p: &Prompt, roles: &[(Role, PromptSpan)], prefix_end: usize) -> Vec<usize> {
+    let mut b = vec![0, prefix_end];
+    for (_, s) in roles {
+        b.push(s.start);
+        b.push(s.end);
+    }
+    let mut at = 0;
+    let in_placeholder = |x: usize| {
+        p.placeholders
+            .iter()
+            .any(|ph| ph.span.start <= x && x < ph.span.end)
+    };
+    let gap = |from: usize, to: usize, b: &mut Vec<usize>| {
+        if to > from
+            && !in_placeholder(from)
+            && p.slice(PromptSpan::new(from, to)).contains("\n\n")
+            && p.slice(PromptSpan::new(from, to)).trim().is_empty()
+        {
+            b.push(to);
+        }
+    };
+    for pc in p.map.pieces() {
+        gap(at, pc.prompt_start, &mut b);
+        at = pc.prompt_start + pc.prompt_len;
+    }
+    b.retain(|&x| x <= prefix_end);
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+/// The block `[start, end)` holding `at`.
+fn block_of(bounds: &[usize], at: usize) -> (usize, usize) {
+    let i = bounds.partition_point(|&b| b <= at);
+    let start = if i == 0 { 0 } else { bounds[i - 1] };
+    let end = bounds.get(i).copied().unwrap_or(start);
+    (start, end)
+}
+
+/// Characters in `[from, to)` outside every placeholder.
+pub fn static_chars(p: &Prompt, from: usize, to: usize) -> usize {
+    if from >= to {
+        return 0;
+    }
+    let mut spans: Vec<PromptSpan> = p
+        .placeholders
+        .iter()
+        .map(|ph| ph.span)
+        .filter(|s| s.end > from && s.start < to)
+        .collect();
+    spans.sort();
+    let mut n = 0;
+    let mut at = from;
+    for s in spans {
+        if s.start > at {
+            n += p.slice(PromptSpan::new(at, s.start)).chars().count();
+        }
+        at = at.max(s.end);
+    }
+    if to > at {
+        n += p.slice(PromptSpan::new(at, to)).chars().count();
+    }
+    n
+}
+
+/// A block after `from` that ends at a breakpoint and holds nothing but a non-volatile
+/// placeholder (a constant imported from elsewhere): an explicit `cache_control` on it says it
+/// is long enough to cache.
+fn opaque_cached_block(p: &Prompt, bounds: &[usize], from: usize) -> bool {
+    p.cache_breakpoints.iter().any(|&bp| {
+        let (bs, _) = block_of(bounds, bp.saturating_sub(1));
+        bs >= from
+            && static_chars(p, bs, bp) <= 2
+            && p.placeholders.iter().any(|ph| {
+                ph.span.start >= bs
+                    && ph.span.end <= bp
+                    && ph.volatility != Volatility::Volatile
+                    && ph.syntax == PlaceholderSyntax::Expression
+            })
+    })
+}
+
+/// A constant judged where it is used: another prompt of the file with roles (a call site)
+/// holds the element's bytes.
+fn deferred(p: &Prompt, ph: &Placeholder, file_prompts: &[Prompt]) -> bool {
+    if !matches!(p.origin, Origin::Assignment { .. }) {
+        return false;
+    }
+    let fs = p.map.to_file(ph.span);
+    file_prompts.iter().any(|o| {
+        o.id != p.id
+            && matches!(o.origin, Origin::Call { .. })
+            && o.segments
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Role { .. }))
+            && o.map.pieces().iter().any(|pc| {
+                pc.file_start < fs.end.max(fs.start + 1) && fs.start < pc.file_start + pc.file_len
+            })
+    })
+}
+
+/// "`{today}` (datetime.now())": the placeholder as written, and its filling expression.
+fn describe(p: &Prompt, ph: &Placeholder) -> String {
+    let written = short(p.slice(ph.span).trim());
+    match ph.expr.as_deref().map(str::trim) {
+        Some(e) if !written.contains(e) => format!("`{written}` (`{}`)", short(e)),
+        _ => format!("`{written}`"),
+    }
+}
+
+fn short(s: &str) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        let cut: String = one_line.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        one_line
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;
