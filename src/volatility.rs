@@ -139,7 +139,8 @@ mod tests {
         assert_eq!(v.of("company_name", None, None), Volatility::Static);
         assert_eq!(v.of("product", None, None), Volatility::Static);
         assert_eq!(v.of("topic", None, None), Volatility::Unknown);
-        assert_eq!(v.of("context", None, None), Volatility::Volatile);
+        assert_eq!(v.of("chat_history", None, None), Volatility::Volatile);
+        assert_eq!(v.of("context", None, None), Volatility::Unknown);
         assert_eq!(v.of("cutoff_date", None, None), Volatility::Static);
         assert_eq!(
             v.of("d", Some("cfg.knowledge_cutoff"), None),

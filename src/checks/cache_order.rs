@@ -138,7 +138,15 @@ impl CacheOrder {
                 ("block", a.block_word),
             ],
         );
-        vec![Hit::new(ph.span, message)]
+        let mut hit = Hit::new(ph.span, message);
+        if evaluated_at_import(p, ph, &cx.file.text) {
+            // Still a prefix that differs between processes started at different times.
+            hit.help = Some(format!(
+                "this module-level f-string runs once, at import: the value is fixed per process and goes stale; {}",
+                rule.help.as_deref().unwrap_or("build the prompt per request, with the volatile part last")
+            ));
+        }
+        vec![hit]
     }
 }
 
@@ -188,7 +196,10 @@ pub fn analyze(
             .unwrap_or(p.text.len())
     }
     .min(p.text.len());
-    let bounds = block_bounds(p, &roles, prefix_end);
+    // A prompt-returning function joins its return values: alternatives, not a sequence.
+    let alternatives = roles.is_empty() && returns_of_function(p, file_text);
+    let split_gaps = !roles.is_empty() || has_bp || alternatives;
+    let bounds = block_bounds(p, &roles, prefix_end, split_gaps);
     let mut order: Vec<usize> = (0..p.placeholders.len())
         .filter(|&i| p.placeholders[i].span.start < prefix_end)
         .collect();
@@ -210,8 +221,9 @@ pub fn analyze(
         if deferred(p, ph, file_prompts) {
             return None;
         }
-        let rem = static_chars(p, ph.span.end, prefix_end);
         let (bs, be) = block_of(&bounds, ph.span.start);
+        let end = if alternatives { be } else { prefix_end };
+        let rem = static_chars(p, ph.span.end, end);
         let outcome = if unstable {
             (rem >= min).then_some(Outcome::UnstableSerialization)
         } else if has_bp {
@@ -219,7 +231,7 @@ pub fn analyze(
                 .then_some(Outcome::BreakpointAfterVolatile)
         } else if rem >= min {
             let own = static_chars(p, ph.span.end, be);
-            let later_static = rem - own > 0 && be < prefix_end;
+            let later_static = rem - own > 0 && be < end;
             let leads_block = ph.syntax == PlaceholderSyntax::Expression
                 && p.slice(PromptSpan::new(bs, ph.span.start))
                     .trim()
@@ -253,7 +265,12 @@ pub fn analyze(
     if deferred(p, ph, file_prompts) {
         return None;
     }
-    let rem = static_chars(p, ph.span.end, prefix_end);
+    let end = if alternatives {
+        block_of(&bounds, ph.span.start).1
+    } else {
+        prefix_end
+    };
+    let rem = static_chars(p, ph.span.end, end);
     (rem >= min).then_some(Analysis {
         outcome: Outcome::DynamicBeforeStatic,
         index: i,
@@ -278,11 +295,22 @@ fn is_user_turn(p: &Prompt, data: &CacheData) -> bool {
 
 /// Block boundaries within `[0, prefix_end]`: message starts and ends, and the separators the
 /// extractor put between content blocks (unmapped blank runs).
-fn block_bounds(p: &Prompt, roles: &[(Role, PromptSpan)], prefix_end: usize) -> Vec<usize> {
+fn block_bounds(
+    p: &Prompt,
+    roles: &[(Role, PromptSpan)],
+    prefix_end: usize,
+    split_gaps: bool,
+) -> Vec<usize> {
     let mut b = vec![0, prefix_end];
     for (_, s) in roles {
         b.push(s.start);
         b.push(s.end);
+    }
+    if !split_gaps {
+        b.retain(|&x| x <= prefix_end);
+        b.sort_unstable();
+        b.dedup();
+        return b;
     }
     let mut at = 0;
     let in_placeholder = |x: usize| {
@@ -307,6 +335,34 @@ fn block_bounds(p: &Prompt, roles: &[(Role, PromptSpan)], prefix_end: usize) -> 
     b.sort_unstable();
     b.dedup();
     b
+}
+
+/// Whether `p` is the return values of a function (`Origin::Assignment` named after a `def`).
+fn returns_of_function(p: &Prompt, file_text: &str) -> bool {
+    let Origin::Assignment { name } = &p.origin else {
+        return false;
+    };
+    let last = name.rsplit('.').next().unwrap_or(name);
+    !last.is_empty()
+        && file_text.match_indices(last).any(|(i, _)| {
+            file_text[..i].ends_with("def ") && file_text[i + last.len()..].starts_with('(')
+        })
+}
+
+/// Whether `p` is a module-level constant whose f-string fields run once, at import.
+fn evaluated_at_import(p: &Prompt, ph: &Placeholder, file_text: &str) -> bool {
+    let Origin::Assignment { name } = &p.origin else {
+        return false;
+    };
+    if ph.syntax != PlaceholderSyntax::FString || name.contains('.') {
+        return false;
+    }
+    file_text.match_indices(name.as_str()).any(|(i, _)| {
+        (i == 0 || file_text.as_bytes()[i - 1] == b'\n')
+            && file_text[i + name.len()..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with(['=', ':'])
+    })
 }
 
 /// The block `[start, end)` holding `at`.
