@@ -62,6 +62,11 @@ impl VolatilitySpec {
         })
     }
 
+    /// Whether source text (an expression, a function's definition) calls a volatile function.
+    pub fn expression_is_volatile(&self, src: &str) -> bool {
+        self.expressions.is_match(src)
+    }
+
     /// Volatility of one placeholder from its name, filling expression and resolved definition.
     pub fn of(&self, name: &str, expr: Option<&str>, resolved: Option<&str>) -> Volatility {
         if [expr, resolved]

@@ -33,6 +33,7 @@ use crate::packs::Rule;
 use crate::prompt::{Origin, Placeholder, PlaceholderSyntax, Prompt, Volatility};
 use crate::segment::{Role, SegmentKind};
 use crate::span::PromptSpan;
+use crate::volatility::VolatilitySpec;
 
 const CACHE_TOML: &str = include_str!("../../rules/cache.toml");
 
@@ -71,6 +72,64 @@ struct FileView {
 pub struct CacheData {
     user_turn_names: Regex,
     pub(super) serial: Serial,
+    volatility: VolatilitySpec,
+}
+
+static CALLED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u:\b)([A-Za-z_][A-Za-z0-9_]*)\s*\(").expect("call regex"));
+
+impl CacheData {
+    /// A placeholder of unknown volatility filled through helpers of the same module: the
+    /// extractor resolves one level (`stamp()` -> `def stamp(): return _clock()...`); this
+    /// follows the helpers that definition calls, two more levels deep.
+    fn calls_volatile_helper(&self, ph: &Placeholder, file_text: &str) -> bool {
+        if ph.volatility != Volatility::Unknown {
+            return false;
+        }
+        let Some(start) = ph.resolved.as_deref().or(ph.expr.as_deref()) else {
+            return false;
+        };
+        let mut frontier = vec![start.to_string()];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for src in &frontier {
+                for c in CALLED.captures_iter(src) {
+                    let Some(name) = c.get(1).map(|m| m.as_str()) else {
+                        continue;
+                    };
+                    if let Some(body) = def_source(file_text, name) {
+                        if self.volatility.expression_is_volatile(body) {
+                            return true;
+                        }
+                        next.push(body.to_string());
+                    }
+                }
+            }
+            frontier = next;
+        }
+        false
+    }
+}
+
+/// The source of `def name(...)` in `text`: its header line and the indented lines after it.
+fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let at = text
+        .match_indices(name)
+        .find(|(i, _)| text[..*i].ends_with("def ") && text[i + name.len()..].starts_with('('))?
+        .0;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..at].len() - text[line_start..at].trim_start().len();
+    let mut end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+    while end < text.len() {
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        let line = &text[end..line_end];
+        let ind = line.len() - line.trim_start().len();
+        if !line.trim().is_empty() && ind <= indent {
+            break;
+        }
+        end = line_end;
+    }
+    Some(&text[line_start..end])
 }
 
 fn join(pats: &[String], key: &str) -> Result<Regex, String> {
@@ -87,6 +146,7 @@ static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
         toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [data]: {e}"))?;
     let d = view.data;
     Ok(CacheData {
+        volatility: VolatilitySpec::builtin()?,
         user_turn_names: join(&d.user_turn_names, "user-turn-names")?,
         serial: Serial {
             calls: join(&d.serialize_calls, "serialize-calls")?,
@@ -208,7 +268,7 @@ pub fn analyze(
 
     let first_bad = order.iter().copied().find_map(|i| {
         let ph = &p.placeholders[i];
-        if ph.volatility == Volatility::Volatile {
+        if ph.volatility == Volatility::Volatile || data.calls_volatile_helper(ph, file_text) {
             Some((i, false))
         } else if data.serial.is_unstable(ph, file_text) {
             Some((i, true))
@@ -232,10 +292,17 @@ pub fn analyze(
         } else if rem >= min {
             let own = static_chars(p, ph.span.end, be);
             let later_static = rem - own > 0 && be < end;
-            let leads_block = ph.syntax == PlaceholderSyntax::Expression
-                && p.slice(PromptSpan::new(bs, ph.span.start))
-                    .trim()
-                    .is_empty();
+            let leads_block = p
+                .slice(PromptSpan::new(bs, ph.span.start))
+                .trim()
+                .is_empty()
+                && (ph.syntax == PlaceholderSyntax::Expression
+                    || (ph.syntax == PlaceholderSyntax::FString
+                        && !ph.expr.as_deref().unwrap_or(&ph.name).contains('(')
+                        && p.slice(PromptSpan::new(ph.span.end, be))
+                            .split('\n')
+                            .next()
+                            .is_some_and(|rest| rest.trim().is_empty())));
             if own < min && later_static {
                 Some(Outcome::MessagesOrder)
             } else if leads_block {
@@ -373,19 +440,24 @@ fn block_of(bounds: &[usize], at: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Characters in `[from, to)` outside every placeholder.
+/// Characters in `[from, to)` outside every placeholder, plus the text of non-volatile
+/// placeholders filled by a string constant of the module (`f"{date}\n{BASE_PROMPT}"`).
 pub fn static_chars(p: &Prompt, from: usize, to: usize) -> usize {
     if from >= to {
         return 0;
     }
-    let mut spans: Vec<PromptSpan> = p
+    let inside: Vec<&Placeholder> = p
         .placeholders
         .iter()
-        .map(|ph| ph.span)
-        .filter(|s| s.end > from && s.start < to)
+        .filter(|ph| ph.span.end > from && ph.span.start < to)
         .collect();
+    let mut n: usize = inside
+        .iter()
+        .filter(|ph| ph.span.start >= from && ph.volatility != Volatility::Volatile)
+        .map(|ph| constant_len(ph.resolved.as_deref()))
+        .sum();
+    let mut spans: Vec<PromptSpan> = inside.iter().map(|ph| ph.span).collect();
     spans.sort();
-    let mut n = 0;
     let mut at = from;
     for s in spans {
         if s.start > at {
@@ -397,6 +469,31 @@ pub fn static_chars(p: &Prompt, from: usize, to: usize) -> usize {
         n += p.slice(PromptSpan::new(at, to)).chars().count();
     }
     n
+}
+
+static STRING_CONSTANT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)^\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?::[^=\n]*)?=\s*[rRuU]?(\"\"\"|'''|"|')(.*)$"#)
+        .expect("string constant regex")
+});
+
+/// The length of a string constant's text from its definition (`NAME = """..."""`), 0 for
+/// anything else (an f-string, a call, a concatenation).
+fn constant_len(resolved: Option<&str>) -> usize {
+    let Some(src) = resolved else { return 0 };
+    let Some(c) = STRING_CONSTANT.captures(src) else {
+        return 0;
+    };
+    let (Some(q), Some(body)) = (c.get(1), c.get(2)) else {
+        return 0;
+    };
+    let Some(body) = body.as_str().trim_end().strip_suffix(q.as_str()) else {
+        return 0;
+    };
+    // One literal only: the closing quote must not appear inside (no `"a" + x + "b"`).
+    if body.contains(q.as_str()) || (q.as_str().len() == 1 && body.contains('\n')) {
+        return 0;
+    }
+    body.chars().count()
 }
 
 /// A block after `from` that ends at a breakpoint and holds nothing but a non-volatile
