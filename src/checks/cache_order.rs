@@ -287,7 +287,7 @@ pub fn analyze(
         let outcome = if unstable {
             (rem >= min).then_some(Outcome::UnstableSerialization)
         } else if has_bp {
-            (rem >= min || opaque_cached_block(p, &bounds, ph.span.end))
+            (rem >= min || opaque_cached_block(p, &bounds, &roles, ph.span.end))
                 .then_some(Outcome::BreakpointAfterVolatile)
         } else if rem >= min {
             let own = static_chars(p, ph.span.end, be);
@@ -496,13 +496,24 @@ fn constant_len(resolved: Option<&str>) -> usize {
     body.chars().count()
 }
 
-/// A block after `from` that ends at a breakpoint and holds nothing but a non-volatile
+/// A system block after `from` that ends at a breakpoint and holds nothing but a non-volatile
 /// placeholder (a constant imported from elsewhere): an explicit `cache_control` on it says it
 /// is long enough to cache.
-fn opaque_cached_block(p: &Prompt, bounds: &[usize], from: usize) -> bool {
+fn opaque_cached_block(
+    p: &Prompt,
+    bounds: &[usize],
+    roles: &[(Role, PromptSpan)],
+    from: usize,
+) -> bool {
     p.cache_breakpoints.iter().any(|&bp| {
         let (bs, _) = block_of(bounds, bp.saturating_sub(1));
-        bs >= from
+        // Only system blocks: a breakpoint on a user turn caches the conversation so far.
+        let in_system = roles.is_empty()
+            || roles
+                .iter()
+                .any(|(r, s)| r.is_instruction() && s.start <= bs && bs < s.end.max(s.start + 1));
+        in_system
+            && bs >= from
             && static_chars(p, bs, bp) <= 2
             && p.placeholders.iter().any(|ph| {
                 ph.span.start >= bs
