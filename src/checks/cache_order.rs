@@ -18,9 +18,16 @@
 //! an element is the text after it within the cacheable prefix, other placeholders excluded;
 //! it must reach `[cache] min-static-chars` (tokens are estimated as characters / 4).
 //!
+//! A prompt-returning function's return values are alternatives: each is measured on its own.
+//! A placeholder filled by a string constant of the module (`f"{date}\n{BASE_PROMPT}"`) counts
+//! as that constant's text; one of unknown volatility filled through same-module helpers is
+//! volatile when a helper up to three levels down calls a volatile function. A breakpoint on a
+//! system block that is an unseen constant (`HANDBOOK` imported) counts as long enough.
+//!
 //! A named constant that a call site in the same file sends as a message is judged at the call
 //! site, where its role is known (a date in a constant used as the user message is fine).
-//! Not done: following prompts across modules, or values the source does not show.
+//! Not done: following prompts across modules (a template sent as the user message elsewhere
+//! still counts whole), or values the source does not show.
 
 use std::sync::LazyLock;
 

@@ -7,6 +7,10 @@
 //! interpolated or iterated without `sorted(`. Decided from source text only: a set that
 //! arrives through a parameter is not seen.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use crate::prompt::Placeholder;
@@ -75,23 +79,44 @@ fn substr_offset(whole: &str, part: &str) -> Option<usize> {
     (p >= base && p <= base + whole.len()).then(|| p - base)
 }
 
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?m)^[ \t]*(?:self\.)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[ \t]*([^=\n][^\n]*)$",
+    )
+    .expect("assignment regex")
+});
+
+thread_local! {
+    /// Names bound to sets in the file last looked at: (its text, names).
+    static SET_NAMES: RefCell<Option<(String, HashSet<String>)>> = const { RefCell::new(None) };
+}
+
 /// Whether `file_text` assigns a set to `name` (`name = {...}` without `:`, `name = set(...)`).
+/// One scan per file, cached per thread: every placeholder of every prompt asks.
 fn binds_set(file_text: &str, name: &str, set_builders: &Regex) -> bool {
     if name.len() < 2 {
         return false;
     }
-    let Ok(assign) = Regex::new(&format!(
-        r"(?m)^[ \t]*(?:self\.)?{}[ \t]*(?::[^=\n]*)?=[ \t]*([^\n]*)$",
-        regex::escape(name)
-    )) else {
-        return false;
-    };
-    let found = assign.captures_iter(file_text).any(|c| {
-        let rhs = c.get(1).map_or("", |m| m.as_str()).trim();
-        let rhs = rhs.split(" #").next().unwrap_or(rhs).trim();
-        set_builders.is_match(rhs) || is_set_literal(rhs)
-    });
-    found
+    SET_NAMES.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let fresh = !matches!(&*cache, Some((text, _)) if text == file_text);
+        if fresh {
+            let names = ASSIGN
+                .captures_iter(file_text)
+                .filter_map(|c| {
+                    let rhs = c.get(2).map_or("", |m| m.as_str()).trim();
+                    let rhs = rhs.split(" #").next().unwrap_or(rhs).trim();
+                    (set_builders.is_match(rhs) || is_set_literal(rhs))
+                        .then(|| c.get(1).map(|m| m.as_str().to_string()))
+                        .flatten()
+                })
+                .collect();
+            *cache = Some((file_text.to_string(), names));
+        }
+        cache
+            .as_ref()
+            .is_some_and(|(_, names)| names.contains(name))
+    })
 }
 
 /// `{"a", "b"}` or `{x for x in y}` on one line: braces with no `:` at depth 1.
