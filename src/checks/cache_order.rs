@@ -13,8 +13,9 @@
 //!
 //! The *cacheable prefix* ends at the last `cache_control` breakpoint when the prompt has one;
 //! otherwise at the start of the last user message (history and the final user turn are per
-//! request anyway); for a prompt with no roles, at its end. A prompt whose name says it is the
-//! user turn (`USER_PROMPT`, `human_template`) has no cacheable prefix. The *static remainder* of
+//! request anyway); for a prompt with no roles, at its end. A prompt with no roles whose name
+//! says it is the user turn (`USER_PROMPT`, `human_template`), or that holds the user's own
+//! input after the volatile value (`... {question}`), has no cacheable prefix. The *static remainder* of
 //! an element is the text after it within the cacheable prefix, other placeholders excluded;
 //! it must reach `[cache] min-static-chars` (tokens are estimated as characters / 4).
 //!
@@ -61,6 +62,8 @@ pub enum Outcome {
 struct RawData {
     /// Names (of a constant, a YAML key, a file stem) of prompts that are the user turn.
     user_turn_names: Vec<String>,
+    /// Placeholder names that carry the user's own input (`{question}`, `{query}`).
+    user_input_names: Vec<String>,
     /// Serialisation calls whose key order is insertion order.
     serialize_calls: Vec<String>,
     /// Arguments or wrappers that make a serialisation deterministic.
@@ -78,6 +81,7 @@ struct FileView {
 #[derive(Debug)]
 pub struct CacheData {
     user_turn_names: Regex,
+    user_input_names: Regex,
     pub(super) serial: Serial,
     volatility: VolatilitySpec,
 }
@@ -155,6 +159,7 @@ static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
     Ok(CacheData {
         volatility: VolatilitySpec::builtin()?,
         user_turn_names: join(&d.user_turn_names, "user-turn-names")?,
+        user_input_names: join(&d.user_input_names, "user-input-names")?,
         serial: Serial {
             calls: join(&d.serialize_calls, "serialize-calls")?,
             stable: join(&d.stable_markers, "stable-markers")?,
@@ -285,7 +290,7 @@ pub fn analyze(
     });
     if let Some((i, unstable)) = first_bad {
         let ph = &p.placeholders[i];
-        if deferred(p, ph, file_prompts) {
+        if deferred(p, ph, file_prompts) || carries_user_input_after(p, ph, &roles, data) {
             return None;
         }
         let (bs, be) = block_of(&bounds, ph.span.start);
@@ -365,6 +370,25 @@ fn is_user_turn(p: &Prompt, data: &CacheData) -> bool {
         Origin::Call { .. } => return false,
     };
     data.user_turn_names.is_match(name)
+}
+
+/// A prompt with no roles that holds the user's own input (`{question}`) after `ph`: a
+/// one-shot template sent as the user message, where per-request values belong.
+fn carries_user_input_after(
+    p: &Prompt,
+    ph: &Placeholder,
+    roles: &[(Role, PromptSpan)],
+    data: &CacheData,
+) -> bool {
+    roles.is_empty()
+        && p.placeholders.iter().any(|o| {
+            o.span.start >= ph.span.end
+                && o.volatility != Volatility::Volatile
+                && [Some(o.name.as_str()), o.expr.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| data.user_input_names.is_match(n.trim()))
+        })
 }
 
 /// Block boundaries within `[0, prefix_end]`: message starts and ends, and the separators the
