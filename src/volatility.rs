@@ -27,6 +27,8 @@ struct RawVolatility {
     volatile_names: Vec<String>,
     /// Regexes over a placeholder's name that mark per-deployment values.
     static_names: Vec<String>,
+    /// Per-deployment names that `volatile_names` would take for volatile (`cutoff_date`).
+    static_overrides: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -34,6 +36,7 @@ pub struct VolatilitySpec {
     expressions: Regex,
     volatile_names: Regex,
     static_names: Regex,
+    static_overrides: Regex,
 }
 
 impl VolatilitySpec {
@@ -55,7 +58,13 @@ impl VolatilitySpec {
             )?,
             volatile_names: join(&view.volatility.volatile_names, "volatile-names")?,
             static_names: join(&view.volatility.static_names, "static-names")?,
+            static_overrides: join(&view.volatility.static_overrides, "static-overrides")?,
         })
+    }
+
+    /// Whether source text (an expression, a function's definition) calls a volatile function.
+    pub fn expression_is_volatile(&self, src: &str) -> bool {
+        self.expressions.is_match(src)
     }
 
     /// Volatility of one placeholder from its name, filling expression and resolved definition.
@@ -73,6 +82,20 @@ impl VolatilitySpec {
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|s| !s.is_empty())
             .collect();
+        // `knowledge_cutoff_date`: fixed per deployment despite its suffix.
+        let last_of = |s: &str| {
+            s.rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .find(|p| !p.is_empty())
+                .map(str::to_string)
+        };
+        if [Some(name), expr]
+            .into_iter()
+            .flatten()
+            .filter_map(last_of)
+            .any(|i| self.static_overrides.is_match(&i))
+        {
+            return Volatility::Static;
+        }
         let target = expr.unwrap_or(name);
         let target_idents: Vec<&str> = target
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -121,6 +144,14 @@ mod tests {
         assert_eq!(v.of("company_name", None, None), Volatility::Static);
         assert_eq!(v.of("product", None, None), Volatility::Static);
         assert_eq!(v.of("topic", None, None), Volatility::Unknown);
-        assert_eq!(v.of("context", None, None), Volatility::Volatile);
+        assert_eq!(v.of("chat_history", None, None), Volatility::Volatile);
+        assert_eq!(v.of("context", None, None), Volatility::Unknown);
+        assert_eq!(v.of("cutoff_date", None, None), Volatility::Static);
+        assert_eq!(
+            v.of("d", Some("cfg.knowledge_cutoff"), None),
+            Volatility::Static
+        );
+        assert_eq!(v.of("delivery_time", None, None), Volatility::Static);
+        assert_eq!(v.of("start_time", None, None), Volatility::Volatile);
     }
 }

@@ -1,194 +1,158 @@
-//! The cache pack on the real binary, over cases generated across shapes: volatile values
-//! (dates, ids, user data, random) at the top of long prompts must fire; the same values at the
-//! end, in the user turn, static placeholders, short prompts and sorted serialisation must not.
+//! The `cache` pack end to end: the real binary over `tests/fixtures/cache/`.
+//!
+//! `expected.json` (written by `tests/fixtures/cache/gen.py`) lists, per fixture file, the
+//! findings `check --select cache` must report as `[rule, line]`; positives have exactly one,
+//! hard negatives none. Any other finding fails the comparison.
 
-use std::collections::BTreeMap;
-use std::fs;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-const VOLATILE_BRACE: &[&str] = &[
-    "current_date",
-    "today",
-    "now",
-    "timestamp",
-    "session_id",
-    "request_id",
-    "user_name",
-    "user_email",
-    "chat_history",
-    "customer_id",
-];
-const VOLATILE_JINJA: &[&str] = &[
-    "now",
-    "current_time",
-    "user.name",
-    "user.email",
-    "session_id",
-    "trace_id",
-    "history",
-    "tenant_id",
-    "customer.name",
-    "today",
-];
-const VOLATILE_EXPR: &[&str] = &[
-    "datetime.now()",
-    "datetime.utcnow().isoformat()",
-    "date.today()",
-    "time.time()",
-    "uuid.uuid4()",
-    "uuid4().hex",
-    "random.choice(TIPS)",
-    "datetime.now(timezone.utc)",
-    "time.strftime('%H:%M')",
-    "secrets.token_hex(8)",
-];
-const STATIC_NAMES: &[&str] = &[
-    "company_name",
-    "product",
-    "bot_name",
-    "language",
-    "tone",
-    "brand",
-    "app_name",
-    "persona_name",
-    "industry",
-    "output_format",
-];
-
-fn policy() -> String {
-    "Follow the refund policy exactly, cite the order number, and answer politely. ".repeat(16)
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cache")
 }
 
-/// `(file name, contents, expected rule or None)`.
-fn cases() -> Vec<(String, String, Option<&'static str>)> {
-    let s = policy();
-    let mut out = Vec::new();
-    for (i, v) in VOLATILE_BRACE.iter().enumerate() {
-        out.push((
-            format!("prompts/pos_brace_{i}.md"),
-            format!("Context: {{{v}}}\n\n{s}"),
-            Some("cache/volatile-prefix"),
-        ));
-        out.push((
-            format!("prompts/neg_brace_end_{i}.md"),
-            format!("{s}\n\nContext: {{{v}}}"),
-            None,
-        ));
+type Found = BTreeMap<String, BTreeSet<(String, u64)>>;
+
+fn run(args: &[&str]) -> Value {
+    let out = Command::cargo_bin("promptlint")
+        .expect("binary builds")
+        .current_dir(fixtures())
+        .args(args)
+        .output()
+        .expect("binary runs");
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn findings(report: &Value) -> Found {
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(0),
+        "file errors: {}",
+        report["errors"]
+    );
+    let mut found = Found::new();
+    for f in report["findings"].as_array().expect("findings array") {
+        found
+            .entry(f["path"].as_str().unwrap_or_default().to_string())
+            .or_default()
+            .insert((
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+            ));
     }
-    for (i, v) in VOLATILE_JINJA.iter().enumerate() {
-        out.push((
-            format!("templates/pos_jinja_{i}.j2"),
-            format!("Hello {{{{ {v} }}}}.\n{s}"),
-            Some("cache/volatile-prefix"),
-        ));
-        out.push((
-            format!("templates/neg_jinja_end_{i}.j2"),
-            format!("{s}\nHello {{{{ {v} }}}}."),
-            None,
-        ));
-    }
-    for (i, e) in VOLATILE_EXPR.iter().enumerate() {
-        let imports = "import random, secrets, time, uuid\nfrom datetime import date, datetime, timezone\nfrom uuid import uuid4\nTIPS = ['a', 'b']\n";
-        out.push((
-            format!("src/pos_fstring_{i}.py"),
-            format!("{imports}SYSTEM_PROMPT = f\"\"\"Session marker: {{{e}}}\n{s}\"\"\"\n"),
-            Some("cache/volatile-prefix"),
-        ));
-        out.push((
-            format!("src/neg_fstring_end_{i}.py"),
-            format!("{imports}SYSTEM_PROMPT = f\"\"\"{s}\nSession marker: {{{e}}}\"\"\"\n"),
-            None,
-        ));
-        out.push((
-            format!("src/neg_user_turn_{i}.py"),
-            format!("{imports}def ask(client, q):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=[\n        {{\"role\": \"system\", \"content\": \"{s}\"}},\n        {{\"role\": \"user\", \"content\": f\"Marker {{{e}}}: {{q}}\"}},\n    ])\n"),
-            None,
-        ));
-        out.push((
-            format!("src/pos_messages_{i}.py"),
-            format!("{imports}def ask(client, q):\n    return client.chat.completions.create(model=\"gpt-4o\", messages=[\n        {{\"role\": \"system\", \"content\": f\"Marker {{{e}}}.\"}},\n        {{\"role\": \"system\", \"content\": \"{s}\"}},\n        {{\"role\": \"user\", \"content\": q}},\n    ])\n"),
-            Some("cache/messages-order"),
-        ));
-    }
-    for (i, v) in STATIC_NAMES.iter().enumerate() {
-        out.push((
-            format!("prompts/neg_static_{i}.md"),
-            format!("You speak for {{{v}}}.\n\n{s}"),
-            None,
-        ));
-        out.push((
-            format!("prompts/neg_short_{i}.md"),
-            format!("Today is {{current_date}}. Greet {{{v}}} users briefly."),
-            None,
-        ));
-    }
-    out.push((
-        "src/pos_breakpoint.py".into(),
-        format!("from datetime import date\ndef ask(client, q):\n    return client.messages.create(model=\"claude-sonnet-4-5\", max_tokens=500, system=[\n        {{\"type\": \"text\", \"text\": f\"Today is {{date.today()}}.\"}},\n        {{\"type\": \"text\", \"text\": \"{s}\", \"cache_control\": {{\"type\": \"ephemeral\"}}}},\n    ], messages=[{{\"role\": \"user\", \"content\": q}}])\n"),
-        Some("cache/breakpoint-after-volatile"),
-    ));
-    out.push((
-        "src/neg_breakpoint.py".into(),
-        format!("from datetime import date\ndef ask(client, q):\n    return client.messages.create(model=\"claude-sonnet-4-5\", max_tokens=500, system=[\n        {{\"type\": \"text\", \"text\": \"{s}\", \"cache_control\": {{\"type\": \"ephemeral\"}}}},\n        {{\"type\": \"text\", \"text\": f\"Today is {{date.today()}}.\"}},\n    ], messages=[{{\"role\": \"user\", \"content\": q}}])\n"),
-        None,
-    ));
-    out.push((
-        "src/pos_dumps.py".into(),
-        format!("import json\ndef build(tools):\n    system_prompt = f\"\"\"Tools: {{json.dumps(tools)}}\n{s}\"\"\"\n    return system_prompt\n"),
-        Some("cache/unstable-serialization"),
-    ));
-    out.push((
-        "src/neg_dumps_sorted.py".into(),
-        format!("import json\ndef build(tools):\n    system_prompt = f\"\"\"Tools: {{json.dumps(tools, sort_keys=True)}}\n{s}\"\"\"\n    return system_prompt\n"),
-        None,
-    ));
-    out
+    found
+}
+
+fn expected() -> Found {
+    let text = std::fs::read_to_string(fixtures().join("expected.json")).expect("expected.json");
+    let json: BTreeMap<String, Vec<(String, u64)>> =
+        serde_json::from_str(&text).expect("expected.json parses");
+    json.into_iter()
+        .map(|(path, list)| (path, list.into_iter().collect()))
+        .collect()
 }
 
 #[test]
-fn cache_pack_over_generated_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = cases();
-    let positives = cases.iter().filter(|c| c.2.is_some()).count();
-    let negatives = cases.len() - positives;
+fn fixtures_produce_exactly_the_expected_findings() {
+    let report = run(&[
+        "check", "--format", "json", "--select", "cache", "positive", "negative",
+    ]);
+    let found = findings(&report);
+    let expected = expected();
+    let positives = expected
+        .keys()
+        .filter(|p| p.starts_with("positive/"))
+        .count();
+    let negatives = expected
+        .keys()
+        .filter(|p| p.starts_with("negative/"))
+        .count();
     assert!(
         positives >= 40 && negatives >= 40,
-        "{positives} positive and {negatives} negative cases"
+        "{positives} / {negatives}"
     );
-    for (name, text, _) in &cases {
-        let p = dir.path().join(name);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, text).unwrap();
-    }
-    let out = Command::cargo_bin("promptlint")
-        .unwrap()
-        .current_dir(dir.path())
-        .args(["check", "--format", "json", "--select", "cache", "."])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in v["findings"].as_array().unwrap() {
-        found
-            .entry(f["path"].as_str().unwrap().to_string())
-            .or_default()
-            .push(f["rule"].as_str().unwrap().to_string());
-    }
-    let mut wrong = Vec::new();
-    for (name, _, expected) in &cases {
-        let got = found.get(name).cloned().unwrap_or_default();
-        let want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-        if got != want {
-            wrong.push(format!("{name}: expected {want:?}, got {got:?}"));
+    let mut problems = Vec::new();
+    for (path, want) in &expected {
+        let got = found.get(path).cloned().unwrap_or_default();
+        if &got != want {
+            problems.push(format!("{path}: expected {want:?}, got {got:?}"));
         }
     }
+    for path in found.keys().filter(|p| !expected.contains_key(*p)) {
+        problems.push(format!("{path}: unexpected findings {:?}", found[path]));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn messages_state_the_cost_and_the_fix() {
+    let report = run(&[
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "cache",
+        "positive/py/fstring_datetime_now.py",
+    ]);
+    let f = &report["findings"][0];
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(message.contains("static characters"), "{message}");
+    assert!(message.contains("tokens"), "{message}");
     assert!(
-        wrong.is_empty(),
-        "{} of {} cases wrong:\n{}",
-        wrong.len(),
-        cases.len(),
-        wrong.join("\n")
+        message.contains("move it after the static text"),
+        "{message}"
     );
+    assert_eq!(f["severity"], "warning");
+}
+
+#[test]
+fn threshold_comes_from_config() {
+    // A 700-character remainder is below the default and above a configured 500.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixtures().join("negative/py/short_remainder.py");
+    std::fs::copy(&src, dir.path().join("short_remainder.py")).expect("copy");
+    let check = |dir: &Path| -> usize {
+        let out = Command::cargo_bin("promptlint")
+            .expect("binary builds")
+            .current_dir(dir)
+            .args(["check", "--format", "json", "--select", "cache", "."])
+            .output()
+            .expect("binary runs");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        v["findings"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(check(dir.path()), 0);
+    std::fs::write(
+        dir.path().join("promptlint.toml"),
+        "[cache]\nmin-static-chars = 500\n",
+    )
+    .expect("config");
+    assert_eq!(check(dir.path()), 1);
+}
+
+#[test]
+fn dynamic_before_static_is_off_by_default_and_info_when_selected() {
+    let path = "negative/prompts/static_slots.md";
+    let off = run(&["check", "--format", "json", "--select", "cache", path]);
+    assert_eq!(off["findings"].as_array().map(Vec::len), Some(0));
+    let on = run(&[
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "cache/dynamic-before-static",
+        path,
+    ]);
+    let f = &on["findings"][0];
+    assert_eq!(f["rule"], "cache/dynamic-before-static", "{on}");
+    assert_eq!(f["severity"], "info");
 }

@@ -1,113 +1,251 @@
-//! The `cache` pack: volatile content placed where provider prompt caches need stable bytes.
+//! `cache/*`: content that changes per request placed ahead of the static text that provider
+//! prompt caches could reuse.
 //!
-//! Provider caches reuse an exact prefix: Anthropic up to each `cache_control` breakpoint,
-//! OpenAI and Gemini the longest common prefix. The *cacheable prefix* of a prompt is therefore
-//! the text up to its last explicit breakpoint when it has one, else up to the start of the
-//! final user message when the prompt is a message list that ends with one (history and the
-//! final turn are per request anyway), else the whole prompt. A placeholder is volatile when
-//! `volatility.rs` says so (dates, ids, random, per-user data).
+//! Provider caches reuse an exact prefix only (Anthropic: tools, system, messages, byte for byte
+//! up to a `cache_control` breakpoint; OpenAI: the longest common prefix of 1,024+ tokens), so
+//! one volatile byte early in the prompt makes everything after it a full-price miss.
 //!
-//! Each prompt gets at most one finding, the first that applies of:
-//! 1. `breakpoint-after-volatile`: volatile content before a `cache_control` breakpoint;
-//! 2. `volatile-prefix`: volatile content followed, in its own message, by at least
-//!    `[cache] min-static-chars` static characters of the prefix;
-//! 3. `messages-order`: volatile content in an earlier message followed by at least that many
-//!    static characters in later messages of the prefix;
-//! 4. `unstable-serialization`: `json.dumps(...)` without `sort_keys=True` (or a `set`) in the
-//!    prefix, followed by that much static text;
-//! 5. `dynamic-before-static` (off by default): any non-static placeholder followed by that much.
+//! The analysis (`analyze`) runs once per prompt and yields at most one finding, at the first
+//! cache-breaking element: a placeholder whose volatility (`src/volatility.rs`) is volatile, or
+//! an unstable serialisation (`json.dumps` without `sort_keys=True`, a set iterated into text,
+//! see `cache_serial.rs`). Each of the five rules runs the same analysis and reports only the
+//! outcome that is its own, so the rules are exclusive.
 //!
-//! Static characters exclude placeholder text; tokens are estimated as characters / 4.
+//! The *cacheable prefix* ends at the last `cache_control` breakpoint when the prompt has one;
+//! otherwise at the start of the last user message (history and the final user turn are per
+//! request anyway); for a prompt with no roles, at its end. A prompt with no roles whose name
+//! says it is the user turn (`USER_PROMPT`, `human_template`), or that holds the user's own
+//! input after the volatile value (`... {question}`), has no cacheable prefix. The *static remainder* of
+//! an element is the text after it within the cacheable prefix, other placeholders excluded;
+//! it must reach `[cache] min-static-chars` (tokens are estimated as characters / 4).
+//!
+//! A prompt-returning function's return values are alternatives: each is measured on its own.
+//! A placeholder filled by a string constant of the module (`f"{date}\n{BASE_PROMPT}"`) counts
+//! as that constant's text; one of unknown volatility filled through same-module helpers is
+//! volatile when a helper up to three levels down calls a volatile function. A breakpoint on a
+//! system block that is an unseen constant (`HANDBOOK` imported) counts as long enough.
+//!
+//! A named constant that a call site in the same file sends as a message is judged at the call
+//! site, where its role is known (a date in a constant used as the user message is fine).
+//! Not done: following prompts across modules (a template sent as the user message elsewhere
+//! still counts whole), or values the source does not show.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Deserialize;
 
+use super::cache_serial::Serial;
 use crate::kinds::{fill, Hit, RuleContext};
 use crate::packs::Rule;
-use crate::prompt::{Placeholder, Prompt, Volatility};
+use crate::prompt::{Origin, Placeholder, PlaceholderSyntax, Prompt, Volatility};
 use crate::segment::{Role, SegmentKind};
 use crate::span::PromptSpan;
+use crate::volatility::VolatilitySpec;
 
-/// Which of the pack's findings a rule reports.
+const CACHE_TOML: &str = include_str!("../../rules/cache.toml");
+
+/// Which outcome of the analysis a rule reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    BreakpointAfterVolatile,
+pub enum Outcome {
     VolatilePrefix,
     MessagesOrder,
+    BreakpointAfterVolatile,
     UnstableSerialization,
     DynamicBeforeStatic,
 }
 
+/// `[data]` of rules/cache.toml.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawParams {
-    mode: Mode,
+struct RawData {
+    /// Names (of a constant, a YAML key, a file stem) of prompts that are the user turn.
+    user_turn_names: Vec<String>,
+    /// Placeholder names that carry the user's own input (`{question}`, `{query}`).
+    user_input_names: Vec<String>,
+    /// Serialisation calls whose key order is insertion order.
+    serialize_calls: Vec<String>,
+    /// Arguments or wrappers that make a serialisation deterministic.
+    stable_markers: Vec<String>,
+    /// Expressions that build a set.
+    set_builders: Vec<String>,
 }
 
+#[derive(Debug, Deserialize)]
+struct FileView {
+    data: RawData,
+}
+
+/// Compiled pack data shared by the cache checks.
 #[derive(Debug)]
-pub struct CacheOrder {
-    mode: Mode,
+pub struct CacheData {
+    user_turn_names: Regex,
+    user_input_names: Regex,
+    pub(super) serial: Serial,
+    volatility: VolatilitySpec,
 }
 
-static UNSORTED_DUMPS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?-u:\b)json\s*\.\s*dumps\s*\(").expect("dumps regex"));
-static SORT_KEYS: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"sort_keys\s*=\s*True").expect("sort_keys regex"));
-static SET_ITER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)(?:set|frozenset)\s*\(|\{[^{}:]+\}\s*$").expect("set regex")
+static CALLED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u:\b)([A-Za-z_][A-Za-z0-9_]*)\s*\(").expect("call regex"));
+
+impl CacheData {
+    /// A placeholder of unknown volatility filled through helpers of the same module: the
+    /// extractor resolves one level (`stamp()` -> `def stamp(): return _clock()...`); this
+    /// follows the helpers that definition calls, two more levels deep.
+    fn calls_volatile_helper(&self, ph: &Placeholder, file_text: &str) -> bool {
+        if ph.volatility != Volatility::Unknown {
+            return false;
+        }
+        let Some(start) = ph.resolved.as_deref().or(ph.expr.as_deref()) else {
+            return false;
+        };
+        let mut frontier = vec![start.to_string()];
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for src in &frontier {
+                for c in CALLED.captures_iter(src) {
+                    let Some(name) = c.get(1).map(|m| m.as_str()) else {
+                        continue;
+                    };
+                    if let Some(body) = def_source(file_text, name) {
+                        if self.volatility.expression_is_volatile(body) {
+                            return true;
+                        }
+                        next.push(body.to_string());
+                    }
+                }
+            }
+            frontier = next;
+        }
+        false
+    }
+}
+
+/// The source of `def name(...)` in `text`: its header line and the indented lines after it.
+fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let at = text
+        .match_indices(name)
+        .find(|(i, _)| text[..*i].ends_with("def ") && text[i + name.len()..].starts_with('('))?
+        .0;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..at].len() - text[line_start..at].trim_start().len();
+    let mut end = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
+    while end < text.len() {
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+        let line = &text[end..line_end];
+        let ind = line.len() - line.trim_start().len();
+        if !line.trim().is_empty() && ind <= indent {
+            break;
+        }
+        end = line_end;
+    }
+    Some(&text[line_start..end])
+}
+
+fn join(pats: &[String], key: &str) -> Result<Regex, String> {
+    let alt = pats
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|");
+    Regex::new(&alt).map_err(|e| format!("rules/cache.toml: data.{key}: {e}"))
+}
+
+static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
+    let view: FileView =
+        toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [data]: {e}"))?;
+    let d = view.data;
+    Ok(CacheData {
+        volatility: VolatilitySpec::builtin()?,
+        user_turn_names: join(&d.user_turn_names, "user-turn-names")?,
+        user_input_names: join(&d.user_input_names, "user-input-names")?,
+        serial: Serial {
+            calls: join(&d.serialize_calls, "serialize-calls")?,
+            stable: join(&d.stable_markers, "stable-markers")?,
+            set_builders: join(&d.set_builders, "set-builders")?,
+        },
+    })
 });
 
-/// What the analysis found for one prompt.
-struct Finding {
-    mode: Mode,
-    at: PromptSpan,
-    name: String,
-    static_chars: usize,
+/// One cache rule: reports the analysis outcome named by its `outcome` parameter.
+#[derive(Debug)]
+pub struct CacheOrder {
+    outcome: Outcome,
 }
 
 impl CacheOrder {
-    pub fn compile(params: Option<&toml::Table>) -> Result<CacheOrder, String> {
-        let params = params.ok_or("the cache check needs `params.mode`")?;
-        let p: RawParams = toml::Value::Table(params.clone())
-            .try_into()
-            .map_err(|e| format!("{e}"))?;
-        Ok(CacheOrder { mode: p.mode })
+    pub fn compile(params: Option<&toml::Table>) -> Result<Self, String> {
+        let outcome = params
+            .and_then(|p| p.get("outcome"))
+            .ok_or("`outcome` is required")?
+            .clone()
+            .try_into::<Outcome>()
+            .map_err(|e| format!("`outcome`: {e}"))?;
+        DATA.as_ref().map_err(Clone::clone)?;
+        Ok(CacheOrder { outcome })
     }
 
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
-        let prompt = cx.prompt;
-        if prompt.placeholders.is_empty() {
-            return Vec::new();
-        }
-        let Some(f) = analyse(prompt, cx.settings.cache_min_static_chars.max(1), self.mode) else {
+        let Ok(data) = DATA.as_ref() else {
             return Vec::new();
         };
-        if f.mode != self.mode {
+        let min = cx.settings.cache_min_static_chars.max(1);
+        let Some(a) = analyze(cx.prompt, &cx.file.text, cx.file_prompts, min, data) else {
+            return Vec::new();
+        };
+        if a.outcome != self.outcome {
             return Vec::new();
         }
-        let chars = f.static_chars.to_string();
-        let tokens = (f.static_chars / 4).to_string();
+        let p = cx.prompt;
+        let ph = &p.placeholders[a.index];
+        let chars = thousands(a.chars);
+        let tokens = thousands(a.chars.div_ceil(4));
         let message = fill(
             &rule.message,
             &[
-                ("name", f.name.as_str()),
-                ("chars", chars.as_str()),
-                ("tokens", tokens.as_str()),
+                ("what", &describe(p, ph)),
+                ("chars", &chars),
+                ("tokens", &tokens),
+                ("block", a.block_word),
             ],
         );
-        vec![Hit::new(f.at, message)]
+        let mut hit = Hit::new(ph.span, message);
+        if evaluated_at_import(p, ph, &cx.file.text) {
+            // Still a prefix that differs between processes started at different times.
+            hit.help = Some(format!(
+                "this module-level f-string runs once, at import: the value is fixed per process and goes stale; {}",
+                rule.help.as_deref().unwrap_or("build the prompt per request, with the volatile part last")
+            ));
+        }
+        vec![hit]
     }
 }
 
-/// End of the cacheable prefix (see the module docs).
-fn prefix_end(prompt: &Prompt) -> usize {
-    if let Some(&b) = prompt.cache_breakpoints.iter().max() {
-        return b.min(prompt.text.len());
+/// The result of analysing one prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    pub outcome: Outcome,
+    /// Index into `prompt.placeholders` of the reported element.
+    pub index: usize,
+    /// Static characters after it that the cache can never reuse.
+    pub chars: usize,
+    /// "message" or "block": what the reported element sits in.
+    pub block_word: &'static str,
+}
+
+/// The first cache-breaking element of `p`, if its static remainder is long enough.
+pub fn analyze(
+    p: &Prompt,
+    file_text: &str,
+    file_prompts: &[Prompt],
+    min: usize,
+    data: &CacheData,
+) -> Option<Analysis> {
+    if p.placeholders.is_empty() {
+        return None;
     }
-    let roles: Vec<(Role, PromptSpan)> = prompt
+    let roles: Vec<(Role, PromptSpan)> = p
         .segments
         .iter()
         .filter_map(|s| match s.kind {
@@ -115,238 +253,358 @@ fn prefix_end(prompt: &Prompt) -> usize {
             _ => None,
         })
         .collect();
-    match roles.last() {
-        Some((Role::User, span)) if roles.len() > 1 => span.start,
-        _ => prompt.text.len(),
+    if roles.is_empty() && is_user_turn(p, data) {
+        return None;
     }
-}
+    let has_bp = !p.cache_breakpoints.is_empty();
+    let prefix_end = if has_bp {
+        p.cache_breakpoints.iter().copied().max().unwrap_or(0)
+    } else {
+        roles
+            .iter()
+            .rev()
+            .find(|(r, _)| *r == Role::User)
+            .map(|(_, s)| s.start)
+            .unwrap_or(p.text.len())
+    }
+    .min(p.text.len());
+    // A prompt-returning function joins its return values: alternatives, not a sequence.
+    let alternatives = roles.is_empty() && returns_of_function(p, file_text);
+    let split_gaps = !roles.is_empty() || has_bp || alternatives;
+    let bounds = block_bounds(p, &roles, prefix_end, split_gaps);
+    let mut order: Vec<usize> = (0..p.placeholders.len())
+        .filter(|&i| p.placeholders[i].span.start < prefix_end)
+        .collect();
+    order.sort_by_key(|&i| p.placeholders[i].span.start);
+    let block_word = if has_bp { "block" } else { "message" };
 
-/// The role segment holding `at`, if any.
-fn message_of(prompt: &Prompt, at: usize) -> Option<PromptSpan> {
-    prompt.segments.iter().find_map(|s| match s.kind {
-        SegmentKind::Role { .. } if s.span.start <= at && at < s.span.end.max(s.span.start + 1) => {
-            Some(s.span)
+    let first_bad = order.iter().copied().find_map(|i| {
+        let ph = &p.placeholders[i];
+        if ph.volatility == Volatility::Volatile || data.calls_volatile_helper(ph, file_text) {
+            Some((i, false))
+        } else if data.serial.is_unstable(ph, file_text) {
+            Some((i, true))
+        } else {
+            None
         }
-        _ => None,
+    });
+    if let Some((i, unstable)) = first_bad {
+        let ph = &p.placeholders[i];
+        if deferred(p, ph, file_prompts) || carries_user_input_after(p, ph, &roles, data) {
+            return None;
+        }
+        let (bs, be) = block_of(&bounds, ph.span.start);
+        let end = if alternatives { be } else { prefix_end };
+        let rem = static_chars(p, ph.span.end, end);
+        let outcome = if unstable {
+            (rem >= min).then_some(Outcome::UnstableSerialization)
+        } else if has_bp {
+            (rem >= min || opaque_cached_block(p, &bounds, &roles, ph.span.end))
+                .then_some(Outcome::BreakpointAfterVolatile)
+        } else if rem >= min {
+            let own = static_chars(p, ph.span.end, be);
+            let later_static = rem - own > 0 && be < end;
+            let leads_block = p
+                .slice(PromptSpan::new(bs, ph.span.start))
+                .trim()
+                .is_empty()
+                && (ph.syntax == PlaceholderSyntax::Expression
+                    || (ph.syntax == PlaceholderSyntax::FString
+                        && !ph.expr.as_deref().unwrap_or(&ph.name).contains('(')
+                        && p.slice(PromptSpan::new(ph.span.end, be))
+                            .split('\n')
+                            .next()
+                            .is_some_and(|rest| rest.trim().is_empty())));
+            if own < min && later_static {
+                Some(Outcome::MessagesOrder)
+            } else if leads_block {
+                // `tenant.override + BASE_PROMPT`: a volatile part concatenated first.
+                return Some(Analysis {
+                    outcome: Outcome::MessagesOrder,
+                    index: i,
+                    chars: rem,
+                    block_word: "part",
+                });
+            } else {
+                Some(Outcome::VolatilePrefix)
+            }
+        } else {
+            None
+        };
+        return outcome.map(|outcome| Analysis {
+            outcome,
+            index: i,
+            chars: rem,
+            block_word,
+        });
+    }
+    // No volatile element: any placeholder ahead of a long static remainder (off by default).
+    let i = order.first().copied()?;
+    let ph = &p.placeholders[i];
+    if deferred(p, ph, file_prompts) {
+        return None;
+    }
+    let end = if alternatives {
+        block_of(&bounds, ph.span.start).1
+    } else {
+        prefix_end
+    };
+    let rem = static_chars(p, ph.span.end, end);
+    (rem >= min).then_some(Analysis {
+        outcome: Outcome::DynamicBeforeStatic,
+        index: i,
+        chars: rem,
+        block_word,
     })
 }
 
-/// Characters of `[from, to)` that are not placeholder text.
-fn static_chars(prompt: &Prompt, from: usize, to: usize) -> usize {
+/// A prompt with no roles whose name says it is the user turn.
+fn is_user_turn(p: &Prompt, data: &CacheData) -> bool {
+    let name = match &p.origin {
+        Origin::Assignment { name } => name.rsplit('.').next().unwrap_or(name),
+        Origin::Key { key } => key.rsplit(['.', '/']).next().unwrap_or(key),
+        Origin::File => {
+            let file = p.id.rsplit('/').next().unwrap_or(&p.id);
+            file.split('.').next().unwrap_or(file)
+        }
+        Origin::Call { .. } => return false,
+    };
+    data.user_turn_names.is_match(name)
+}
+
+/// A prompt with no roles that holds the user's own input (`{question}`) after `ph`: a
+/// one-shot template sent as the user message, where per-request values belong.
+fn carries_user_input_after(
+    p: &Prompt,
+    ph: &Placeholder,
+    roles: &[(Role, PromptSpan)],
+    data: &CacheData,
+) -> bool {
+    roles.is_empty()
+        && p.placeholders.iter().any(|o| {
+            o.span.start >= ph.span.end
+                && o.volatility != Volatility::Volatile
+                && [Some(o.name.as_str()), o.expr.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| data.user_input_names.is_match(n.trim()))
+        })
+}
+
+/// Block boundaries within `[0, prefix_end]`: message starts and ends, and the separators the
+/// extractor put between content blocks (unmapped blank runs).
+fn block_bounds(
+    p: &Prompt,
+    roles: &[(Role, PromptSpan)],
+    prefix_end: usize,
+    split_gaps: bool,
+) -> Vec<usize> {
+    let mut b = vec![0, prefix_end];
+    for (_, s) in roles {
+        b.push(s.start);
+        b.push(s.end);
+    }
+    if !split_gaps {
+        b.retain(|&x| x <= prefix_end);
+        b.sort_unstable();
+        b.dedup();
+        return b;
+    }
+    let mut at = 0;
+    let in_placeholder = |x: usize| {
+        p.placeholders
+            .iter()
+            .any(|ph| ph.span.start <= x && x < ph.span.end)
+    };
+    let gap = |from: usize, to: usize, b: &mut Vec<usize>| {
+        if to > from
+            && !in_placeholder(from)
+            && p.slice(PromptSpan::new(from, to)).contains("\n\n")
+            && p.slice(PromptSpan::new(from, to)).trim().is_empty()
+        {
+            b.push(to);
+        }
+    };
+    for pc in p.map.pieces() {
+        gap(at, pc.prompt_start, &mut b);
+        at = pc.prompt_start + pc.prompt_len;
+    }
+    b.retain(|&x| x <= prefix_end);
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+/// Whether `p` is the return values of a function (`Origin::Assignment` named after a `def`).
+fn returns_of_function(p: &Prompt, file_text: &str) -> bool {
+    let Origin::Assignment { name } = &p.origin else {
+        return false;
+    };
+    let last = name.rsplit('.').next().unwrap_or(name);
+    !last.is_empty()
+        && file_text.match_indices(last).any(|(i, _)| {
+            file_text[..i].ends_with("def ") && file_text[i + last.len()..].starts_with('(')
+        })
+}
+
+/// Whether `p` is a module-level constant whose f-string fields run once, at import.
+fn evaluated_at_import(p: &Prompt, ph: &Placeholder, file_text: &str) -> bool {
+    let Origin::Assignment { name } = &p.origin else {
+        return false;
+    };
+    if ph.syntax != PlaceholderSyntax::FString || name.contains('.') {
+        return false;
+    }
+    file_text.match_indices(name.as_str()).any(|(i, _)| {
+        (i == 0 || file_text.as_bytes()[i - 1] == b'\n')
+            && file_text[i + name.len()..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with(['=', ':'])
+    })
+}
+
+/// The block `[start, end)` holding `at`.
+fn block_of(bounds: &[usize], at: usize) -> (usize, usize) {
+    let i = bounds.partition_point(|&b| b <= at);
+    let start = if i == 0 { 0 } else { bounds[i - 1] };
+    let end = bounds.get(i).copied().unwrap_or(start);
+    (start, end)
+}
+
+/// Characters in `[from, to)` outside every placeholder, plus the text of non-volatile
+/// placeholders filled by a string constant of the module (`f"{date}\n{BASE_PROMPT}"`).
+pub fn static_chars(p: &Prompt, from: usize, to: usize) -> usize {
     if from >= to {
         return 0;
     }
-    let text = &prompt.text;
-    let mut covered: Vec<(usize, usize)> = prompt
+    let inside: Vec<&Placeholder> = p
         .placeholders
         .iter()
-        .map(|p| (p.span.start.max(from), p.span.end.min(to)))
-        .filter(|(a, b)| a < b)
+        .filter(|ph| ph.span.end > from && ph.span.start < to)
         .collect();
-    covered.sort();
-    let mut count = 0;
+    let mut n: usize = inside
+        .iter()
+        .filter(|ph| ph.span.start >= from && ph.volatility != Volatility::Volatile)
+        .map(|ph| constant_len(ph.resolved.as_deref()))
+        .sum();
+    let mut spans: Vec<PromptSpan> = inside.iter().map(|ph| ph.span).collect();
+    spans.sort();
     let mut at = from;
-    for (a, b) in covered {
-        if a > at {
-            count += slice_chars(text, at, a);
+    for s in spans {
+        if s.start > at {
+            n += p.slice(PromptSpan::new(at, s.start)).chars().count();
         }
-        at = at.max(b);
+        at = at.max(s.end);
     }
-    if at < to {
-        count += slice_chars(text, at, to);
+    if to > at {
+        n += p.slice(PromptSpan::new(at, to)).chars().count();
     }
-    count
+    n
 }
 
-fn slice_chars(text: &str, a: usize, b: usize) -> usize {
-    let a = crate::span::floor_char_boundary(text, a);
-    let b = crate::span::floor_char_boundary(text, b);
-    text[a..b].chars().count()
-}
+static STRING_CONSTANT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?s)^\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?::[^=\n]*)?=\s*[rRuU]?(\"\"\"|'''|"|')(.*)$"#)
+        .expect("string constant regex")
+});
 
-fn expr_of(p: &Placeholder) -> &str {
-    p.expr.as_deref().unwrap_or(p.name.as_str())
-}
-
-fn unstable_serialization(p: &Placeholder) -> bool {
-    let e = expr_of(p);
-    (UNSORTED_DUMPS.is_match(e) && !SORT_KEYS.is_match(e)) || SET_ITER.is_match(e)
-}
-
-fn analyse(prompt: &Prompt, min: usize, wanted: Mode) -> Option<Finding> {
-    let end = prefix_end(prompt);
-    let mut placeholders: Vec<&Placeholder> = prompt
-        .placeholders
-        .iter()
-        .filter(|p| p.span.start < end)
-        .collect();
-    placeholders.sort_by_key(|p| p.span.start);
-    let volatile: Vec<&&Placeholder> = placeholders
-        .iter()
-        .filter(|p| p.volatility == Volatility::Volatile)
-        .collect();
-    let finding = |mode, p: &Placeholder, static_chars| Finding {
-        mode,
-        at: p.span,
-        name: p.name.clone(),
-        static_chars,
+/// The length of a string constant's text from its definition (`NAME = """..."""`), 0 for
+/// anything else (an f-string, a call, a concatenation).
+fn constant_len(resolved: Option<&str>) -> usize {
+    let Some(src) = resolved else { return 0 };
+    let Some(c) = STRING_CONSTANT.captures(src) else {
+        return 0;
     };
-    // 1. An explicit breakpoint after volatile content: that cache entry can never be read.
-    if !prompt.cache_breakpoints.is_empty() {
-        if let Some(p) = volatile.first() {
-            return Some(finding(
-                Mode::BreakpointAfterVolatile,
-                p,
-                static_chars(prompt, p.span.end, end),
-            ));
-        }
+    let (Some(q), Some(body)) = (c.get(1), c.get(2)) else {
+        return 0;
+    };
+    let Some(body) = body.as_str().trim_end().strip_suffix(q.as_str()) else {
+        return 0;
+    };
+    // One literal only: the closing quote must not appear inside (no `"a" + x + "b"`).
+    if body.contains(q.as_str()) || (q.as_str().len() == 1 && body.contains('\n')) {
+        return 0;
     }
-    // 2./3. Volatile content before a long static remainder, in its own message or in later ones.
-    for p in &volatile {
-        let own_end = message_of(prompt, p.span.start)
-            .map(|m| m.end.min(end))
-            .unwrap_or(end);
-        let own = static_chars(prompt, p.span.end, own_end);
-        if own >= min {
-            return Some(finding(Mode::VolatilePrefix, p, own));
-        }
-        let later = static_chars(prompt, own_end, end);
-        if later >= min {
-            return Some(finding(Mode::MessagesOrder, p, later));
-        }
+    body.chars().count()
+}
+
+/// A system block after `from` that ends at a breakpoint and holds nothing but a non-volatile
+/// placeholder (a constant imported from elsewhere): an explicit `cache_control` on it says it
+/// is long enough to cache.
+fn opaque_cached_block(
+    p: &Prompt,
+    bounds: &[usize],
+    roles: &[(Role, PromptSpan)],
+    from: usize,
+) -> bool {
+    p.cache_breakpoints.iter().any(|&bp| {
+        let (bs, _) = block_of(bounds, bp.saturating_sub(1));
+        // Only system blocks: a breakpoint on a user turn caches the conversation so far.
+        let in_system = roles.is_empty()
+            || roles
+                .iter()
+                .any(|(r, s)| r.is_instruction() && s.start <= bs && bs < s.end.max(s.start + 1));
+        in_system
+            && bs >= from
+            && static_chars(p, bs, bp) <= 2
+            && p.placeholders.iter().any(|ph| {
+                ph.span.start >= bs
+                    && ph.span.end <= bp
+                    && ph.volatility != Volatility::Volatile
+                    && ph.syntax == PlaceholderSyntax::Expression
+            })
+    })
+}
+
+/// A constant judged where it is used: another prompt of the file with roles (a call site)
+/// holds the element's bytes.
+fn deferred(p: &Prompt, ph: &Placeholder, file_prompts: &[Prompt]) -> bool {
+    if !matches!(p.origin, Origin::Assignment { .. }) {
+        return false;
     }
-    // 4. Non-deterministic serialisation in the prefix.
-    for p in placeholders.iter().filter(|p| unstable_serialization(p)) {
-        let rest = static_chars(prompt, p.span.end, end);
-        if rest >= min {
-            return Some(finding(Mode::UnstableSerialization, p, rest));
-        }
+    let fs = p.map.to_file(ph.span);
+    file_prompts.iter().any(|o| {
+        o.id != p.id
+            && matches!(o.origin, Origin::Call { .. })
+            && o.segments
+                .iter()
+                .any(|s| matches!(s.kind, SegmentKind::Role { .. }))
+            && o.map.pieces().iter().any(|pc| {
+                pc.file_start < fs.end.max(fs.start + 1) && fs.start < pc.file_start + pc.file_len
+            })
+    })
+}
+
+/// "`{today}` (datetime.now())": the placeholder as written, and its filling expression.
+fn describe(p: &Prompt, ph: &Placeholder) -> String {
+    let written = short(p.slice(ph.span).trim());
+    match ph.expr.as_deref().map(str::trim) {
+        Some(e) if !written.contains(e) => format!("`{written}` (`{}`)", short(e)),
+        _ => format!("`{written}`"),
     }
-    // 5. Any other dynamic value before a long static remainder (opt-in, informational).
-    if wanted == Mode::DynamicBeforeStatic {
-        for p in placeholders
-            .iter()
-            .filter(|p| p.volatility == Volatility::Unknown)
-        {
-            let rest = static_chars(prompt, p.span.end, end);
-            if rest >= min {
-                return Some(finding(Mode::DynamicBeforeStatic, p, rest));
-            }
-        }
+}
+
+fn short(s: &str) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 60 {
+        let cut: String = one_line.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        one_line
     }
-    None
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::prompt::{Origin, PlaceholderSyntax, PromptFormat};
-    use crate::segment::Segment;
-
-    fn prompt(text: &str, volatile: &[&str]) -> Prompt {
-        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
-        p.text = text.to_string();
-        for name in volatile {
-            let token = format!("{{{name}}}");
-            if let Some(at) = text.find(&token) {
-                p.placeholders.push(Placeholder {
-                    name: name.to_string(),
-                    expr: None,
-                    resolved: None,
-                    syntax: PlaceholderSyntax::Brace,
-                    volatility: Volatility::Volatile,
-                    span: PromptSpan::new(at, at + token.len()),
-                });
-            }
-        }
-        p
-    }
-
-    #[test]
-    fn volatile_at_top_of_long_prompt() {
-        let text = format!(
-            "Today is {{date}}.\n{}",
-            "Be helpful and precise. ".repeat(60)
-        );
-        let f = analyse(&prompt(&text, &["date"]), 1000, Mode::VolatilePrefix).unwrap();
-        assert_eq!(f.mode, Mode::VolatilePrefix);
-        assert!(f.static_chars > 1000);
-    }
-
-    #[test]
-    fn volatile_at_end_is_fine() {
-        let text = format!(
-            "{}\nToday is {{date}}.",
-            "Be helpful and precise. ".repeat(60)
-        );
-        assert!(analyse(&prompt(&text, &["date"]), 1000, Mode::VolatilePrefix).is_none());
-    }
-
-    #[test]
-    fn short_prompts_are_fine() {
-        assert!(analyse(
-            &prompt("Today is {date}. Be brief.", &["date"]),
-            1000,
-            Mode::VolatilePrefix
-        )
-        .is_none());
-    }
-
-    #[test]
-    fn final_user_turn_is_outside_the_prefix() {
-        let sys = "Be helpful and precise. ".repeat(60);
-        let text = format!("{sys}\n\nToday is {{date}}. {{question}}");
-        let mut p = prompt(&text, &["date"]);
-        let user = sys.len() + 2;
-        p.segments = vec![
-            Segment::new(
-                SegmentKind::Role { role: Role::System },
-                PromptSpan::new(0, sys.len()),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::User },
-                PromptSpan::new(user, text.len()),
-            ),
-        ];
-        assert!(analyse(&p, 1000, Mode::VolatilePrefix).is_none());
-    }
-
-    #[test]
-    fn dynamic_first_message_before_static_one() {
-        let sys = "Be helpful and precise. ".repeat(60);
-        let text = format!("Today is {{date}}.\n\n{sys}\n\nhi");
-        let mut p = prompt(&text, &["date"]);
-        let second = 20;
-        p.segments = vec![
-            Segment::new(
-                SegmentKind::Role { role: Role::System },
-                PromptSpan::new(0, 18),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::System },
-                PromptSpan::new(second, second + sys.len()),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::User },
-                PromptSpan::new(text.len() - 2, text.len()),
-            ),
-        ];
-        assert_eq!(
-            analyse(&p, 1000, Mode::MessagesOrder).unwrap().mode,
-            Mode::MessagesOrder
-        );
-    }
-
-    #[test]
-    fn breakpoint_after_volatile() {
-        let text = format!("Today is {{date}}. {}", "Rules. ".repeat(10));
-        let mut p = prompt(&text, &["date"]);
-        p.cache_breakpoints = vec![text.len()];
-        assert_eq!(
-            analyse(&p, 1000, Mode::BreakpointAfterVolatile)
-                .unwrap()
-                .mode,
-            Mode::BreakpointAfterVolatile
-        );
-    }
-}
+#[path = "cache_tests.rs"]
+mod tests;

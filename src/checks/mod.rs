@@ -4,12 +4,13 @@
 //! an unknown name fails when the pack loads and `match` exhaustiveness proves the wiring. A
 //! check compiles from its rule's `params` and its pack's `[data]` table.
 
-pub mod cache_order;
 pub mod contradiction;
 pub mod directive;
 mod parse;
 mod vocab;
 
+pub mod cache_order;
+pub mod cache_serial;
 pub mod inline_prompt;
 
 use serde::Deserialize;
@@ -22,21 +23,21 @@ use crate::packs::Rule;
 #[serde(rename_all = "kebab-case")]
 pub enum CheckName {
     InlinePrompt,
+    /// The cache pack's ordering analysis (`cache_order.rs`), one outcome per rule.
+    CacheOrder,
     /// Cross-file registry checks (`src/registry.rs`): they run after collection, not per prompt.
     Registry,
     /// Contradicting instructions within one prompt (`checks/contradiction.rs`).
     Contradiction,
-    /// Cache-unstable ordering (`checks/cache_order.rs`).
-    CacheOrder,
 }
 
 /// A compiled check with its parameters.
 #[derive(Debug)]
 pub enum Check {
     InlinePrompt(inline_prompt::InlinePrompt),
+    CacheOrder(cache_order::CacheOrder),
     Registry,
     Contradiction(contradiction::Contradiction),
-    CacheOrder(cache_order::CacheOrder),
 }
 
 impl Check {
@@ -50,10 +51,10 @@ impl Check {
             CheckName::InlinePrompt => {
                 inline_prompt::InlinePrompt::compile(params).map(Check::InlinePrompt)
             }
-            CheckName::Registry => Ok(Check::Registry),
             CheckName::CacheOrder => {
                 cache_order::CacheOrder::compile(params).map(Check::CacheOrder)
             }
+            CheckName::Registry => Ok(Check::Registry),
             CheckName::Contradiction => {
                 contradiction::Contradiction::compile(params, data).map(Check::Contradiction)
             }
@@ -63,9 +64,9 @@ impl Check {
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
         match self {
             Check::InlinePrompt(c) => c.run(rule, cx),
+            Check::CacheOrder(c) => c.run(rule, cx),
             Check::Registry => Vec::new(),
             Check::Contradiction(c) => c.run(rule, cx),
-            Check::CacheOrder(c) => c.run(rule, cx),
         }
     }
 

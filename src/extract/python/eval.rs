@@ -56,6 +56,19 @@ impl<'a> Module<'a> {
                         let mut out = self.eval_str(left, depth + 1)?;
                         let (kw, pos) = self.percent_args(right);
                         out.apply_percent(&kw, &pos);
+                        // Same-module helpers filling `%` slots (`% now_str()`), as for `.format`.
+                        match right.kind() {
+                            "tuple" => self.resolve_slot_defs(&mut out, right),
+                            "dictionary" => {}
+                            _ => {
+                                let e = text::squash(self.text(right));
+                                for s in out.slots.iter_mut().filter(|s| s.resolved.is_none()) {
+                                    if s.expr.as_deref() == Some(e.as_str()) {
+                                        s.resolved = self.definition_source(right);
+                                    }
+                                }
+                            }
+                        }
                         Some(out)
                     }
                     _ => None,
