@@ -451,32 +451,29 @@ fn suppressions_in_python_and_yaml() {
         .collect();
     let (v, _) = r.json(&["check", "--format", "json"]);
     let paths = finding_paths(&v);
-    if found.contains(&"bare.py") {
-        assert!(
-            paths.contains(&"bare.py:pii/email-address".to_string()),
-            "{v}"
-        );
-        assert!(found.contains(&"after_quotes.py"));
-        assert!(
-            !paths.iter().any(|p| p.starts_with("after_quotes.py")),
-            "a comment after the closing quotes suppresses: {v}"
-        );
-    } else {
-        eprintln!("note: Python prompts are not extracted yet; Python suppression checks skipped");
+    for path in [
+        "bare.py",
+        "after_quotes.py",
+        "on_line.py",
+        "config/prompts.yaml",
+    ] {
+        assert!(found.contains(&path), "{path} holds a prompt: {inv}");
     }
-    if found.contains(&"on_line.py") {
-        assert!(!paths.iter().any(|p| p.starts_with("on_line.py")), "{v}");
-    }
-    if found.contains(&"config/prompts.yaml") {
-        let yaml: Vec<&String> = paths.iter().filter(|p| p.starts_with("config/")).collect();
-        assert_eq!(
-            yaml,
-            ["config/prompts.yaml:pii/email-address"],
-            "only the unsuppressed key: {v}"
-        );
-    } else {
-        eprintln!("note: YAML prompts are not extracted yet; YAML suppression checks skipped");
-    }
+    assert!(
+        paths.contains(&"bare.py:pii/email-address".to_string()),
+        "{v}"
+    );
+    assert!(
+        !paths.iter().any(|p| p.starts_with("after_quotes.py")),
+        "a comment after the closing quotes suppresses: {v}"
+    );
+    assert!(!paths.iter().any(|p| p.starts_with("on_line.py")), "{v}");
+    let yaml: Vec<&String> = paths.iter().filter(|p| p.starts_with("config/")).collect();
+    assert_eq!(
+        yaml,
+        ["config/prompts.yaml:pii/email-address"],
+        "only the unsuppressed key: {v}"
+    );
 }
 
 #[test]
@@ -518,9 +515,7 @@ fn renamed_files_keep_their_findings_identity() {
     );
 }
 
-/// Two prompts in one file, one edited: only the edited one's findings. Needs inline (Python)
-/// extraction, which is being built in parallel; until then the file holds no prompt and the
-/// check says so instead of passing vacuously.
+/// Two prompts in one file, one edited: only the edited one's findings.
 #[test]
 fn diff_keeps_only_the_touched_prompt_of_a_file() {
     let r = Repo::new();
@@ -533,10 +528,7 @@ fn diff_keeps_only_the_touched_prompt_of_a_file() {
     r.commit("base");
     r.write("bot.py", &py(" Be brief."));
     let (inv, _) = r.json(&["prompts", "--format", "json"]);
-    if inv["prompts"].as_array().unwrap().len() < 2 {
-        eprintln!("note: Python prompts are not extracted yet; per-prompt --diff check skipped");
-        return;
-    }
+    assert_eq!(inv["prompts"].as_array().unwrap().len(), 2, "{inv}");
     let (v, _) = r.json(&["check", "--diff", "main", "--format", "json"]);
     let lines: Vec<u64> = v["findings"]
         .as_array()

@@ -1,7 +1,6 @@
 //! Prompt-file, YAML, JSON and notebook extraction over `tests/fixtures/files`, through the
 //! real binary (`promptlint prompts --format json`) and through the library (the offset-map
-//! invariant on every prompt). Notebook prompts appear once the Python extractor finds them;
-//! until then the notebook only has to yield no error.
+//! invariant on every prompt). The notebook's code-cell prompt goes through the Python extractor.
 
 use std::path::Path;
 
@@ -31,14 +30,16 @@ fn inventory_ids_formats_and_lines() {
     assert_eq!(json["errors"].as_array().map(Vec::len), Some(0), "{json}");
     let prompts = json["prompts"].as_array().expect("prompts list");
     let mut rows: Vec<String> = Vec::new();
+    let mut notebook_prompts = 0;
     for p in prompts {
         let id = p["id"]
             .as_str()
             .unwrap()
             .trim_start_matches("tests/fixtures/files/");
         if id.starts_with("notebooks/") {
-            // Found once the Python extractor lands: the third cell's chat call, on the lines
-            // of its `source` strings in the .ipynb file (35-45).
+            // The third cell's chat call, on the lines of its `source` strings in the .ipynb
+            // file (35-45).
+            notebook_prompts += 1;
             assert!(id.starts_with("notebooks/support_bot.ipynb#cell3:"), "{id}");
             assert_eq!(p["format"], "notebook");
             let (line, end) = (p["line"].as_u64().unwrap(), p["end_line"].as_u64().unwrap());
@@ -83,6 +84,7 @@ fn inventory_ids_formats_and_lines() {
         "trip.prompt dotprompt 10-16 [days,destination,interests,history]",
     ];
     assert_eq!(rows, expected, "actual:\n{}", rows.join("\n"));
+    assert_eq!(notebook_prompts, 1, "the notebook's code-cell prompt");
 }
 
 #[test]

@@ -430,15 +430,17 @@ fn inline_prompts_are_reported_only_with_a_registry() {
         fs::create_dir_all(dir.path().join(path).parent().expect("parent")).expect("mkdir");
         fs::write(dir.path().join(path), BOT).expect("write");
     }
-    // Until the Python extractor lands on this branch there is nothing inline to judge.
     let inventory = promptlint(dir.path())
         .args(["prompts", "--format", "json", "app/bot.py"])
         .output()
         .expect("runs");
     let inventory: serde_json::Value = serde_json::from_slice(&inventory.stdout).expect("json");
-    if inventory["prompts"].as_array().is_none_or(|p| p.is_empty()) {
-        return;
-    }
+    assert!(
+        inventory["prompts"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+        "app/bot.py holds an inline prompt: {inventory}"
+    );
     let v = check_json(dir.path(), &[]);
     let f = findings(&v, "registry/inline-prompt");
     assert_eq!(f.len(), 1, "{v}");
