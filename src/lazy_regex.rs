@@ -12,6 +12,24 @@ use regex::{Regex, RegexBuilder};
 /// Compiled-size cap for one pack regex.
 const SIZE_LIMIT: usize = 20 * (1 << 20);
 
+/// One regex source matching any of `patterns` (each wrapped in a group, so alternations and
+/// flags inside a pattern stay local to it).
+pub fn alternation(patterns: &[String]) -> String {
+    patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// A regex matching any of `patterns`, built now; `None` for an empty list.
+pub fn any_of(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(&alternation(patterns)).map(Some)
+}
+
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: String,

@@ -44,12 +44,8 @@ impl VolatilitySpec {
         let view: CacheFileView = toml::from_str(CACHE_TOML)
             .map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
         let join = |pats: &[String], key: &str| {
-            let alt = pats
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect::<Vec<_>>()
-                .join("|");
-            Regex::new(&alt).map_err(|e| format!("rules/cache.toml: volatility.{key}: {e}"))
+            Regex::new(&crate::lazy_regex::alternation(pats))
+                .map_err(|e| format!("rules/cache.toml: volatility.{key}: {e}"))
         };
         Ok(VolatilitySpec {
             expressions: join(

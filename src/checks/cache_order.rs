@@ -144,12 +144,8 @@ fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
 }
 
 fn join(pats: &[String], key: &str) -> Result<Regex, String> {
-    let alt = pats
-        .iter()
-        .map(|p| format!("(?:{p})"))
-        .collect::<Vec<_>>()
-        .join("|");
-    Regex::new(&alt).map_err(|e| format!("rules/cache.toml: data.{key}: {e}"))
+    Regex::new(&crate::lazy_regex::alternation(pats))
+        .map_err(|e| format!("rules/cache.toml: data.{key}: {e}"))
 }
 
 static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {

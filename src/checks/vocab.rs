@@ -268,12 +268,7 @@ impl Vocab {
                 let negative = if v.negative_patterns.is_empty() {
                     None
                 } else {
-                    let alt = v
-                        .negative_patterns
-                        .iter()
-                        .map(|p| format!("(?:{p})"))
-                        .collect::<Vec<_>>()
-                        .join("|");
+                    let alt = crate::lazy_regex::alternation(&v.negative_patterns);
                     Some(LazyRegex::unchecked(format!("(?i){alt}")))
                 };
                 values.push(Value {

@@ -327,16 +327,7 @@ impl PromptSpec {
         }
         let py = &raw.python;
         let join = |pats: &[String], what: &str| -> Result<Option<Regex>, SpecError> {
-            if pats.is_empty() {
-                return Ok(None);
-            }
-            let alt = pats
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect::<Vec<_>>()
-                .join("|");
-            Regex::new(&alt)
-                .map(Some)
+            crate::lazy_regex::any_of(pats)
                 .map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
         };
         let python = PythonSpec {

@@ -101,12 +101,7 @@ fn alternation(key: &str, patterns: &[String]) -> Result<Option<LazyRegex>, Stri
     for p in patterns {
         regex(key, p)?;
     }
-    let alt = patterns
-        .iter()
-        .map(|p| format!("(?:{p})"))
-        .collect::<Vec<_>>()
-        .join("|");
-    regex(key, &alt).map(Some)
+    regex(key, &crate::lazy_regex::alternation(patterns)).map(Some)
 }
 
 fn compile_rule(

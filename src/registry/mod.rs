@@ -93,19 +93,8 @@ static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
     let pack: RawRegistryPack = raw
         .try_into()
         .map_err(|e| format!("rules/registry.toml: [data]: {e}"))?;
-    let not_prompts = if pack.data.files.not_prompts.is_empty() {
-        None
-    } else {
-        let alt = pack
-            .data
-            .files
-            .not_prompts
-            .iter()
-            .map(|p| format!("(?:{p})"))
-            .collect::<Vec<_>>()
-            .join("|");
-        Some(Regex::new(&alt).map_err(|e| format!("rules/registry.toml: not-prompts: {e}"))?)
-    };
+    let not_prompts = crate::lazy_regex::any_of(&pack.data.files.not_prompts)
+        .map_err(|e| format!("rules/registry.toml: not-prompts: {e}"))?;
     let mention = pack
         .data
         .files
