@@ -93,23 +93,18 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     }
 }
 
-fn relative_to(path: &Path, root: &Path) -> String {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
+/// `p` made absolute against `cwd`, with `.` and `..` resolved lexically.
+pub fn absolute(p: &Path, cwd: &Path) -> PathBuf {
+    if p.is_absolute() {
+        normalize(p)
     } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
-    let root_abs = if root.is_absolute() {
-        root.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(root))
-            .unwrap_or_else(|_| root.to_path_buf())
-    };
-    let root_abs = normalize(&root_abs);
-    display_path(&normalize(&abs), &root_abs)
+        normalize(&cwd.join(p))
+    }
+}
+
+/// `path` relative to `root_abs` (an absolute, normalized directory), for matching excludes.
+fn relative_to(path: &Path, root_abs: &Path, cwd: &Path) -> String {
+    display_path(&absolute(path, cwd), root_abs)
 }
 
 /// `p` with `.` and `..` components resolved lexically (no file system access).
@@ -135,8 +130,10 @@ pub fn walk(
 ) -> Result<(Vec<WalkItem>, Vec<FileError>), String> {
     let excludes = exclude_set(opts.excludes)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // Exclude globs are relative to the config's directory; resolve it once per run.
+    let root_abs = absolute(opts.root, &cwd);
     let is_excluded =
-        |p: &Path| !opts.excludes.is_empty() && excludes.is_match(relative_to(p, opts.root));
+        |p: &Path| !opts.excludes.is_empty() && excludes.is_match(relative_to(p, &root_abs, &cwd));
     let mut items = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
@@ -147,7 +144,7 @@ pub fn walk(
             let path = display_path(root, &cwd);
             if let Some(kind) = spec
                 .classify(&path)
-                .or_else(|| spec.classify(&relative_to(root, opts.root)))
+                .or_else(|| spec.classify(&relative_to(root, &root_abs, &cwd)))
             {
                 items.push(WalkItem {
                     path,
@@ -165,7 +162,7 @@ pub fn walk(
             .require_git(false);
         let excludes = excludes.clone();
         let has_excludes = !opts.excludes.is_empty();
-        let config_root = opts.root.to_path_buf();
+        let (config_root, walk_cwd) = (root_abs.clone(), cwd.clone());
         builder.filter_entry(move |entry| {
             let name = entry.file_name().to_string_lossy();
             if entry.depth() == 0 {
@@ -178,7 +175,7 @@ pub fn walk(
             if is_dir && VENDORED.contains(&name.as_ref()) {
                 return false;
             }
-            !(has_excludes && excludes.is_match(relative_to(entry.path(), &config_root)))
+            !(has_excludes && excludes.is_match(relative_to(entry.path(), &config_root, &walk_cwd)))
         });
         for entry in builder.build() {
             match entry {

@@ -18,15 +18,6 @@ use crate::registry::{self, Input};
 
 const NO_REGISTRY: &str = "no prompt registry configured: add `[registry]` with `dirs = [\"prompts\"]` to promptlint.toml (or `[tool.promptlint.registry]` in pyproject.toml)";
 
-fn absolute(p: &Path, cwd: &Path) -> PathBuf {
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    };
-    crate::walk::normalize(&abs)
-}
-
 /// `promptlint lock [--check]`.
 pub fn lock(args: LockArgs) -> Result<(String, u8), Fatal> {
     let cwd = std::env::current_dir()
@@ -44,7 +35,7 @@ pub fn lock(args: LockArgs) -> Result<(String, u8), Fatal> {
     }
     let spec = PromptSpec::compile(&config.raw.prompts, &config.raw.files.prompt_globs)
         .map_err(|e| Fatal(e.to_string()))?;
-    let root = absolute(&config.root, &cwd);
+    let root = crate::walk::absolute(&config.root, &cwd);
     let prompts =
         registry::collect(&root, &cwd, cfg, &spec, &config.raw.files.exclude).map_err(Fatal)?;
     let lock = registry::read_lockfile(&root, &cwd, cfg);
@@ -116,7 +107,7 @@ pub fn add_registry_findings(
     }
     let cwd = std::env::current_dir()
         .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
-    let root = absolute(&setup.config.root, &cwd);
+    let root = crate::walk::absolute(&setup.config.root, &cwd);
     let prompts = match registry::collect(
         &root,
         &cwd,
@@ -134,7 +125,10 @@ pub fn add_registry_findings(
         }
     };
     let lock = registry::read_lockfile(&root, &cwd, cfg);
-    let scope: Vec<PathBuf> = scan_paths.iter().map(|p| absolute(p, &cwd)).collect();
+    let scope: Vec<PathBuf> = scan_paths
+        .iter()
+        .map(|p| crate::walk::absolute(p, &cwd))
+        .collect();
     let whole_repo = scope.iter().any(|s| root.starts_with(s));
     let found = registry::analyze(&Input {
         dirs: &cfg.dirs,
@@ -150,7 +144,7 @@ pub fn add_registry_findings(
         };
         if !engine.is_enabled(f.rule)
             || engine.is_ignored_for(&f.path, f.rule)
-            || !registry::in_scope(&absolute(Path::new(&f.path), &cwd), &scope)
+            || !registry::in_scope(&crate::walk::absolute(Path::new(&f.path), &cwd), &scope)
         {
             continue;
         }
@@ -176,7 +170,9 @@ pub fn add_registry_findings(
             .find(|p| p.display == path)
             .and_then(|p| p.text.clone())
             .or_else(|| (lock.display == path).then(|| lock.text.clone()).flatten())
-            .or_else(|| std::fs::read_to_string(absolute(Path::new(&path), &cwd)).ok());
+            .or_else(|| {
+                std::fs::read_to_string(crate::walk::absolute(Path::new(&path), &cwd)).ok()
+            });
         if let Some(text) = text {
             let mut directives = crate::suppress::parse(&text);
             crate::suppress::apply(&mut findings, &mut directives);
