@@ -30,9 +30,20 @@ fn renderer() -> Renderer {
 pub fn render(report: &Report, opts: &Options<'_>) -> String {
     let renderer = renderer();
     let mut out = String::new();
-    for f in &report.findings {
-        out.push_str(&render_finding(&renderer, report, f, opts.show_pii));
-        out.push_str("\n\n");
+    // Findings are sorted by path: each file's line index and masks are built once.
+    for group in report.findings.chunk_by(|a, b| a.path == b.path) {
+        let file = report.source(&group[0].path).map(|src| {
+            let masks: Vec<&Mask> = if opts.show_pii {
+                Vec::new()
+            } else {
+                group.iter().flat_map(|f| f.masks.iter()).collect()
+            };
+            (src, LineIndex::new(src), masks)
+        });
+        for f in group {
+            out.push_str(&render_finding(&renderer, f, file.as_ref()));
+            out.push_str("\n\n");
+        }
     }
     if !opts.quiet {
         out.push_str(&summary(report));
@@ -145,14 +156,18 @@ impl Excerpt {
     }
 }
 
-fn render_finding(renderer: &Renderer, report: &Report, f: &Finding, show_pii: bool) -> String {
-    let Some(src) = report.source(&f.path) else {
+/// One finding; `file` is its file's text, line index and every mask of that file.
+fn render_finding(
+    renderer: &Renderer,
+    f: &Finding,
+    file: Option<&(&str, LineIndex, Vec<&Mask>)>,
+) -> String {
+    let Some((src, index, masks)) = file else {
         return format!(
             "{}[{}]: {}\n --> {}:{}:{}",
             f.severity, f.rule, f.message, f.path, f.start.line, f.start.column
         );
     };
-    let index = LineIndex::new(src);
     let same_file: Vec<_> = f.related.iter().filter(|r| r.path == f.path).collect();
     let first = same_file
         .iter()
@@ -168,17 +183,7 @@ fn render_finding(renderer: &Renderer, report: &Report, f: &Finding, show_pii: b
         .max()
         .unwrap_or(1)
         - 1;
-    let masks: Vec<&Mask> = if show_pii {
-        Vec::new()
-    } else {
-        report
-            .findings
-            .iter()
-            .filter(|o| o.path == f.path)
-            .flat_map(|o| o.masks.iter())
-            .collect()
-    };
-    let ex = Excerpt::new(src, &index, first, last, &masks);
+    let ex = Excerpt::new(src, index, first, last, masks);
     let (ps, pe) = (ex.map(f.span.start), ex.map(f.span.end));
     let label = f.message.clone();
     let mut snippet = Snippet::source(ex.text.as_str())
