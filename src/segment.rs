@@ -1343,30 +1343,28 @@ mod tests {
         assert!(!p.in_data(at(&p, "Be strict")));
     }
 
+    /// A prompt of chat messages: `text` with one role segment per `(role, start, end)`.
+    fn chat(text: &str, roles: &[(Role, usize, usize)]) -> Prompt {
+        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
+        p.text = text.into();
+        p.segments = roles
+            .iter()
+            .map(|&(role, s, e)| Segment::new(SegmentKind::Role { role }, PromptSpan::new(s, e)))
+            .collect();
+        p
+    }
+
     #[test]
     fn message_pairs_after_system_are_examples() {
-        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
-        p.text = "sys\n\nu1\n\na1\n\nu2".into();
-        p.segments = vec![
-            Segment::new(
-                SegmentKind::Role { role: Role::System },
-                PromptSpan::new(0, 3),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::User },
-                PromptSpan::new(5, 7),
-            ),
-            Segment::new(
-                SegmentKind::Role {
-                    role: Role::Assistant,
-                },
-                PromptSpan::new(9, 11),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::User },
-                PromptSpan::new(13, 15),
-            ),
-        ];
+        let mut p = chat(
+            "sys\n\nu1\n\na1\n\nu2",
+            &[
+                (Role::System, 0, 3),
+                (Role::User, 5, 7),
+                (Role::Assistant, 9, 11),
+                (Role::User, 13, 15),
+            ],
+        );
         segment(&mut p);
         assert_eq!(examples(&p), vec!["u1\n\na1"]);
         assert_eq!(p.role_at(PromptSpan::new(13, 14)), Some(Role::User));
@@ -1374,24 +1372,14 @@ mod tests {
 
     #[test]
     fn message_pair_with_slot_is_not_an_example() {
-        let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
-        p.text = "sys\n\n{q}\n\n{a}".into();
-        p.segments = vec![
-            Segment::new(
-                SegmentKind::Role { role: Role::System },
-                PromptSpan::new(0, 3),
-            ),
-            Segment::new(
-                SegmentKind::Role { role: Role::User },
-                PromptSpan::new(5, 8),
-            ),
-            Segment::new(
-                SegmentKind::Role {
-                    role: Role::Assistant,
-                },
-                PromptSpan::new(10, 13),
-            ),
-        ];
+        let mut p = chat(
+            "sys\n\n{q}\n\n{a}",
+            &[
+                (Role::System, 0, 3),
+                (Role::User, 5, 8),
+                (Role::Assistant, 10, 13),
+            ],
+        );
         segment(&mut p);
         assert!(examples(&p).is_empty());
     }
