@@ -39,8 +39,16 @@ pub struct VolatilitySpec {
     static_overrides: Regex,
 }
 
+static BUILTIN: std::sync::LazyLock<Result<VolatilitySpec, String>> =
+    std::sync::LazyLock::new(VolatilitySpec::compile_builtin);
+
 impl VolatilitySpec {
-    pub fn builtin() -> Result<VolatilitySpec, String> {
+    /// The built-in vocabulary, compiled once per run and shared by extraction and the cache pack.
+    pub fn builtin() -> Result<&'static VolatilitySpec, String> {
+        BUILTIN.as_ref().map_err(Clone::clone)
+    }
+
+    fn compile_builtin() -> Result<VolatilitySpec, String> {
         let view: CacheFileView = toml::from_str(CACHE_TOML)
             .map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
         let join = |pats: &[String], key: &str| {

@@ -83,7 +83,7 @@ pub struct CacheData {
     user_turn_names: Regex,
     user_input_names: Regex,
     pub(super) serial: Serial,
-    volatility: VolatilitySpec,
+    volatility: &'static VolatilitySpec,
 }
 
 static CALLED: LazyLock<Regex> =

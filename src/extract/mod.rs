@@ -184,7 +184,7 @@ pub struct PromptSpec {
     pub yaml_strong_keys: Vec<String>,
     pub yaml_exclude_keys: Option<Regex>,
     pub yaml_llm_signals: aho_corasick::AhoCorasick,
-    pub volatility: VolatilitySpec,
+    pub volatility: &'static VolatilitySpec,
 }
 
 #[derive(Debug)]
