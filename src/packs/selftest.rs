@@ -24,7 +24,7 @@ use super::RuleSet;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub rule: String,
-    /// `missing`, `noisy` or `wrong-span`.
+    /// `missing`, `noisy`, `wrong-span`, or `broken` (the case could not be run).
     pub outcome: &'static str,
     pub case: String,
     pub detail: String,
@@ -98,7 +98,7 @@ pub fn run(rules: &RuleSet, spec: &PromptSpec) -> Vec<Problem> {
         let mut lint = |case: &str| {
             // Cross-file cases (`#!repo`): a small repository analysed by `crate::registry`.
             if case.starts_with("#!repo\n") {
-                return crate::registry::run_repo_case(&rule.id, case, spec).unwrap_or_default();
+                return crate::registry::run_repo_case(&rule.id, case, spec);
             }
             let (kind, name, text, marked) = parse_case(case);
             let file = SourceFile::from_bytes(
@@ -107,7 +107,7 @@ pub fn run(rules: &RuleSet, spec: &PromptSpec) -> Vec<Problem> {
                 name.to_string(),
                 kind,
             )
-            .expect("test case is valid UTF-8 text");
+            .map_err(|e| format!("the case is not a text file: {e:?}"))?;
             let result = engine.lint_file(&mut extractor, &file);
             let spans: Vec<(usize, usize)> = result
                 .findings
@@ -115,10 +115,25 @@ pub fn run(rules: &RuleSet, spec: &PromptSpec) -> Vec<Problem> {
                 .filter(|f| f.rule == rule.id)
                 .map(|f| (f.span.start, f.span.end))
                 .collect();
-            (spans, marked)
+            Ok((spans, marked))
+        };
+        // A case that cannot be run at all is a problem of its own, never a silent pass.
+        let mut run_case = |case: &String, problems: &mut Vec<Problem>| match lint(case) {
+            Ok(r) => Some(r),
+            Err(detail) => {
+                problems.push(Problem {
+                    rule: rule.id.clone(),
+                    outcome: "broken",
+                    case: case.clone(),
+                    detail,
+                });
+                None
+            }
         };
         for case in &rule.tests.valid {
-            let (spans, _) = lint(case);
+            let Some((spans, _)) = run_case(case, &mut problems) else {
+                continue;
+            };
             if !spans.is_empty() {
                 problems.push(Problem {
                     rule: rule.id.clone(),
@@ -129,7 +144,9 @@ pub fn run(rules: &RuleSet, spec: &PromptSpec) -> Vec<Problem> {
             }
         }
         for case in &rule.tests.invalid {
-            let (spans, marked) = lint(case);
+            let Some((spans, marked)) = run_case(case, &mut problems) else {
+                continue;
+            };
             if spans.is_empty() {
                 problems.push(Problem {
                     rule: rule.id.clone(),
