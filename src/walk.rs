@@ -26,18 +26,8 @@ const HIDDEN_ALLOWED: &[&str] = &[
     ".claude",
 ];
 /// Directories never worth scanning.
-const VENDORED: &[&str] = &[
-    "node_modules",
-    "site-packages",
-    "__pycache__",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-];
+/// (Hidden ones such as `.venv` and `.tox` are already skipped as hidden.)
+const VENDORED: &[&str] = &["node_modules", "site-packages", "__pycache__", "venv"];
 
 /// A file to scan.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
