@@ -33,6 +33,8 @@ pub fn any_of(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: String,
+    /// Built without Unicode tables when the pattern allows it (see `vocab`).
+    ascii: bool,
     compiled: OnceLock<Option<Regex>>,
 }
 
@@ -45,6 +47,7 @@ impl LazyRegex {
             .map_err(|e| e.to_string())?;
         Ok(LazyRegex {
             pattern: pattern.to_string(),
+            ascii: false,
             compiled: OnceLock::new(),
         })
     }
@@ -54,20 +57,42 @@ impl LazyRegex {
     pub fn unchecked(pattern: String) -> LazyRegex {
         LazyRegex {
             pattern,
+            ascii: false,
             compiled: OnceLock::new(),
+        }
+    }
+
+    /// A built-in English vocabulary regex (unchecked, like `unchecked`): ASCII case folding,
+    /// `\s` and classes suffice, and building without Unicode tables is several times faster;
+    /// a pattern that needs Unicode (a class that could match a non-ASCII byte) is built with it.
+    pub fn vocab(pattern: String) -> LazyRegex {
+        LazyRegex {
+            pattern,
+            ascii: true,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn build(&self) -> Result<Regex, regex::Error> {
+        let unicode = || {
+            RegexBuilder::new(&self.pattern)
+                .size_limit(SIZE_LIMIT)
+                .build()
+        };
+        if self.ascii {
+            RegexBuilder::new(&self.pattern)
+                .unicode(false)
+                .size_limit(SIZE_LIMIT)
+                .build()
+                .or_else(|_| unicode())
+        } else {
+            unicode()
         }
     }
 
     /// The compiled regex; `None` only if it exceeds the size cap (checked by `force`).
     pub fn get(&self) -> Option<&Regex> {
-        self.compiled
-            .get_or_init(|| {
-                RegexBuilder::new(&self.pattern)
-                    .size_limit(SIZE_LIMIT)
-                    .build()
-                    .ok()
-            })
-            .as_ref()
+        self.compiled.get_or_init(|| self.build().ok()).as_ref()
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -76,11 +101,7 @@ impl LazyRegex {
 
     /// Builds it now and reports a failure (for pack tests).
     pub fn force(&self) -> Result<(), String> {
-        RegexBuilder::new(&self.pattern)
-            .size_limit(SIZE_LIMIT)
-            .build()
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.build().map(|_| ()).map_err(|e| e.to_string())
     }
 }
 

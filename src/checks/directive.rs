@@ -357,9 +357,9 @@ impl Phrases {
             .collect::<Vec<_>>()
             .join("|");
         // Escaped literals: always valid, so built on first use without a syntax check.
-        Ok(Phrases(Some(crate::lazy_regex::LazyRegex::unchecked(
-            format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"),
-        ))))
+        Ok(Phrases(Some(crate::lazy_regex::LazyRegex::vocab(format!(
+            "(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"
+        )))))
     }
 
     pub fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + 't {
@@ -407,7 +407,7 @@ pub fn phrase_pattern(p: &str) -> String {
         if i > 0 {
             out.push_str(r"\s+");
         }
-        out.push_str(&regex::escape(word).replace('\'', "['\u{2019}]"));
+        out.push_str(&regex::escape(word).replace('\'', "(?:'|\u{2019})"));
     }
     out
 }

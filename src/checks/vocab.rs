@@ -245,7 +245,7 @@ impl Vocab {
                 }
                 let regex =
                     // Built-in vocabulary: syntax is checked by the pack tests (`force`).
-                    LazyRegex::unchecked(format!("(?i){}", branches.join("|")));
+                    LazyRegex::vocab(format!("(?i){}", branches.join("|")));
                 let gate = if v.patterns.is_empty() && !v.terms.is_empty() {
                     let firsts: Vec<String> = v
                         .terms
@@ -269,7 +269,7 @@ impl Vocab {
                     None
                 } else {
                     let alt = crate::lazy_regex::alternation(&v.negative_patterns);
-                    Some(LazyRegex::unchecked(format!("(?i){alt}")))
+                    Some(LazyRegex::vocab(format!("(?i){alt}")))
                 };
                 values.push(Value {
                     name: v.name.clone(),

@@ -214,6 +214,10 @@ pub(super) struct Module<'a> {
     augments: HashMap<(usize, String), Vec<Node<'a>>>,
     /// (scope node id, name) -> function definitions.
     defs: HashMap<(usize, String), Node<'a>>,
+    /// Every function and class definition in source (pre-)order: a node's enclosing scopes
+    /// are the ones whose range holds it. `Node::parent` walks down from the root on every
+    /// call, so climbing parents per lookup would dominate extraction.
+    scopes: Vec<Node<'a>>,
     /// Imported module paths and names (`openai`, `litellm`, `completion`).
     imports: HashSet<String>,
     /// Identifier references (not binding targets) by name: their start bytes.
@@ -242,6 +246,7 @@ impl<'a> Module<'a> {
             bindings: HashMap::new(),
             augments: HashMap::new(),
             defs: HashMap::new(),
+            scopes: Vec::new(),
             imports: HashSet::new(),
             refs: HashMap::new(),
             consumed_refs: HashSet::new(),
@@ -284,16 +289,21 @@ impl<'a> Module<'a> {
         self.src.get(n.byte_range()).unwrap_or("")
     }
 
+    /// The function and class definitions enclosing `n`, innermost first.
+    fn enclosing(&self, n: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
+        let (start, end, id) = (n.start_byte(), n.end_byte(), n.id());
+        self.scopes
+            .iter()
+            .rev()
+            .filter(move |d| d.id() != id && d.start_byte() <= start && end <= d.end_byte())
+            .copied()
+    }
+
     /// The scope a node's bindings belong to: nearest function, class or the module.
     fn scope_of(&self, n: Node<'a>) -> Node<'a> {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if matches!(p.kind(), "function_definition" | "class_definition") {
-                return p;
-            }
-            cur = p.parent();
-        }
-        self.tree.root_node()
+        self.enclosing(n)
+            .next()
+            .unwrap_or_else(|| self.tree.root_node())
     }
 
     /// Records bindings, definitions, imports and references.
@@ -338,11 +348,13 @@ impl<'a> Module<'a> {
                     }
                 }
                 "function_definition" => {
+                    self.scopes.push(n);
                     if let Some(name) = n.child_by_field_name("name") {
                         self.defs
                             .insert((scope.id(), self.text(name).to_string()), n);
                     }
                 }
+                "class_definition" => self.scopes.push(n),
                 "import_statement" | "import_from_statement" => {
                     let mut c = n.walk();
                     let mut todo: Vec<Node> = n.named_children(&mut c).collect();
@@ -418,38 +430,22 @@ impl<'a> Module<'a> {
     }
 
     fn enclosing_def(&self, n: Node<'a>) -> Option<Node<'a>> {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if p.kind() == "function_definition" {
-                return Some(p);
-            }
-            cur = p.parent();
-        }
-        None
+        self.enclosing(n)
+            .find(|d| d.kind() == "function_definition")
     }
 
     fn enclosing_class(&self, n: Node<'a>) -> Option<Node<'a>> {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if p.kind() == "class_definition" {
-                return Some(p);
-            }
-            cur = p.parent();
-        }
-        None
+        self.enclosing(n).find(|d| d.kind() == "class_definition")
     }
 
     /// The binding `name` refers to at `use_node`: the enclosing functions' bindings first
     /// (the last one before the use), then the module's.
     fn resolve(&self, name: &str, use_node: Node<'a>) -> Option<Binding<'a>> {
-        let mut scopes = Vec::new();
-        let mut cur = use_node.parent();
-        while let Some(p) = cur {
-            if p.kind() == "function_definition" {
-                scopes.push(p.id());
-            }
-            cur = p.parent();
-        }
+        let mut scopes: Vec<usize> = self
+            .enclosing(use_node)
+            .filter(|d| d.kind() == "function_definition")
+            .map(|d| d.id())
+            .collect();
         // Code directly in a class body sees the class's names.
         let direct = self.scope_of(use_node);
         if direct.kind() == "class_definition" {
@@ -563,14 +559,7 @@ impl<'a> Module<'a> {
             };
         }
         let name = self.text(head);
-        let mut cur = head.parent();
-        let mut scopes = Vec::new();
-        while let Some(p) = cur {
-            if matches!(p.kind(), "function_definition" | "class_definition") {
-                scopes.push(p.id());
-            }
-            cur = p.parent();
-        }
+        let mut scopes: Vec<usize> = self.enclosing(head).map(|d| d.id()).collect();
         scopes.push(self.tree.root_node().id());
         for scope in scopes {
             if let Some(d) = self.defs.get(&(scope, name.to_string())) {
