@@ -30,6 +30,11 @@ pub fn any_of(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
     Regex::new(&alternation(patterns)).map(Some)
 }
 
+/// A lazily built regex matching any of `patterns` (built-in data: syntax checked by tests).
+pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
+    LazyRegex::unchecked(alternation(patterns))
+}
+
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: String,

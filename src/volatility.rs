@@ -6,7 +6,7 @@
 //! volatile function, or when its name matches the volatile vocabulary; static when its name
 //! matches the per-deployment vocabulary; unknown otherwise.
 
-use regex::Regex;
+use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use serde::Deserialize;
 
 use crate::prompt::{Prompt, Volatility};
@@ -33,10 +33,10 @@ struct RawVolatility {
 
 #[derive(Debug)]
 pub struct VolatilitySpec {
-    expressions: Regex,
-    volatile_names: Regex,
-    static_names: Regex,
-    static_overrides: Regex,
+    expressions: LazyRegex,
+    volatile_names: LazyRegex,
+    static_names: LazyRegex,
+    static_overrides: LazyRegex,
 }
 
 static BUILTIN: std::sync::LazyLock<Result<VolatilitySpec, String>> =
@@ -51,19 +51,26 @@ impl VolatilitySpec {
     fn compile_builtin() -> Result<VolatilitySpec, String> {
         let view: CacheFileView = toml::from_str(CACHE_TOML)
             .map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
-        let join = |pats: &[String], key: &str| {
-            Regex::new(&crate::lazy_regex::alternation(pats))
-                .map_err(|e| format!("rules/cache.toml: volatility.{key}: {e}"))
-        };
+        // Built on first use; the pack tests build every one (`force`).
+        let v = &view.volatility;
         Ok(VolatilitySpec {
-            expressions: join(
-                &view.volatility.volatile_expressions,
-                "volatile-expressions",
-            )?,
-            volatile_names: join(&view.volatility.volatile_names, "volatile-names")?,
-            static_names: join(&view.volatility.static_names, "static-names")?,
-            static_overrides: join(&view.volatility.static_overrides, "static-overrides")?,
+            expressions: lazy_any_of(&v.volatile_expressions),
+            volatile_names: lazy_any_of(&v.volatile_names),
+            static_names: lazy_any_of(&v.static_names),
+            static_overrides: lazy_any_of(&v.static_overrides),
         })
+    }
+
+    /// Builds every regex now and reports a failure (for pack tests).
+    pub fn force(&self) -> Result<(), String> {
+        [
+            &self.expressions,
+            &self.volatile_names,
+            &self.static_names,
+            &self.static_overrides,
+        ]
+        .into_iter()
+        .try_for_each(LazyRegex::force)
     }
 
     /// Whether source text (an expression, a function's definition) calls a volatile function.

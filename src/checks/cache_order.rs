@@ -33,6 +33,8 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+
+use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use serde::Deserialize;
 
 use super::cache_serial::Serial;
@@ -80,8 +82,8 @@ struct FileView {
 /// Compiled pack data shared by the cache checks.
 #[derive(Debug)]
 pub struct CacheData {
-    user_turn_names: Regex,
-    user_input_names: Regex,
+    user_turn_names: LazyRegex,
+    user_input_names: LazyRegex,
     pub(super) serial: Serial,
     volatility: &'static VolatilitySpec,
 }
@@ -143,23 +145,18 @@ fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
     Some(&text[line_start..end])
 }
 
-fn join(pats: &[String], key: &str) -> Result<Regex, String> {
-    Regex::new(&crate::lazy_regex::alternation(pats))
-        .map_err(|e| format!("rules/cache.toml: data.{key}: {e}"))
-}
-
 static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
     let view: FileView =
         toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [data]: {e}"))?;
     let d = view.data;
     Ok(CacheData {
         volatility: VolatilitySpec::builtin()?,
-        user_turn_names: join(&d.user_turn_names, "user-turn-names")?,
-        user_input_names: join(&d.user_input_names, "user-input-names")?,
+        user_turn_names: lazy_any_of(&d.user_turn_names),
+        user_input_names: lazy_any_of(&d.user_input_names),
         serial: Serial {
-            calls: join(&d.serialize_calls, "serialize-calls")?,
-            stable: join(&d.stable_markers, "stable-markers")?,
-            set_builders: join(&d.set_builders, "set-builders")?,
+            calls: lazy_any_of(&d.serialize_calls),
+            stable: lazy_any_of(&d.stable_markers),
+            set_builders: lazy_any_of(&d.set_builders),
         },
     })
 });
@@ -180,6 +177,21 @@ impl CacheOrder {
             .map_err(|e| format!("`outcome`: {e}"))?;
         DATA.as_ref().map_err(Clone::clone)?;
         Ok(CacheOrder { outcome })
+    }
+
+    /// Builds the pack data's regexes now and reports a failure (for pack tests).
+    pub fn force(&self) -> Result<(), String> {
+        let d = DATA.as_ref().map_err(Clone::clone)?;
+        d.volatility.force()?;
+        [
+            &d.user_turn_names,
+            &d.user_input_names,
+            &d.serial.calls,
+            &d.serial.stable,
+            &d.serial.set_builders,
+        ]
+        .into_iter()
+        .try_for_each(LazyRegex::force)
     }
 
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {

@@ -13,14 +13,16 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::lazy_regex::LazyRegex;
+
 use crate::prompt::Placeholder;
 
 /// Compiled patterns of `[data]` in rules/cache.toml.
 #[derive(Debug)]
 pub struct Serial {
-    pub calls: Regex,
-    pub stable: Regex,
-    pub set_builders: Regex,
+    pub calls: LazyRegex,
+    pub stable: LazyRegex,
+    pub set_builders: LazyRegex,
 }
 
 impl Serial {
@@ -93,7 +95,7 @@ thread_local! {
 
 /// Whether `file_text` assigns a set to `name` (`name = {...}` without `:`, `name = set(...)`).
 /// One scan per file, cached per thread: every placeholder of every prompt asks.
-fn binds_set(file_text: &str, name: &str, set_builders: &Regex) -> bool {
+fn binds_set(file_text: &str, name: &str, set_builders: &LazyRegex) -> bool {
     if name.len() < 2 {
         return false;
     }
@@ -158,7 +160,7 @@ mod tests {
 
     #[test]
     fn names_bound_to_sets() {
-        let re = Regex::new(r"(?-u:\b)(?:frozen)?set\s*\(").unwrap();
+        let re = LazyRegex::unchecked(r"(?-u:\b)(?:frozen)?set\s*\(".into());
         let src = "TAGS = {\"a\", \"b\"}\nnames = set(xs)\nd = {\"a\": 1}\n";
         assert!(binds_set(src, "TAGS", &re));
         assert!(binds_set(src, "names", &re));

@@ -322,7 +322,7 @@ impl LazyVocab {
     }
 }
 
-type VocabCache = Mutex<Vec<(u64, Arc<LazyVocab>)>>;
+type VocabCache = Mutex<Vec<Arc<LazyVocab>>>;
 static VOCABS: std::sync::LazyLock<VocabCache> =
     std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
 
@@ -350,19 +350,19 @@ impl Contradiction {
             .try_into()
             .map_err(|e| format!("{e}"))?;
         let data = data.ok_or("the contradiction check needs the pack's [data] table")?;
-        let key = hash(&format!("{data:?}"));
         let vocab = {
             let mut cache = VOCABS
                 .lock()
                 .map_err(|_| "vocabulary cache poisoned".to_string())?;
-            match cache.iter().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.clone(),
+            // Every rule of the pack passes the same table: compare it, do not rebuild.
+            match cache.iter().find(|v| v.data == *data) {
+                Some(v) => v.clone(),
                 None => {
                     let v = Arc::new(LazyVocab {
                         data: data.clone(),
                         built: OnceLock::new(),
                     });
-                    cache.push((key, v.clone()));
+                    cache.push(v.clone());
                     v
                 }
             }

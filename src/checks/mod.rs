@@ -74,7 +74,8 @@ impl Check {
     pub fn force(&self) -> Result<(), String> {
         match self {
             Check::Contradiction(c) => c.force(),
-            Check::InlinePrompt(_) | Check::Registry | Check::CacheOrder(_) => Ok(()),
+            Check::CacheOrder(c) => c.force(),
+            Check::InlinePrompt(_) | Check::Registry => Ok(()),
         }
     }
 }

@@ -17,8 +17,8 @@ pub mod json;
 
 use std::path::Path;
 
+use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use globset::{GlobSet, GlobSetBuilder};
-use regex::Regex;
 use serde::Deserialize;
 
 use crate::prompt::{Prompt, PromptFormat};
@@ -182,7 +182,7 @@ pub struct PromptSpec {
     pub yaml_keys: Vec<String>,
     pub yaml_prefilter: aho_corasick::AhoCorasick,
     pub yaml_strong_keys: Vec<String>,
-    pub yaml_exclude_keys: Option<Regex>,
+    pub yaml_exclude_keys: Option<LazyRegex>,
     pub yaml_llm_signals: aho_corasick::AhoCorasick,
     pub volatility: &'static VolatilitySpec,
 }
@@ -190,18 +190,18 @@ pub struct PromptSpec {
 #[derive(Debug)]
 pub struct PythonSpec {
     pub prefilter: aho_corasick::AhoCorasick,
-    pub name_pattern: Regex,
-    pub name_exclude: Option<Regex>,
+    pub name_pattern: LazyRegex,
+    pub name_exclude: Option<LazyRegex>,
     pub min_name_chars: usize,
     pub min_call_chars: usize,
     pub min_message_chars: usize,
     pub ignore_callees: Vec<String>,
-    pub not_prompt: Option<Regex>,
+    pub not_prompt: Option<LazyRegex>,
     pub calls: Vec<RawCallSite>,
     pub prompt_decorators: Vec<String>,
     pub docstring_bases: Vec<String>,
     pub docstring_field_callees: Vec<String>,
-    pub examples_name: Option<Regex>,
+    pub examples_name: Option<LazyRegex>,
     pub example_input_keys: Vec<String>,
     pub example_output_keys: Vec<String>,
     pub dedent_callees: Vec<String>,
@@ -326,26 +326,44 @@ impl PromptSpec {
             }
         }
         let py = &raw.python;
-        let join = |pats: &[String], what: &str| -> Result<Option<Regex>, SpecError> {
-            crate::lazy_regex::any_of(pats)
-                .map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))
+        // Built on first use; config additions are syntax-checked now, the built-in patterns by
+        // the tests (`PromptSpec::force`).
+        let join = |pats: &[String], extra: &[String], what: &str| {
+            for p in extra {
+                LazyRegex::new(p)
+                    .map_err(|e| SpecError(format!("prompts spec: invalid {what} regex: {e}")))?;
+            }
+            Ok::<_, SpecError>((!pats.is_empty()).then(|| lazy_any_of(pats)))
         };
+        let ex = &extra.python;
         let python = PythonSpec {
             prefilter: aho_corasick::AhoCorasick::new(&py.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: python prefilter: {e}")))?,
-            name_pattern: join(&py.name_patterns, "name-patterns")?
-                .unwrap_or_else(|| Regex::new("$^").expect("empty regex")),
-            name_exclude: join(&py.name_exclude_patterns, "name-exclude-patterns")?,
+            name_pattern: join(&py.name_patterns, &ex.name_patterns, "name-patterns")?
+                .unwrap_or_else(|| LazyRegex::unchecked("$^".into())),
+            name_exclude: join(
+                &py.name_exclude_patterns,
+                &ex.name_exclude_patterns,
+                "name-exclude-patterns",
+            )?,
             min_name_chars: py.min_name_chars.unwrap_or(20),
             min_call_chars: py.min_call_chars.unwrap_or(1),
             min_message_chars: py.min_message_chars.unwrap_or(8),
             ignore_callees: py.ignore_callees.clone(),
-            not_prompt: join(&py.not_prompt_patterns, "not-prompt-patterns")?,
+            not_prompt: join(
+                &py.not_prompt_patterns,
+                &ex.not_prompt_patterns,
+                "not-prompt-patterns",
+            )?,
             calls: py.call.clone(),
             prompt_decorators: py.prompt_decorators.clone(),
             docstring_bases: py.docstring_bases.clone(),
             docstring_field_callees: py.docstring_field_callees.clone(),
-            examples_name: join(&py.examples_name_patterns, "examples-name-patterns")?,
+            examples_name: join(
+                &py.examples_name_patterns,
+                &ex.examples_name_patterns,
+                "examples-name-patterns",
+            )?,
             example_input_keys: py
                 .example_input_keys
                 .iter()
@@ -370,13 +388,33 @@ impl PromptSpec {
             yaml_prefilter: aho_corasick::AhoCorasick::new(&raw.yaml.prefilter)
                 .map_err(|e| SpecError(format!("prompts spec: yaml prefilter: {e}")))?,
             yaml_strong_keys: raw.yaml.strong_keys.clone(),
-            yaml_exclude_keys: join(&raw.yaml.exclude_keys, "yaml exclude-keys")?,
+            yaml_exclude_keys: join(
+                &raw.yaml.exclude_keys,
+                &extra.yaml.exclude_keys,
+                "yaml exclude-keys",
+            )?,
             yaml_llm_signals: aho_corasick::AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .build(&raw.yaml.llm_signals)
                 .map_err(|e| SpecError(format!("prompts spec: yaml llm-signals: {e}")))?,
             volatility: VolatilitySpec::builtin().map_err(SpecError)?,
         })
+    }
+
+    /// Builds every lazily built regex now and reports a failure (for tests).
+    pub fn force(&self) -> Result<(), String> {
+        let py = &self.python;
+        [
+            Some(&py.name_pattern),
+            py.name_exclude.as_ref(),
+            py.not_prompt.as_ref(),
+            py.examples_name.as_ref(),
+            self.yaml_exclude_keys.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .try_for_each(LazyRegex::force)?;
+        self.volatility.force()
     }
 
     /// What kind of file `rel` (a `/`-separated path) is, or `None` when it holds no prompts.
@@ -569,6 +607,16 @@ mod tests {
             PromptSpec::compile(&RawPromptsSpec::default(), &["custom/**/*.txt".to_string()])
                 .unwrap();
         spec.classify(rel)
+    }
+
+    #[test]
+    fn built_in_patterns_build_and_config_additions_are_checked_at_load() {
+        let spec = PromptSpec::compile(&RawPromptsSpec::default(), &[]).unwrap();
+        spec.force().unwrap();
+        let mut extra = RawPromptsSpec::default();
+        extra.python.not_prompt_patterns.push("(unclosed".into());
+        let err = PromptSpec::compile(&extra, &[]).unwrap_err();
+        assert!(err.0.contains("not-prompt-patterns"), "{}", err.0);
     }
 
     #[test]

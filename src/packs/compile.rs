@@ -22,18 +22,30 @@ pub struct PackError {
 }
 
 /// Compiles the built-in packs whose names `wanted` accepts.
+///
+/// Their regexes are not syntax-checked here: the pack tests build every one of them
+/// (`Matcher::force`), and checking them on every run would cost more than a pre-commit run.
 pub fn compile_builtin(wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
     let files: Vec<(String, String)> = BUILTIN_PACKS
         .iter()
         .map(|(f, t)| (f.to_string(), t.to_string()))
         .collect();
-    compile_files(&files, wanted)
+    compile(&files, wanted, false)
 }
 
-/// Compiles `(file name, contents)` pack files.
+/// Compiles `(file name, contents)` pack files; a regex error surfaces here, naming the file,
+/// rule and key.
 pub fn compile_files(
     files: &[(String, String)],
     wanted: &dyn Fn(&str) -> bool,
+) -> Result<RuleSet, PackError> {
+    compile(files, wanted, true)
+}
+
+fn compile(
+    files: &[(String, String)],
+    wanted: &dyn Fn(&str) -> bool,
+    check_syntax: bool,
 ) -> Result<RuleSet, PackError> {
     let mut rules = Vec::new();
     let mut packs = Vec::new();
@@ -58,12 +70,17 @@ pub fn compile_files(
             None => Severity::Warning,
         };
         for r in &raw.rule {
-            let rule = compile_rule(&raw.pack.name, pack_severity, r, raw.data.as_ref()).map_err(
-                |what| PackError {
-                    file: file.clone(),
-                    what: format!("rule `{}`: {what}", r.id),
-                },
-            )?;
+            let rule = compile_rule(
+                &raw.pack.name,
+                pack_severity,
+                r,
+                raw.data.as_ref(),
+                check_syntax,
+            )
+            .map_err(|what| PackError {
+                file: file.clone(),
+                what: format!("rule `{}`: {what}", r.id),
+            })?;
             if rules.iter().any(|x: &Rule| x.id == rule.id) {
                 return Err(PackError {
                     file: file.clone(),
@@ -90,18 +107,23 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
         .ok_or_else(|| format!("unknown severity `{s}` (expected error, warning or info)"))
 }
 
-fn regex(key: &str, pattern: &str) -> Result<LazyRegex, String> {
+fn regex(check: bool, key: &str, pattern: &str) -> Result<LazyRegex, String> {
+    if !check {
+        return Ok(LazyRegex::unchecked(pattern.to_string()));
+    }
     LazyRegex::new(pattern).map_err(|e| format!("`{key}`: invalid regex: {e}"))
 }
 
-fn alternation(key: &str, patterns: &[String]) -> Result<Option<LazyRegex>, String> {
+fn alternation(check: bool, key: &str, patterns: &[String]) -> Result<Option<LazyRegex>, String> {
     if patterns.is_empty() {
         return Ok(None);
     }
-    for p in patterns {
-        regex(key, p)?;
+    if check {
+        for p in patterns {
+            regex(check, key, p)?;
+        }
     }
-    regex(key, &crate::lazy_regex::alternation(patterns)).map(Some)
+    regex(check, key, &crate::lazy_regex::alternation(patterns)).map(Some)
 }
 
 fn compile_rule(
@@ -109,6 +131,7 @@ fn compile_rule(
     pack_severity: Severity,
     r: &RawRule,
     data: Option<&toml::Table>,
+    check: bool,
 ) -> Result<Rule, String> {
     if r.id.is_empty()
         || !r
@@ -174,19 +197,19 @@ fn compile_rule(
                 Some(s) => Redact::parse(s).ok_or_else(|| format!("`redact`: unknown style `{s}` (expected email, last4, secret, full or none)"))?,
             };
             Matcher::Pattern(Box::new(PatternMatcher {
-                regex: regex("pattern", pattern)?,
+                regex: regex(check, "pattern", pattern)?,
                 validators,
-                allow: alternation("allow", &r.allow)?,
+                allow: alternation(check, "allow", &r.allow)?,
                 stopwords: r.stopwords.iter().map(|s| s.to_lowercase()).collect(),
                 context: r
                     .context
                     .as_deref()
-                    .map(|c| regex("context", c))
+                    .map(|c| regex(check, "context", c))
                     .transpose()?,
                 context_deny: r
                     .context_deny
                     .as_deref()
-                    .map(|c| regex("context-deny", c))
+                    .map(|c| regex(check, "context-deny", c))
                     .transpose()?,
                 context_window: r.context_window.unwrap_or(40),
                 redact,
@@ -206,16 +229,16 @@ fn compile_rule(
                     .iter()
                     .map(|s| s.to_lowercase())
                     .collect(),
-                allow_normalized: alternation("allow-normalized", &r.allow_normalized)?,
+                allow_normalized: alternation(check, "allow-normalized", &r.allow_normalized)?,
                 context_optional_if: r
                     .context_optional_if
                     .as_deref()
-                    .map(|c| regex("context-optional-if", c))
+                    .map(|c| regex(check, "context-optional-if", c))
                     .transpose()?,
                 prefix_deny: r
                     .prefix_deny
                     .as_deref()
-                    .map(|c| regex("prefix-deny", c))
+                    .map(|c| regex(check, "prefix-deny", c))
                     .transpose()?,
             }))
         }
