@@ -12,6 +12,7 @@
 //! Matching runs on a masked copy of the unit where quoted passages and Markdown emphasis are
 //! blanked, so a quoted phrase ("never say 'always'") is never read as an instruction.
 
+use super::literal::{Hit, PhraseSet};
 use crate::prompt::Prompt;
 use crate::segment::{instruction_spans, Role, SegmentKind, SegmentQuery};
 use crate::span::PromptSpan;
@@ -339,53 +340,50 @@ pub fn mask(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-/// A compiled alternation of cue phrases with ASCII word boundaries.
+/// A list of cue phrases, matched as whole words (see `literal.rs`); built on first use.
 #[derive(Debug)]
-pub struct Phrases(Option<crate::lazy_regex::LazyRegex>);
+pub struct Phrases {
+    phrases: Vec<String>,
+    built: std::sync::OnceLock<Option<PhraseSet>>,
+}
 
 impl Phrases {
     pub fn new(phrases: &[String]) -> Result<Phrases, String> {
-        if phrases.is_empty() {
-            return Ok(Phrases(None));
-        }
-        // Longest first: leftmost-first alternation must prefer "you must not" to "you must".
-        let mut sorted: Vec<&String> = phrases.iter().collect();
-        sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        let alt = sorted
-            .iter()
-            .map(|p| phrase_pattern(p))
-            .collect::<Vec<_>>()
-            .join("|");
-        // Escaped literals: always valid, so built on first use without a syntax check.
-        Ok(Phrases(Some(crate::lazy_regex::LazyRegex::vocab(format!(
-            "(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"
-        )))))
+        Ok(Phrases {
+            phrases: phrases.to_vec(),
+            built: std::sync::OnceLock::new(),
+        })
     }
 
-    pub fn find_iter<'t>(&'t self, text: &'t str) -> impl Iterator<Item = regex::Match<'t>> + 't {
-        self.0
-            .iter()
-            .filter_map(|r| r.get())
-            .flat_map(move |r| r.find_iter(text))
+    fn set(&self) -> Option<&PhraseSet> {
+        self.built
+            .get_or_init(|| {
+                (!self.phrases.is_empty())
+                    .then(|| PhraseSet::new(&self.phrases).ok())
+                    .flatten()
+            })
+            .as_ref()
+    }
+
+    pub fn find_iter<'t>(&self, text: &'t str) -> std::vec::IntoIter<Hit<'t>> {
+        self.set()
+            .map(|s| s.find_iter(text))
+            .unwrap_or_default()
+            .into_iter()
     }
 
     /// Whether one phrase of the list spans all of `text`.
     pub fn is_full(&self, text: &str) -> bool {
-        self.0.as_ref().and_then(|r| r.get()).is_some_and(|r| {
-            r.find_iter(text)
-                .any(|m| m.start() == 0 && m.end() == text.len())
-        })
+        self.find_iter(text)
+            .any(|m| m.start() == 0 && m.end() == text.len())
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.0.as_ref().is_some_and(|r| r.is_match(text))
+        self.find(text).is_some()
     }
 
-    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        self.0
-            .as_ref()
-            .and_then(|r| r.get())
-            .and_then(|r| r.find(text))
+    pub fn find<'t>(&self, text: &'t str) -> Option<Hit<'t>> {
+        self.set().and_then(|s| s.find(text))
     }
 }
 

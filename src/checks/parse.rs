@@ -234,10 +234,7 @@ impl Vocab {
         }
         later
             || self.imperative.contains(&first)
-            || self
-                .verbs
-                .iter()
-                .any(|(re, _)| re.is_match(main.trim_start()))
+            || self.verbs.at_start(main.trim_start()).is_some()
             || self.modal.is_match(trimmed)
     }
 
@@ -982,11 +979,7 @@ impl Vocab {
             c.name("obj")?.as_str(),
             c.name("verb")?.as_str().to_ascii_lowercase(),
         );
-        let verb = self
-            .verbs
-            .iter()
-            .find(|(re, _)| re.is_match(&participle))
-            .map(|(_, canon)| canon.clone())?;
+        let verb = self.verbs.at_start(&participle)?.0.to_string();
         let object: Vec<String> = words(obj)
             .map(|(_, w)| stem(&w.to_ascii_lowercase()))
             .filter(|w| !self.stopwords.contains(w))
@@ -1069,8 +1062,8 @@ impl Vocab {
         }
         let mut known = self
             .verbs
-            .iter()
-            .find_map(|(re, canon)| re.find(rest).map(|m| (canon.clone(), &rest[m.end()..])));
+            .at_start(rest)
+            .map(|(canon, end)| (canon.to_string(), &rest[end..]));
         // "Avoid using X", "refrain from asking": the gerund's base form is the verb.
         if known.is_none() && stripped {
             if let Some((at, first)) = words(rest)
@@ -1081,9 +1074,8 @@ impl Vocab {
                 let after = &rest[at + first.len()..];
                 known = [base.clone(), format!("{base}e")].iter().find_map(|b| {
                     self.verbs
-                        .iter()
-                        .find(|(re, _)| re.is_match(b))
-                        .map(|(_, canon)| (canon.clone(), after))
+                        .at_start(b)
+                        .map(|(canon, _)| (canon.to_string(), after))
                 });
             }
         }

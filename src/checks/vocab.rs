@@ -194,10 +194,65 @@ pub struct Vocab {
     pub(crate) speaker_labels: HashSet<String>,
     pub(crate) part_nouns: Phrases,
     pub(crate) stopwords: HashSet<String>,
-    pub(crate) verbs: Vec<(Regex, String)>,
+    pub(crate) verbs: Verbs,
     pub(crate) axes: Vec<Axis>,
     pub(crate) numeric: Numeric,
     pub(crate) clause_verbs: HashSet<String>,
+}
+
+/// The verb synonym groups: which verb phrase a text starts with, and its group's canonical
+/// verb. Matched word by word (ASCII case-insensitive, any whitespace between words, a word
+/// boundary after) rather than as some 150 anchored regexes, which cost more to build than a
+/// whole pre-commit run.
+#[derive(Debug)]
+pub struct Verbs(Vec<(Vec<String>, String)>);
+
+impl Verbs {
+    fn new(groups: &[Vec<String>]) -> Verbs {
+        let mut verbs: Vec<(Vec<String>, String)> = Vec::new();
+        for group in groups {
+            let Some(canon) = group.first() else { continue };
+            for v in group {
+                let words = v.split_whitespace().map(str::to_ascii_lowercase).collect();
+                verbs.push((words, canon.to_ascii_lowercase()));
+            }
+        }
+        // Longer verb phrases first ("bring up" before "bring").
+        verbs.sort_by_key(|(w, _)| std::cmp::Reverse(w.iter().map(String::len).sum::<usize>() + w.len()));
+        Verbs(verbs)
+    }
+
+    /// The canonical verb of the phrase `text` starts with, and where that phrase ends.
+    pub(crate) fn at_start(&self, text: &str) -> Option<(&str, usize)> {
+        self.0
+            .iter()
+            .find_map(|(words, canon)| starts_with_words(text, words).map(|end| (canon.as_str(), end)))
+    }
+}
+
+/// Where `words` (lowercase) end when `text` starts with them, separated by whitespace and
+/// followed by a word boundary.
+fn starts_with_words(text: &str, words: &[String]) -> Option<usize> {
+    let b = text.as_bytes();
+    let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut at = 0;
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            let gap = b[at..].iter().take_while(|c| c.is_ascii_whitespace() || **c == 0x0b).count();
+            if gap == 0 {
+                return None;
+            }
+            at += gap;
+        }
+        let end = at + w.len();
+        if end > b.len() || !b[at..end].eq_ignore_ascii_case(w.as_bytes()) {
+            return None;
+        }
+        at = end;
+    }
+    let last = b[..at].last().is_some_and(|c| word_byte(*c));
+    let next = b.get(at).is_some_and(|c| word_byte(*c));
+    (at > 0 && last != next).then_some(at)
 }
 
 fn lower_set(v: &[String]) -> HashSet<String> {
@@ -352,17 +407,7 @@ impl Vocab {
             short_max: n.short_max.clone(),
             long_min: n.long_min.clone(),
         };
-        let mut verbs = Vec::new();
-        for group in &raw.verb_groups {
-            let Some(canon) = group.first() else { continue };
-            for v in group {
-                let re = vocab_regex(&format!("(?i)^(?:{})(?-u:\\b)", phrase_pattern(v)))
-                    .map_err(|e| format!("verb-groups: {e}"))?;
-                verbs.push((re, canon.to_ascii_lowercase()));
-            }
-        }
-        // Longer verb phrases first ("bring up" before "bring").
-        verbs.sort_by_key(|(re, _)| std::cmp::Reverse(re.as_str().len()));
+        let verbs = Verbs::new(&raw.verb_groups);
         let scope_lead = vocab_regex(&format!(
             "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
             alt(&raw.scope_prepositions)
@@ -474,5 +519,27 @@ impl Vocab {
                 || w.chars().all(|c| c.is_ascii_digit())
         });
         generic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
+        let groups = vec![
+            vec!["mention".to_string(), "bring up".into(), "talk about".into()],
+            vec!["bring".to_string()],
+        ];
+        let v = Verbs::new(&groups);
+        assert_eq!(v.at_start("Bring  UP the price"), Some(("mention", 9)));
+        assert_eq!(v.at_start("bring the menu"), Some(("bring", 5)));
+        assert_eq!(v.at_start("talk\nabout x"), Some(("mention", 10)));
+        assert_eq!(v.at_start("mentioned"), None);
+        assert_eq!(v.at_start("mention_x"), None);
+        assert_eq!(v.at_start("mention, then"), Some(("mention", 7)));
+        assert_eq!(v.at_start("talk"), None);
+        assert_eq!(v.at_start(" mention"), None);
     }
 }

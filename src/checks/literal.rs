@@ -1,0 +1,196 @@
+//! Literal phrase lists matched with Aho-Corasick instead of regex alternations.
+//!
+//! The contradiction vocabulary holds hundreds of cue phrases; as regexes they cost more to build
+//! than a whole pre-commit run. A phrase list here means exactly what its regex meant —
+//! `(?i)\b(?:p1|p2|...)\b` with the phrases longest first, words separated by `\s+`, an
+//! apostrophe matching a curly one — but is matched on a folded view of the text (ASCII
+//! lowercase, whitespace runs as one space, curly apostrophes straight) and builds in
+//! microseconds.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// A text as phrase matching sees it, with the way back to the original's byte offsets.
+pub struct Folded {
+    pub text: String,
+    /// `orig[i]`: offset in the original of folded byte `i`; one extra entry for the end.
+    orig: Vec<usize>,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Folds `t`: ASCII lowercase, every whitespace run one space, `’` as `'`.
+pub fn fold(t: &str) -> Folded {
+    let b = t.as_bytes();
+    let mut text = String::with_capacity(t.len());
+    let mut orig = Vec::with_capacity(t.len() + 1);
+    let mut i = 0;
+    while i < b.len() {
+        if is_space(b[i]) {
+            text.push(' ');
+            orig.push(i);
+            while i < b.len() && is_space(b[i]) {
+                i += 1;
+            }
+        } else if t[i..].starts_with('\u{2019}') {
+            text.push('\'');
+            orig.push(i);
+            i += '\u{2019}'.len_utf8();
+        } else {
+            let c = t[i..].chars().next().unwrap_or(' ');
+            let start = text.len();
+            text.push(c.to_ascii_lowercase());
+            orig.extend((0..text.len() - start).map(|k| i + k));
+            i += c.len_utf8();
+        }
+    }
+    orig.push(t.len());
+    Folded { text, orig }
+}
+
+/// One match in the original text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit<'t> {
+    text: &'t str,
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Hit<'t> {
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    pub fn end(&self) -> usize {
+        self.end
+    }
+    pub fn as_str(&self) -> &'t str {
+        &self.text[self.start..self.end]
+    }
+}
+
+/// A list of literal phrases.
+#[derive(Debug)]
+pub struct PhraseSet {
+    ac: AhoCorasick,
+}
+
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// ASCII `\b` at byte offset `at` of `t`.
+fn boundary(t: &[u8], at: usize) -> bool {
+    let before = at > 0 && word_byte(t[at - 1]);
+    let after = at < t.len() && word_byte(t[at]);
+    before != after
+}
+
+impl PhraseSet {
+    pub fn new(phrases: &[String]) -> Result<PhraseSet, String> {
+        // Longest first, as the regex alternation had them: at one start, the first phrase
+        // in this order that ends on a word boundary wins.
+        let mut sorted: Vec<&String> = phrases.iter().collect();
+        sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let folded: Vec<String> = sorted
+            .iter()
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|p| fold(&p).text)
+            .collect();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&folded)
+            .map_err(|e| format!("phrase list: {e}"))?;
+        Ok(PhraseSet { ac })
+    }
+
+    /// Non-overlapping matches, leftmost first, as `Regex::find_iter` would give them.
+    pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
+        let f = fold(t);
+        let bytes = t.as_bytes();
+        let mut all: Vec<(usize, usize, usize)> = self
+            .ac
+            .find_overlapping_iter(&f.text)
+            .map(|m| (f.orig[m.start()], f.orig[m.end()], m.pattern().as_usize()))
+            .filter(|(s, e, _)| boundary(bytes, *s) && boundary(bytes, *e))
+            .collect();
+        all.sort_unstable_by_key(|(s, _, p)| (*s, *p));
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (start, end, _) in all {
+            if start >= at {
+                out.push(Hit {
+                    text: t,
+                    start,
+                    end,
+                });
+                at = end;
+            }
+        }
+        out
+    }
+
+    pub fn find<'t>(&self, t: &'t str) -> Option<Hit<'t>> {
+        self.find_iter(t).into_iter().next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(p: &[&str]) -> PhraseSet {
+        PhraseSet::new(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn spans(s: &PhraseSet, t: &str) -> Vec<(usize, usize)> {
+        s.find_iter(t).iter().map(|h| (h.start(), h.end())).collect()
+    }
+
+    /// Every case is checked against the regex the phrase list used to be.
+    #[test]
+    fn matches_like_the_regex_alternation() {
+        let phrases = [
+            "you must not",
+            "you must",
+            "don't",
+            "never",
+            "no",
+            "not only",
+            "a bit of",
+        ];
+        let texts = [
+            "You must not share it; you  MUST\tshare it.",
+            "Don\u{2019}t do that, don't. Not only this; nothing, no-one, NO",
+            "notably never-ending a bit\nof luck",
+            "_never never_ xnever never",
+            "caf\u{e9} no caf\u{e9}no \u{2019}no",
+            "",
+        ];
+        let s = set(&phrases);
+        let owned: Vec<String> = phrases.iter().map(|p| p.to_string()).collect();
+        let mut sorted: Vec<&String> = owned.iter().collect();
+        sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let alt = sorted
+            .iter()
+            .map(|p| crate::checks::directive::phrase_pattern(p))
+            .collect::<Vec<_>>()
+            .join("|");
+        let re = regex::RegexBuilder::new(&format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"))
+            .unicode(false)
+            .build()
+            .unwrap();
+        for t in texts {
+            let want: Vec<(usize, usize)> =
+                re.find_iter(t).map(|m| (m.start(), m.end())).collect();
+            assert_eq!(spans(&s, t), want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn folding_maps_back_to_original_offsets() {
+        let f = fold("A  b\u{2019}C\u{e9}");
+        assert_eq!(f.text, "a b'c\u{e9}");
+        assert_eq!(f.orig, vec![0, 1, 3, 4, 7, 8, 9, 10]);
+    }
+}
