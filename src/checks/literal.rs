@@ -49,6 +49,11 @@ pub fn fold(t: &str) -> Folded {
     Folded { text, orig }
 }
 
+/// A phrase as its matches look in a folded text: words joined by one space, folded.
+pub fn fold_phrase(p: &str) -> String {
+    fold(&p.split_whitespace().collect::<Vec<_>>().join(" ")).text
+}
+
 /// One match in the original text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit<'t> {
@@ -92,11 +97,7 @@ impl PhraseSet {
         // in this order that ends on a word boundary wins.
         let mut sorted: Vec<&String> = phrases.iter().collect();
         sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        let folded: Vec<String> = sorted
-            .iter()
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-            .map(|p| fold(&p).text)
-            .collect();
+        let folded: Vec<String> = sorted.iter().map(|p| fold_phrase(p)).collect();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&folded)

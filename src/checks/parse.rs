@@ -4,6 +4,7 @@
 //! module is the grammar only and never compares directives (`contradiction.rs` does).
 
 use super::directive::{self, stem, words, Action, Directive, Limit, Mention, Unit};
+use super::literal::fold;
 use super::vocab::Vocab;
 
 /// People nouns: function words in an object ("ask the user"), restrictions after a
@@ -178,9 +179,10 @@ impl Vocab {
         {
             return false;
         }
+        let folded = fold(t);
         self.axes
             .iter()
-            .any(|a| a.values.iter().any(|v| v.is_match(t)))
+            .any(|a| a.values.iter().any(|v| v.is_match(t, &folded)))
     }
 
     pub(crate) fn is_directive(&self, t: &str) -> bool {
@@ -314,9 +316,10 @@ impl Vocab {
         // Mentions of axis values.
         let mut mentions = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();
+        let folded = fold(t);
         for (ai, axis) in self.axes.iter().enumerate() {
             for (vi, v) in axis.values.iter().enumerate() {
-                for m in v.find_iter(t) {
+                for m in v.find_iter(t, &folded) {
                     claimed.push((m.start(), m.end()));
                     if self.hedged(t, &clauses, m.start()) || self.after_preposition(t, m.start()) {
                         continue;

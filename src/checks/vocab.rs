@@ -13,6 +13,7 @@ use regex::Regex;
 use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
+use super::literal::{fold_phrase, Folded};
 use super::directive::{phrase_pattern, stem, vocab_regex, words, Phrases};
 
 #[derive(Debug, Deserialize)]
@@ -96,25 +97,28 @@ pub struct Value {
     pub(crate) name: String,
     regex: LazyRegex,
     negative: Option<LazyRegex>,
-    /// The first words of the value's terms: a text holding none of them cannot match, so the
-    /// (large) regex is neither built nor run. `None` when the value has free-form patterns.
+    /// The value's terms, folded (`literal::fold`): every frame holds one, so a text whose
+    /// folded view holds none cannot match and the (large) regex is neither built nor run.
+    /// `None` when the value has free-form patterns.
     gate: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Value {
-    fn may_match(&self, t: &str) -> bool {
-        self.gate.as_ref().is_none_or(|g| g.is_match(t))
+    /// `folded`: `literal::fold(t)`, computed once per text for all values.
+    fn may_match(&self, folded: &Folded) -> bool {
+        self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text))
     }
 
-    pub(crate) fn is_match(&self, t: &str) -> bool {
-        self.may_match(t) && self.regex.is_match(t)
+    pub(crate) fn is_match(&self, t: &str, folded: &Folded) -> bool {
+        self.may_match(folded) && self.regex.is_match(t)
     }
 
     pub(crate) fn find_iter<'t>(
         &'t self,
         t: &'t str,
+        folded: &Folded,
     ) -> impl Iterator<Item = regex::Match<'t>> + 't {
-        let regex = if self.may_match(t) {
+        let regex = if self.may_match(folded) {
             self.regex.get()
         } else {
             None
@@ -302,21 +306,8 @@ impl Vocab {
                     // Built-in vocabulary: syntax is checked by the pack tests (`force`).
                     LazyRegex::vocab(format!("(?i){}", branches.join("|")));
                 let gate = if v.patterns.is_empty() && !v.terms.is_empty() {
-                    let firsts: Vec<String> = v
-                        .terms
-                        .iter()
-                        .filter_map(|t| t.split_whitespace().next())
-                        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
-                        .filter(|w| !w.is_empty())
-                        .collect();
-                    (firsts.len() == v.terms.len())
-                        .then(|| {
-                            aho_corasick::AhoCorasickBuilder::new()
-                                .ascii_case_insensitive(true)
-                                .build(&firsts)
-                                .ok()
-                        })
-                        .flatten()
+                    let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
+                    aho_corasick::AhoCorasick::new(&folded).ok()
                 } else {
                     None
                 };
