@@ -20,6 +20,17 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+impl Folded {
+    /// The span of the original `t` that folded bytes `start..end` came from.
+    pub fn hit<'t>(&self, t: &'t str, start: usize, end: usize) -> Hit<'t> {
+        Hit {
+            text: t,
+            start: self.orig[start],
+            end: self.orig[end],
+        }
+    }
+}
+
 /// Folds `t`: ASCII lowercase, every whitespace run one space, `’` as `'`.
 pub fn fold(t: &str) -> Folded {
     let b = t.as_bytes();
@@ -112,7 +123,10 @@ impl PhraseSet {
         let mut all: Vec<(usize, usize, usize)> = self
             .ac
             .find_overlapping_iter(&f.text)
-            .map(|m| (f.orig[m.start()], f.orig[m.end()], m.pattern().as_usize()))
+            .map(|m| {
+                let h = f.hit(t, m.start(), m.end());
+                (h.start, h.end, m.pattern().as_usize())
+            })
             .filter(|(s, e, _)| boundary(bytes, *s) && boundary(bytes, *e))
             .collect();
         all.sort_unstable_by_key(|(s, _, p)| (*s, *p));
@@ -145,7 +159,10 @@ mod tests {
     }
 
     fn spans(s: &PhraseSet, t: &str) -> Vec<(usize, usize)> {
-        s.find_iter(t).iter().map(|h| (h.start(), h.end())).collect()
+        s.find_iter(t)
+            .iter()
+            .map(|h| (h.start(), h.end()))
+            .collect()
     }
 
     /// Every case is checked against the regex the phrase list used to be.
@@ -182,8 +199,7 @@ mod tests {
             .build()
             .unwrap();
         for t in texts {
-            let want: Vec<(usize, usize)> =
-                re.find_iter(t).map(|m| (m.start(), m.end())).collect();
+            let want: Vec<(usize, usize)> = re.find_iter(t).map(|m| (m.start(), m.end())).collect();
             assert_eq!(spans(&s, t), want, "{t:?}");
         }
     }

@@ -182,7 +182,7 @@ impl Vocab {
         let folded = fold(t);
         self.axes
             .iter()
-            .any(|a| a.values.iter().any(|v| v.is_match(t, &folded)))
+            .any(|a| a.values.iter().any(|v| v.is_match(&folded)))
     }
 
     pub(crate) fn is_directive(&self, t: &str) -> bool {
@@ -342,7 +342,7 @@ impl Vocab {
                     );
                 }
                 {
-                    for m in v.negative_find_iter(t) {
+                    for m in v.negative_find_iter(t, &folded) {
                         claimed.push((m.start(), m.end()));
                         if self.hedged(t, &clauses, m.start()) {
                             continue;

@@ -13,8 +13,8 @@ use regex::Regex;
 use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
-use super::literal::{fold_phrase, Folded};
 use super::directive::{phrase_pattern, stem, vocab_regex, words, Phrases};
+use super::literal::{fold_phrase, Folded, Hit};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -109,21 +109,18 @@ impl Value {
         self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text))
     }
 
-    pub(crate) fn is_match(&self, t: &str, folded: &Folded) -> bool {
-        self.may_match(folded) && self.regex.is_match(t)
+    /// The value's regexes run on the folded view (lowercase, one space per whitespace run),
+    /// so they are built without `(?i)`: case-insensitive literals compile to classes and cost
+    /// several times more to build.
+    pub(crate) fn is_match(&self, folded: &Folded) -> bool {
+        self.may_match(folded) && self.regex.is_match(&folded.text)
     }
 
-    pub(crate) fn find_iter<'t>(
-        &'t self,
-        t: &'t str,
-        folded: &Folded,
-    ) -> impl Iterator<Item = regex::Match<'t>> + 't {
-        let regex = if self.may_match(folded) {
-            self.regex.get()
-        } else {
-            None
-        };
-        regex.into_iter().flat_map(move |r| r.find_iter(t))
+    pub(crate) fn find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+        if !self.may_match(folded) {
+            return Vec::new();
+        }
+        hits(&self.regex, t, folded)
     }
 
     pub(crate) fn force(&self) -> Result<(), String> {
@@ -131,15 +128,24 @@ impl Value {
         self.negative.as_ref().map_or(Ok(()), LazyRegex::force)
     }
 
-    pub(crate) fn negative_find_iter<'t>(
-        &'t self,
-        t: &'t str,
-    ) -> impl Iterator<Item = regex::Match<'t>> + 't {
+    pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
         self.negative
-            .iter()
-            .filter_map(LazyRegex::get)
-            .flat_map(move |r| r.find_iter(t))
+            .as_ref()
+            .map(|r| hits(r, t, folded))
+            .unwrap_or_default()
     }
+}
+
+/// Matches of `regex` on the folded view, as spans of the original `t`.
+fn hits<'t>(regex: &LazyRegex, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+    regex
+        .get()
+        .map(|r| {
+            r.find_iter(&folded.text)
+                .map(|m| folded.hit(t, m.start(), m.end()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug)]
@@ -222,15 +228,17 @@ impl Verbs {
             }
         }
         // Longer verb phrases first ("bring up" before "bring").
-        verbs.sort_by_key(|(w, _)| std::cmp::Reverse(w.iter().map(String::len).sum::<usize>() + w.len()));
+        verbs.sort_by_key(|(w, _)| {
+            std::cmp::Reverse(w.iter().map(String::len).sum::<usize>() + w.len())
+        });
         Verbs(verbs)
     }
 
     /// The canonical verb of the phrase `text` starts with, and where that phrase ends.
     pub(crate) fn at_start(&self, text: &str) -> Option<(&str, usize)> {
-        self.0
-            .iter()
-            .find_map(|(words, canon)| starts_with_words(text, words).map(|end| (canon.as_str(), end)))
+        self.0.iter().find_map(|(words, canon)| {
+            starts_with_words(text, words).map(|end| (canon.as_str(), end))
+        })
     }
 }
 
@@ -242,7 +250,10 @@ fn starts_with_words(text: &str, words: &[String]) -> Option<usize> {
     let mut at = 0;
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
-            let gap = b[at..].iter().take_while(|c| c.is_ascii_whitespace() || **c == 0x0b).count();
+            let gap = b[at..]
+                .iter()
+                .take_while(|c| c.is_ascii_whitespace() || **c == 0x0b)
+                .count();
             if gap == 0 {
                 return None;
             }
@@ -266,6 +277,7 @@ fn lower_set(v: &[String]) -> HashSet<String> {
 /// An alternation of literal phrases, longest first so leftmost-first matching takes the
 /// longest phrase ("markdown table" before "markdown").
 fn alt(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| s.to_ascii_lowercase()).collect();
     let mut items: Vec<&String> = items.iter().collect();
     items.sort_by_key(|s| std::cmp::Reverse(s.len()));
     items
@@ -302,9 +314,9 @@ impl Vocab {
                         a.rule, v.name
                     ));
                 }
-                let regex =
-                    // Built-in vocabulary: syntax is checked by the pack tests (`force`).
-                    LazyRegex::vocab(format!("(?i){}", branches.join("|")));
+                // Built-in vocabulary: syntax is checked by the pack tests (`force`); lowercase
+                // (tested), matched on the folded view.
+                let regex = LazyRegex::vocab(branches.join("|"));
                 let gate = if v.patterns.is_empty() && !v.terms.is_empty() {
                     let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
                     aho_corasick::AhoCorasick::new(&folded).ok()
@@ -315,7 +327,7 @@ impl Vocab {
                     None
                 } else {
                     let alt = crate::lazy_regex::alternation(&v.negative_patterns);
-                    Some(LazyRegex::vocab(format!("(?i){alt}")))
+                    Some(LazyRegex::vocab(alt))
                 };
                 values.push(Value {
                     name: v.name.clone(),
@@ -520,7 +532,11 @@ mod tests {
     #[test]
     fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
         let groups = vec![
-            vec!["mention".to_string(), "bring up".into(), "talk about".into()],
+            vec![
+                "mention".to_string(),
+                "bring up".into(),
+                "talk about".into(),
+            ],
             vec!["bring".to_string()],
         ];
         let v = Verbs::new(&groups);
@@ -532,5 +548,55 @@ mod tests {
         assert_eq!(v.at_start("mention, then"), Some(("mention", 7)));
         assert_eq!(v.at_start("talk"), None);
         assert_eq!(v.at_start(" mention"), None);
+    }
+}
+
+#[cfg(test)]
+mod folded_tests {
+    /// Axis regexes run on the folded (lowercase) view without `(?i)`: an uppercase letter
+    /// outside an escape, a group name or a flag group would never match.
+    #[test]
+    fn axis_patterns_are_lowercase() {
+        let raw: toml::Table =
+            toml::from_str(include_str!("../../rules/contradiction.toml")).unwrap();
+        let axes = raw["data"]["axis"].as_array().unwrap();
+        let escape_or_group = regex::Regex::new(r"\\.|\(\?P<\w+>|\(\?[a-zA-Z-]+[:)]").unwrap();
+        for a in axes {
+            for key in ["frames", "value"] {
+                let mut texts: Vec<String> = Vec::new();
+                if key == "frames" {
+                    texts.extend(
+                        a.get(key)
+                            .and_then(|f| f.as_array())
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|f| f.as_str().map(String::from)),
+                    );
+                } else {
+                    for v in a[key].as_array().unwrap() {
+                        for k in ["terms", "patterns", "negative-patterns"] {
+                            texts.extend(
+                                v.get(k)
+                                    .and_then(|f| f.as_array())
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|f| f.as_str().map(String::from)),
+                            );
+                        }
+                    }
+                }
+                for t in texts {
+                    let bare = escape_or_group.replace_all(&t, "");
+                    assert!(
+                        !bare.chars().any(|c| c.is_ascii_uppercase()),
+                        "uppercase in {t:?}"
+                    );
+                    assert!(
+                        !t.contains("\\n"),
+                        "newline in {t:?}: the folded view has none"
+                    );
+                }
+            }
+        }
     }
 }
