@@ -95,17 +95,20 @@ struct RawNumeric {
 #[derive(Debug)]
 pub struct Value {
     pub(crate) name: String,
-    regex: LazyRegex,
+    /// The axis frames around the value's terms.
+    framed: Option<LazyRegex>,
+    /// The value's free-form `patterns`.
+    patterns: Option<LazyRegex>,
     negative: Option<LazyRegex>,
     /// The value's terms, folded (`literal::fold`): every frame holds one, so a text whose
-    /// folded view holds none cannot match and the (large) regex is neither built nor run.
-    /// `None` when the value has free-form patterns.
+    /// folded view holds none cannot match `framed` and that (large) regex is neither built
+    /// nor run.
     gate: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Value {
     /// `folded`: `literal::fold(t)`, computed once per text for all values.
-    fn may_match(&self, folded: &Folded) -> bool {
+    fn framed_may_match(&self, folded: &Folded) -> bool {
         self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text))
     }
 
@@ -113,19 +116,46 @@ impl Value {
     /// so they are built without `(?i)`: case-insensitive literals compile to classes and cost
     /// several times more to build.
     pub(crate) fn is_match(&self, folded: &Folded) -> bool {
-        self.may_match(folded) && self.regex.is_match(&folded.text)
+        let framed = self
+            .framed
+            .as_ref()
+            .is_some_and(|r| self.framed_may_match(folded) && r.is_match(&folded.text));
+        framed
+            || self
+                .patterns
+                .as_ref()
+                .is_some_and(|r| r.is_match(&folded.text))
     }
 
+    /// Non-overlapping matches, leftmost first, a framed match before a pattern match at the
+    /// same start: what one alternation of frames and patterns would give.
     pub(crate) fn find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
-        if !self.may_match(folded) {
-            return Vec::new();
+        let mut all: Vec<(Hit<'t>, u8)> = Vec::new();
+        if let Some(r) = self
+            .framed
+            .as_ref()
+            .filter(|_| self.framed_may_match(folded))
+        {
+            all.extend(hits(r, t, folded).into_iter().map(|h| (h, 0)));
         }
-        hits(&self.regex, t, folded)
+        if let Some(r) = &self.patterns {
+            all.extend(hits(r, t, folded).into_iter().map(|h| (h, 1)));
+        }
+        all.sort_by_key(|(h, order)| (h.start(), *order));
+        let mut out: Vec<Hit<'t>> = Vec::new();
+        for (h, _) in all {
+            if out.last().is_none_or(|l| h.start() >= l.end()) {
+                out.push(h);
+            }
+        }
+        out
     }
 
     pub(crate) fn force(&self) -> Result<(), String> {
-        self.regex.force()?;
-        self.negative.as_ref().map_or(Ok(()), LazyRegex::force)
+        [&self.framed, &self.patterns, &self.negative]
+            .into_iter()
+            .flatten()
+            .try_for_each(LazyRegex::force)
     }
 
     pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
@@ -307,8 +337,7 @@ impl Vocab {
                         ));
                     }
                 }
-                branches.extend(v.patterns.iter().map(|p| format!("(?:{p})")));
-                if branches.is_empty() {
+                if branches.is_empty() && v.patterns.is_empty() {
                     return Err(format!(
                         "axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`",
                         a.rule, v.name
@@ -316,12 +345,14 @@ impl Vocab {
                 }
                 // Built-in vocabulary: syntax is checked by the pack tests (`force`); lowercase
                 // (tested), matched on the folded view.
-                let regex = LazyRegex::vocab(branches.join("|"));
-                let gate = if v.patterns.is_empty() && !v.terms.is_empty() {
+                let framed = (!branches.is_empty()).then(|| LazyRegex::vocab(branches.join("|")));
+                let patterns = (!v.patterns.is_empty())
+                    .then(|| LazyRegex::vocab(crate::lazy_regex::alternation(&v.patterns)));
+                let gate = if v.terms.is_empty() {
+                    None
+                } else {
                     let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
                     aho_corasick::AhoCorasick::new(&folded).ok()
-                } else {
-                    None
                 };
                 let negative = if v.negative_patterns.is_empty() {
                     None
@@ -331,7 +362,8 @@ impl Vocab {
                 };
                 values.push(Value {
                     name: v.name.clone(),
-                    regex,
+                    framed,
+                    patterns,
                     negative,
                     gate,
                 });
