@@ -106,11 +106,18 @@ static HEADING: LazyLock<Regex> =
 /// A fence line: its run of backticks or tildes and the rest of the line (info string).
 static FENCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$").expect("fence regex"));
-/// An opening or closing XML-ish tag.
+/// An opening or closing XML-ish tag. Name and attributes are unbounded here and their
+/// lengths checked after (`tag_fits`): bounded repeats of a Unicode class compile to hundreds
+/// of copies, and neither part can hold a `<`, so no other tag starts inside a rejected one.
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]{0,40})(?:[ \t\r\n][^<>]{0,200})?>")
-        .expect("tag regex")
+    Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>").expect("tag regex")
 });
+
+/// A tag name of at most 41 characters and at most 200 characters of attributes.
+fn tag_fits(c: &regex::Captures) -> bool {
+    c.get(2).is_some_and(|n| n.len() <= 41)
+        && c.get(3).is_none_or(|a| a.as_str().chars().count() <= 200)
+}
 /// A header line opening one example: `Example 1:`, `### Example 2`, `**Example**:`,
 /// `Example 3 - refund:`, `Sample output:`. "For example, ..." never starts a line this way,
 /// and "Examples of ..." (plural, no colon) is prose.
@@ -281,7 +288,7 @@ fn tag_pairs(text: &str, code: &[PromptSpan]) -> Vec<TagPair> {
         let (Some(m), Some(name)) = (c.get(0), c.get(2)) else {
             continue;
         };
-        if inside_sorted(code, m.start()) {
+        if !tag_fits(&c) || inside_sorted(code, m.start()) {
             continue;
         }
         let name = name.as_str().to_ascii_lowercase();
@@ -1565,5 +1572,36 @@ mod tests {
         assert_eq!(examples(&p).len(), 1);
         let q = seg("Example 1 \u{2014} émoji 😀:\nUser: héllo\nAssistant: 👋\n");
         assert_eq!(examples(&q).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    /// The unbounded tag regex plus `tag_fits` finds what the bounded one found.
+    #[test]
+    fn tag_limits_match_the_bounded_regex() {
+        let bounded =
+            Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]{0,40})(?:[ \t\r\n][^<>]{0,200})?>").unwrap();
+        let long_name = format!("<{}>x</{}>", "a".repeat(45), "a".repeat(41));
+        let long_attr = format!("<doc {}>é<doc é=\"{}\">", "k".repeat(201), "é".repeat(150));
+        for text in [
+            "<rules>a</rules> <b x='1'> < c> <1x>",
+            long_name.as_str(),
+            long_attr.as_str(),
+            "<a\n<b>",
+        ] {
+            let want: Vec<(usize, usize)> = bounded
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            let got: Vec<(usize, usize)> = TAG
+                .captures_iter(text)
+                .filter(tag_fits)
+                .filter_map(|c| c.get(0).map(|m| (m.start(), m.end())))
+                .collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 }
