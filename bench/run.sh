@@ -19,15 +19,21 @@ mkdir -p bench/out
 runs=${RUNS:-5}
 
 have() { command -v "$1" >/dev/null 2>&1; }
+# The real binary behind a pyenv shim: the shim alone adds ~50 ms to every run.
+real() {
+  local p
+  p=$(command -v "$1")
+  if [[ $p == */shims/* ]] && command -v pyenv >/dev/null 2>&1; then pyenv which "$1"; else echo "$p"; fi
+}
 cmds=()
 names=()
 add() { names+=("$1"); cmds+=("$2"); }
 
 if [ "$mode" = precommit ]; then
   # `head` closes the pipe early: keep pipefail from ending the script there.
-  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | head -10 | tr '\n' ' ' || true)
+  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | sort | head -10 | tr '\n' ' ' || true)
   add promptlint "cd $tree && $bin check --exit-zero -q $files"
-  have ruff && add ruff "cd $tree && ruff check --isolated --select E9 --no-cache --exit-zero $files"
+  have ruff && add ruff "cd $tree && $(real ruff) check --isolated --select E9 --no-cache --exit-zero $files"
   args=()
   for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
   hyperfine --warmup 3 --runs 30 --export-markdown bench/out/precommit.md "${args[@]}"
@@ -35,9 +41,9 @@ if [ "$mode" = precommit ]; then
 fi
 
 add promptlint "$bin check --exit-zero -q $tree"
-have ruff && add "ruff (parse-only)" "ruff check --isolated --select E9 --no-cache --exit-zero $tree"
+have ruff && add "ruff (parse-only)" "$(real ruff) check --isolated --select E9 --no-cache --exit-zero $tree"
 if have ast-grep || have sg; then
-  sg=$(command -v ast-grep || command -v sg)
+  if have ast-grep; then sg=$(real ast-grep); else sg=$(real sg); fi
   cat > bench/out/sg-rule.yml <<'YML'
 id: python-strings
 language: python
@@ -47,8 +53,8 @@ YML
   add "ast-grep scan" "$sg scan --rule bench/out/sg-rule.yml $tree >/dev/null"
 fi
 have gitleaks && add "gitleaks dir" "gitleaks dir --no-banner --exit-code 0 $tree >/dev/null 2>&1"
-have semgrep && add "semgrep (1 pattern)" "semgrep --metrics=off --quiet -e '\$X = \"...\"' --lang python $tree >/dev/null 2>&1"
-have detect-secrets && add "detect-secrets scan" "detect-secrets scan --all-files $tree >/dev/null"
+have semgrep && add "semgrep (1 pattern)" "$(real semgrep) --metrics=off --quiet -e '\$X = \"...\"' --lang python $tree >/dev/null 2>&1"
+have detect-secrets && add "detect-secrets scan" "$(real detect-secrets) scan --all-files $tree >/dev/null"
 have rg && add "rg --files (walk floor)" "rg --files $tree >/dev/null"
 add "cat every file (read floor)" "find $tree -type f -not -path '*/.git/*' -print0 | xargs -0 cat >/dev/null"
 

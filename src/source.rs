@@ -58,7 +58,9 @@ impl SourceFile {
         kind: FileKind,
         max_size: u64,
     ) -> Result<SourceFile, Skip> {
-        let meta = fs::metadata(fs_path).map_err(|e| Skip::Error(io_message(&e)))?;
+        // Open, then stat the handle: one path lookup per file, not two.
+        let file = fs::File::open(fs_path).map_err(|e| Skip::Error(io_message(&e)))?;
+        let meta = file.metadata().map_err(|e| Skip::Error(io_message(&e)))?;
         if meta.is_dir() {
             return Err(Skip::Error("is a directory".into()));
         }
@@ -69,8 +71,8 @@ impl SourceFile {
             });
         }
         let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-        fs::File::open(fs_path)
-            .and_then(|f| f.take(max_size + 1).read_to_end(&mut bytes))
+        file.take(max_size + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| Skip::Error(io_message(&e)))?;
         if bytes.len() as u64 > max_size {
             return Err(Skip::TooLarge {
