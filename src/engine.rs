@@ -59,6 +59,19 @@ pub struct FileResult {
     pub loader_calls: Vec<crate::extract::loaders::LoaderCall>,
 }
 
+impl FileResult {
+    /// A scanned file with nothing to report: no prompt, finding, error or loader call.
+    pub fn is_empty(&self) -> bool {
+        self.scanned
+            && self.prompts.is_empty()
+            && self.findings.is_empty()
+            && self.errors.is_empty()
+            && self.text.is_none()
+            && self.unused_ignores.is_empty()
+            && self.loader_calls.is_empty()
+    }
+}
+
 impl<'a> Engine<'a> {
     pub fn new(
         rules: &'a RuleSet,

@@ -136,12 +136,17 @@ fn config_name(c: &LoadedConfig) -> String {
         .unwrap_or_else(|| "config".into())
 }
 
-/// Walks and lints every file in parallel, results in path order.
-pub fn scan(
-    scan: &ScanArgs,
-    setup: &Setup,
-    engine: &Engine<'_>,
-) -> Result<(Vec<FileResult>, Vec<FileError>), Fatal> {
+/// What a scan found: results in path order for the files with anything to report, and how
+/// many scanned files had nothing (counted, not kept, so memory follows what is reported rather
+/// than the size of the repository).
+pub struct Scanned {
+    pub results: Vec<FileResult>,
+    pub quiet_files: usize,
+    pub walk_errors: Vec<FileError>,
+}
+
+/// Walks and lints every file in parallel.
+pub fn scan(scan: &ScanArgs, setup: &Setup, engine: &Engine<'_>) -> Result<Scanned, Fatal> {
     let opts = WalkOptions {
         excludes: &setup.config.raw.files.exclude,
         root: &setup.config.root,
@@ -153,6 +158,7 @@ pub fn scan(
         .num_threads(setup.threads)
         .build()
         .map_err(|e| Fatal(format!("cannot start worker threads: {e}")))?;
+    let quiet = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<FileResult> = pool.install(|| {
         items
             .par_iter()
@@ -168,9 +174,20 @@ pub fn scan(
                     )
                 },
             )
+            .filter(|r| {
+                let nothing = r.is_empty();
+                if nothing {
+                    quiet.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                !nothing
+            })
             .collect()
     });
-    Ok((results, walk_errors))
+    Ok(Scanned {
+        results,
+        quiet_files: quiet.into_inner(),
+        walk_errors,
+    })
 }
 
 fn selection(
@@ -258,9 +275,14 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
         }
         None => None,
     };
-    let (results, walk_errors) = scan(&args.scan, &setup, &engine)?;
+    let Scanned {
+        results,
+        quiet_files,
+        walk_errors,
+    } = scan(&args.scan, &setup, &engine)?;
     let mut report = Report {
         errors: walk_errors,
+        files_scanned: quiet_files,
         ..Default::default()
     };
     let mut loader_calls = Vec::new();
@@ -513,10 +535,14 @@ fn prompts(args: PromptsArgs) -> Result<(String, u8), Fatal> {
     let settings = RuleSettings::default();
     let engine =
         Engine::new(&rules, &setup.spec, &settings, &Selection::default()).map_err(Fatal)?;
-    let (results, walk_errors) = scan(&args.scan, &setup, &engine)?;
+    let Scanned {
+        results,
+        quiet_files,
+        walk_errors,
+    } = scan(&args.scan, &setup, &engine)?;
     let mut errors = walk_errors;
     let mut inventory = Vec::new();
-    let mut files = 0;
+    let mut files = quiet_files;
     for r in results {
         files += usize::from(r.scanned);
         inventory.extend(r.prompts);
