@@ -607,6 +607,17 @@ mod tests {
 
 #[cfg(test)]
 mod folded_tests {
+    /// The strings of array `key` in `table` (none when absent).
+    fn strings(table: &toml::Value, key: &str) -> Vec<String> {
+        table
+            .get(key)
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(String::from))
+            .collect()
+    }
+
     /// Axis regexes run on the folded (lowercase) view without `(?i)`: an uppercase letter
     /// outside an escape, a group name or a flag group would never match.
     #[test]
@@ -616,40 +627,22 @@ mod folded_tests {
         let axes = raw["data"]["axis"].as_array().unwrap();
         let escape_or_group = regex::Regex::new(r"\\.|\(\?P<\w+>|\(\?[a-zA-Z-]+[:)]").unwrap();
         for a in axes {
-            for key in ["frames", "value"] {
-                let mut texts: Vec<String> = Vec::new();
-                if key == "frames" {
-                    texts.extend(
-                        a.get(key)
-                            .and_then(|f| f.as_array())
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|f| f.as_str().map(String::from)),
-                    );
-                } else {
-                    for v in a[key].as_array().unwrap() {
-                        for k in ["terms", "patterns", "negative-patterns"] {
-                            texts.extend(
-                                v.get(k)
-                                    .and_then(|f| f.as_array())
-                                    .into_iter()
-                                    .flatten()
-                                    .filter_map(|f| f.as_str().map(String::from)),
-                            );
-                        }
-                    }
+            let mut texts = strings(a, "frames");
+            for v in a["value"].as_array().unwrap() {
+                for k in ["terms", "patterns", "negative-patterns"] {
+                    texts.extend(strings(v, k));
                 }
-                for t in texts {
-                    let bare = escape_or_group.replace_all(&t, "");
-                    assert!(
-                        !bare.chars().any(|c| c.is_ascii_uppercase()),
-                        "uppercase in {t:?}"
-                    );
-                    assert!(
-                        !t.contains("\\n"),
-                        "newline in {t:?}: the folded view has none"
-                    );
-                }
+            }
+            for t in texts {
+                let bare = escape_or_group.replace_all(&t, "");
+                assert!(
+                    !bare.chars().any(|c| c.is_ascii_uppercase()),
+                    "uppercase in {t:?}"
+                );
+                assert!(
+                    !t.contains("\\n"),
+                    "newline in {t:?}: the folded view has none"
+                );
             }
         }
     }
