@@ -30,6 +30,17 @@ pub fn any_of(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
     Regex::new(&alternation(patterns)).map(Some)
 }
 
+/// Builds `pattern` without Unicode tables when it allows it (ASCII case folding, `\s` and
+/// classes: several times cheaper to build), else with them (a class that could match a
+/// non-ASCII byte needs Unicode). For the built-in English vocabularies.
+pub fn ascii_first(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(SIZE_LIMIT)
+        .build()
+        .or_else(|_| RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).build())
+}
+
 /// A lazily built regex matching any of `patterns` (built-in data: syntax checked by tests).
 pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
     LazyRegex::unchecked(alternation(patterns))
@@ -67,9 +78,8 @@ impl LazyRegex {
         }
     }
 
-    /// A built-in English vocabulary regex (unchecked, like `unchecked`): ASCII case folding,
-    /// `\s` and classes suffice, and building without Unicode tables is several times faster;
-    /// a pattern that needs Unicode (a class that could match a non-ASCII byte) is built with it.
+    /// A built-in English vocabulary regex (unchecked, like `unchecked`), built by
+    /// `ascii_first`.
     pub fn vocab(pattern: String) -> LazyRegex {
         LazyRegex {
             pattern,
@@ -79,19 +89,12 @@ impl LazyRegex {
     }
 
     fn build(&self) -> Result<Regex, regex::Error> {
-        let unicode = || {
-            RegexBuilder::new(&self.pattern)
-                .size_limit(SIZE_LIMIT)
-                .build()
-        };
         if self.ascii {
+            ascii_first(&self.pattern)
+        } else {
             RegexBuilder::new(&self.pattern)
-                .unicode(false)
                 .size_limit(SIZE_LIMIT)
                 .build()
-                .or_else(|_| unicode())
-        } else {
-            unicode()
         }
     }
 

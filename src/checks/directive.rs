@@ -340,33 +340,22 @@ pub fn mask(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
-/// A list of cue phrases, matched as whole words (see `literal.rs`); built on first use.
+/// A list of cue phrases, matched as whole words (see `literal.rs`). An automaton builds in
+/// microseconds, so it is built with the vocabulary and a failure is reported there.
 #[derive(Debug)]
-pub struct Phrases {
-    phrases: Vec<String>,
-    built: std::sync::OnceLock<Option<PhraseSet>>,
-}
+pub struct Phrases(Option<PhraseSet>);
 
 impl Phrases {
     pub fn new(phrases: &[String]) -> Result<Phrases, String> {
-        Ok(Phrases {
-            phrases: phrases.to_vec(),
-            built: std::sync::OnceLock::new(),
-        })
-    }
-
-    fn set(&self) -> Option<&PhraseSet> {
-        self.built
-            .get_or_init(|| {
-                (!self.phrases.is_empty())
-                    .then(|| PhraseSet::new(&self.phrases).ok())
-                    .flatten()
-            })
-            .as_ref()
+        if phrases.is_empty() {
+            return Ok(Phrases(None));
+        }
+        PhraseSet::new(phrases).map(|s| Phrases(Some(s)))
     }
 
     pub fn find_iter<'t>(&self, text: &'t str) -> std::vec::IntoIter<Hit<'t>> {
-        self.set()
+        self.0
+            .as_ref()
             .map(|s| s.find_iter(text))
             .unwrap_or_default()
             .into_iter()
@@ -383,22 +372,11 @@ impl Phrases {
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<Hit<'t>> {
-        self.set().and_then(|s| s.find(text))
+        self.0.as_ref().and_then(|s| s.find(text))
     }
 }
 
 /// A literal phrase as a regex: spaces match any whitespace, apostrophes match curly ones.
-/// Builds a vocabulary regex. The vocabulary is English, so ASCII case folding and ASCII `\s`
-/// suffice, and building without Unicode tables is several times faster (the whole pack's
-/// vocabulary is built on every run that meets a directive); a pattern that needs Unicode
-/// (a curly apostrophe) is built with it.
-pub fn vocab_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()
-        .or_else(|_| regex::Regex::new(pattern))
-}
-
 pub fn phrase_pattern(p: &str) -> String {
     let mut out = String::new();
     for (i, word) in p.split_whitespace().enumerate() {

@@ -7,7 +7,7 @@
 //! lowercase, whitespace runs as one space, curly apostrophes straight) and builds in
 //! microseconds.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// A text as phrase matching sees it, with the way back to the original's byte offsets.
 pub struct Folded {
@@ -16,7 +16,8 @@ pub struct Folded {
     orig: Vec<usize>,
 }
 
-fn is_space(b: u8) -> bool {
+/// An ASCII `\s` byte.
+pub(super) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
@@ -65,6 +66,15 @@ pub fn fold_phrase(p: &str) -> String {
     fold(&p.split_whitespace().collect::<Vec<_>>().join(" ")).text
 }
 
+/// An automaton over literal (folded) strings. The default kind picks a DFA for small lists,
+/// which costs more to build than it saves on the short texts a vocabulary searches.
+pub fn literal_automaton(literals: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(literals)
+}
+
 /// One match in the original text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit<'t> {
@@ -96,7 +106,7 @@ fn word_byte(b: u8) -> bool {
 }
 
 /// ASCII `\b` at byte offset `at` of `t`.
-fn boundary(t: &[u8], at: usize) -> bool {
+pub(super) fn boundary(t: &[u8], at: usize) -> bool {
     let before = at > 0 && word_byte(t[at - 1]);
     let after = at < t.len() && word_byte(t[at]);
     before != after
@@ -109,10 +119,7 @@ impl PhraseSet {
         let mut sorted: Vec<&String> = phrases.iter().collect();
         sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
         let folded: Vec<String> = sorted.iter().map(|p| fold_phrase(p)).collect();
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&folded)
-            .map_err(|e| format!("phrase list: {e}"))?;
+        let ac = literal_automaton(&folded).map_err(|e| format!("phrase list: {e}"))?;
         Ok(PhraseSet { ac })
     }
 
@@ -120,34 +127,32 @@ impl PhraseSet {
     pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
         let f = fold(t);
         let bytes = t.as_bytes();
-        let mut all: Vec<(usize, usize, usize)> = self
-            .ac
-            .find_overlapping_iter(&f.text)
-            .map(|m| {
-                let h = f.hit(t, m.start(), m.end());
-                (h.start, h.end, m.pattern().as_usize())
-            })
-            .filter(|(s, e, _)| boundary(bytes, *s) && boundary(bytes, *e))
-            .collect();
-        all.sort_unstable_by_key(|(s, _, p)| (*s, *p));
-        let mut out = Vec::new();
-        let mut at = 0;
-        for (start, end, _) in all {
-            if start >= at {
-                out.push(Hit {
-                    text: t,
-                    start,
-                    end,
-                });
-                at = end;
-            }
-        }
-        out
+        leftmost_first(
+            self.ac
+                .find_overlapping_iter(&f.text)
+                .map(|m| (f.hit(t, m.start(), m.end()), m.pattern().as_usize()))
+                .filter(|(h, _)| boundary(bytes, h.start) && boundary(bytes, h.end))
+                .collect(),
+        )
     }
 
     pub fn find<'t>(&self, t: &'t str) -> Option<Hit<'t>> {
         self.find_iter(t).into_iter().next()
     }
+}
+
+/// What an alternation's `find_iter` reports from candidate matches tagged with the rank of
+/// their alternative: at the leftmost start the best-ranked one, then the next candidate that
+/// starts at or after its end.
+pub fn leftmost_first(mut candidates: Vec<(Hit<'_>, usize)>) -> Vec<Hit<'_>> {
+    candidates.sort_unstable_by_key(|(h, rank)| (h.start, *rank));
+    let mut out: Vec<Hit> = Vec::new();
+    for (h, _) in candidates {
+        if out.last().is_none_or(|l| h.start >= l.end) {
+            out.push(h);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

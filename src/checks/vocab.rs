@@ -13,8 +13,11 @@ use regex::Regex;
 use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
-use super::directive::{phrase_pattern, stem, vocab_regex, words, Phrases};
-use super::literal::{fold_phrase, Folded, Hit};
+use super::directive::{phrase_pattern, stem, words, Phrases};
+use super::literal::{
+    boundary, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
+};
+use crate::lazy_regex::ascii_first;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -130,7 +133,7 @@ impl Value {
     /// Non-overlapping matches, leftmost first, a framed match before a pattern match at the
     /// same start: what one alternation of frames and patterns would give.
     pub(crate) fn find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
-        let mut all: Vec<(Hit<'t>, u8)> = Vec::new();
+        let mut all: Vec<(Hit<'t>, usize)> = Vec::new();
         if let Some(r) = self
             .framed
             .as_ref()
@@ -141,14 +144,7 @@ impl Value {
         if let Some(r) = &self.patterns {
             all.extend(hits(r, t, folded).into_iter().map(|h| (h, 1)));
         }
-        all.sort_by_key(|(h, order)| (h.start(), *order));
-        let mut out: Vec<Hit<'t>> = Vec::new();
-        for (h, _) in all {
-            if out.last().is_none_or(|l| h.start() >= l.end()) {
-                out.push(h);
-            }
-        }
-        out
+        leftmost_first(all)
     }
 
     pub(crate) fn force(&self) -> Result<(), String> {
@@ -298,14 +294,10 @@ impl Verbs {
 /// followed by a word boundary.
 fn starts_with_words(text: &str, words: &[String]) -> Option<usize> {
     let b = text.as_bytes();
-    let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let mut at = 0;
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
-            let gap = b[at..]
-                .iter()
-                .take_while(|c| c.is_ascii_whitespace() || **c == 0x0b)
-                .count();
+            let gap = b[at..].iter().take_while(|c| is_space(**c)).count();
             if gap == 0 {
                 return None;
             }
@@ -317,9 +309,7 @@ fn starts_with_words(text: &str, words: &[String]) -> Option<usize> {
         }
         at = end;
     }
-    let last = b[..at].last().is_some_and(|c| word_byte(*c));
-    let next = b.get(at).is_some_and(|c| word_byte(*c));
-    (at > 0 && last != next).then_some(at)
+    (at > 0 && boundary(b, at)).then_some(at)
 }
 
 fn lower_set(v: &[String]) -> HashSet<String> {
@@ -374,7 +364,9 @@ impl Vocab {
                     None
                 } else {
                     let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
-                    aho_corasick::AhoCorasick::new(&folded).ok()
+                    let gate = literal_automaton(&folded)
+                        .map_err(|e| format!("axis `{}` value `{}`: terms: {e}", a.rule, v.name))?;
+                    Some(gate)
                 };
                 let negative = if v.negative_patterns.is_empty() {
                     None
@@ -443,8 +435,8 @@ impl Vocab {
             alt(&unit_words)
         );
         let numeric = Numeric {
-            regex: vocab_regex(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
-            generic: vocab_regex(&format!(
+            regex: ascii_first(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
+            generic: ascii_first(&format!(
                 "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
                 alt(&cmps)
             ))
@@ -465,7 +457,7 @@ impl Vocab {
             long_min: n.long_min.clone(),
         };
         let verbs = Verbs::new(&raw.verb_groups);
-        let scope_lead = vocab_regex(&format!(
+        let scope_lead = ascii_first(&format!(
             "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
             alt(&raw.scope_prepositions)
         ))
@@ -496,7 +488,7 @@ impl Vocab {
             exceptions: Phrases::new(&raw.exception_cues)?,
             global_conditions: Phrases::new(&raw.global_conditions)?,
             scope_lead,
-            passive: vocab_regex(
+            passive: ascii_first(
                 r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)",
             )
             .map_err(|e| format!("passive regex: {e}"))?,

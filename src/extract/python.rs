@@ -441,15 +441,15 @@ impl<'a> Module<'a> {
     /// The binding `name` refers to at `use_node`: the enclosing functions' bindings first
     /// (the last one before the use), then the module's.
     fn resolve(&self, name: &str, use_node: Node<'a>) -> Option<Binding<'a>> {
-        let mut scopes: Vec<usize> = self
-            .enclosing(use_node)
+        let enclosing: Vec<Node<'a>> = self.enclosing(use_node).collect();
+        let mut scopes: Vec<usize> = enclosing
+            .iter()
             .filter(|d| d.kind() == "function_definition")
             .map(|d| d.id())
             .collect();
         // Code directly in a class body sees the class's names.
-        let direct = self.scope_of(use_node);
-        if direct.kind() == "class_definition" {
-            scopes.push(direct.id());
+        if let Some(class) = enclosing.first().filter(|d| d.kind() == "class_definition") {
+            scopes.push(class.id());
         }
         scopes.push(self.tree.root_node().id());
         let at = use_node.start_byte();
