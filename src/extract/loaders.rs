@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::extract::callee_matches;
+use crate::extract::python::grammar::Field;
 use crate::span::{FileSpan, LineCol, LineIndex};
 
 /// One `[[data.loader]]` family as written in `rules/registry.toml`.
@@ -352,18 +353,18 @@ pub fn dotted(node: tree_sitter::Node<'_>, source: &str) -> String {
         "identifier" => text(node, source).to_string(),
         "attribute" => {
             let obj = node
-                .child_by_field_name("object")
+                .field("object")
                 .map(|o| dotted(o, source))
                 .unwrap_or_default();
             let attr = node
-                .child_by_field_name("attribute")
+                .field("attribute")
                 .map(|a| text(a, source))
                 .unwrap_or("");
             format!("{obj}.{attr}")
         }
         "call" => {
             let f = node
-                .child_by_field_name("function")
+                .field("function")
                 .map(|f| dotted(f, source))
                 .unwrap_or_default();
             format!("{f}()")
@@ -451,9 +452,9 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
         // `"support/" + name`: the literal head is a prefix.
         "binary_operator" => {
             let is_plus = node
-                .child_by_field_name("operator")
+                .field("operator")
                 .is_some_and(|o| text(o, source) == "+");
-            match (is_plus, node.child_by_field_name("left")) {
+            match (is_plus, node.field("left")) {
                 (true, Some(left)) => match string_value(left, source) {
                     StrValue::Literal(v, _) | StrValue::Prefix(v) => StrValue::Prefix(v),
                     StrValue::Other => StrValue::Other,
@@ -470,7 +471,7 @@ fn dict_has_key(node: tree_sitter::Node<'_>, source: &str, keys: &[String]) -> b
     let mut cursor = node.walk();
     let found = node.named_children(&mut cursor).any(|pair| {
         pair.kind() == "pair"
-            && pair.child_by_field_name("key").is_some_and(
+            && pair.field("key").is_some_and(
                 |k| matches!(string_value(k, source), StrValue::Literal(v, _) if keys.contains(&v)),
             )
     });
@@ -480,13 +481,13 @@ fn dict_has_key(node: tree_sitter::Node<'_>, source: &str, keys: &[String]) -> b
 type Found = (FileSpan, bool, LoaderCall);
 
 fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) -> Option<Found> {
-    let function = node.child_by_field_name("function")?;
+    let function = node.field("function")?;
     if !matches!(function.kind(), "identifier" | "attribute") {
         return None;
     }
     let callee = dotted(function, source);
     let fam = &loaders.families[loaders.family_of(&callee)?];
-    let args = node.child_by_field_name("arguments")?;
+    let args = node.field("arguments")?;
     if args.kind() != "argument_list" {
         return None;
     }
@@ -497,11 +498,8 @@ fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) 
     for arg in args.named_children(&mut cursor) {
         match arg.kind() {
             "keyword_argument" => {
-                let name = arg
-                    .child_by_field_name("name")
-                    .map(|n| text(n, source))
-                    .unwrap_or("");
-                let value = arg.child_by_field_name("value");
+                let name = arg.field("name").map(|n| text(n, source)).unwrap_or("");
+                let value = arg.field("value");
                 if fam.id_keywords.iter().any(|k| k == name) && id_node.is_none() {
                     id_node = value;
                 }

@@ -196,8 +196,10 @@ pub struct PythonSpec {
     pub min_call_chars: usize,
     pub min_message_chars: usize,
     pub ignore_callees: Vec<String>,
+    ignore_index: CalleeIndex,
     pub not_prompt: Option<LazyRegex>,
     pub calls: Vec<RawCallSite>,
+    calls_index: CalleeIndex,
     pub prompt_decorators: Vec<String>,
     pub docstring_bases: Vec<String>,
     pub docstring_field_callees: Vec<String>,
@@ -212,8 +214,10 @@ pub struct PythonSpec {
 impl PythonSpec {
     /// Call-site families whose callee suffix matches `callee` (a dotted name).
     pub fn sites_for<'a>(&'a self, callee: &'a str) -> impl Iterator<Item = &'a RawCallSite> + 'a {
-        self.calls
+        self.calls_index
+            .candidates(callee)
             .iter()
+            .map(|&i| &self.calls[i])
             .filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
     }
 
@@ -223,10 +227,61 @@ impl PythonSpec {
     }
 
     pub fn is_ignored_callee(&self, callee: &str) -> bool {
-        self.ignore_callees
+        self.ignore_index
+            .candidates(callee)
             .iter()
-            .any(|pat| callee_matches(pat, callee))
+            .any(|&i| callee_matches(&self.ignore_callees[i], callee))
     }
+}
+
+/// Which entries of a list of callee patterns can match a callee. `callee_matches` holds only
+/// when the callee's last dotted segment equals the pattern's (or the pattern is `*`), so a
+/// call is tried against those entries alone instead of every pattern of every call site.
+#[derive(Debug, Default)]
+struct CalleeIndex {
+    /// Last segment -> entries (in list order) with a pattern ending in it, plus the `*` ones.
+    by_last: std::collections::HashMap<String, Vec<usize>>,
+    /// Entries with a `*` pattern.
+    star: Vec<usize>,
+}
+
+impl CalleeIndex {
+    /// `entries[i]` lists the patterns of entry `i`.
+    fn new<'p, P: IntoIterator<Item = &'p String>>(entries: impl IntoIterator<Item = P>) -> Self {
+        let mut index = CalleeIndex::default();
+        for (i, patterns) in entries.into_iter().enumerate() {
+            for pat in patterns {
+                let list = if pat == "*" {
+                    &mut index.star
+                } else {
+                    index
+                        .by_last
+                        .entry(last_segment(pat).to_string())
+                        .or_default()
+                };
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        for list in index.by_last.values_mut() {
+            list.extend(&index.star);
+            list.sort_unstable();
+            list.dedup();
+        }
+        index
+    }
+
+    /// The entries that may match `callee`, in list order.
+    fn candidates(&self, callee: &str) -> &[usize] {
+        self.by_last
+            .get(last_segment(callee))
+            .map_or(&self.star, |v| v)
+    }
+}
+
+fn last_segment(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
 /// `pat` matches when it equals the dotted callee or a dotted suffix of it.
@@ -350,12 +405,14 @@ impl PromptSpec {
             min_call_chars: py.min_call_chars.unwrap_or(1),
             min_message_chars: py.min_message_chars.unwrap_or(8),
             ignore_callees: py.ignore_callees.clone(),
+            ignore_index: CalleeIndex::new(py.ignore_callees.iter().map(std::slice::from_ref)),
             not_prompt: join(
                 &py.not_prompt_patterns,
                 &ex.not_prompt_patterns,
                 "not-prompt-patterns",
             )?,
             calls: py.call.clone(),
+            calls_index: CalleeIndex::new(py.call.iter().map(|c| &c.callee)),
             prompt_decorators: py.prompt_decorators.clone(),
             docstring_bases: py.docstring_bases.clone(),
             docstring_field_callees: py.docstring_field_callees.clone(),
@@ -601,6 +658,43 @@ pub fn is_python(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn callee_index_finds_what_a_scan_of_every_pattern_finds() {
+        let spec = PromptSpec::compile(&RawPromptsSpec::default(), &[]).unwrap();
+        let py = &spec.python;
+        let mut callees: Vec<String> = vec!["x".into(), "".into(), "f()".into(), "a.b.".into()];
+        for pat in py
+            .calls
+            .iter()
+            .flat_map(|c| &c.callee)
+            .chain(&py.ignore_callees)
+        {
+            for variant in [
+                pat.clone(),
+                format!("client.{pat}"),
+                format!("OpenAI().{pat}"),
+                format!("x{pat}"),
+                format!("{pat}.more"),
+                pat.rsplit('.').next().unwrap().to_string(),
+            ] {
+                callees.push(variant);
+            }
+        }
+        for callee in &callees {
+            let scanned: Vec<*const RawCallSite> = py
+                .calls
+                .iter()
+                .filter(|c| c.callee.iter().any(|p| callee_matches(p, callee)))
+                .map(|c| c as *const _)
+                .collect();
+            let indexed: Vec<*const RawCallSite> =
+                py.sites_for(callee).map(|c| c as *const _).collect();
+            assert_eq!(scanned, indexed, "call sites for {callee:?}");
+            let ignored = py.ignore_callees.iter().any(|p| callee_matches(p, callee));
+            assert_eq!(ignored, py.is_ignored_callee(callee), "ignored {callee:?}");
+        }
+    }
 
     fn kind(rel: &str) -> Option<FileKind> {
         let spec =

@@ -25,6 +25,7 @@
 
 mod decls;
 mod eval;
+pub(crate) mod grammar;
 mod sites;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ mod text;
 
 use std::collections::{HashMap, HashSet};
 
+use grammar::Field;
 use tree_sitter::{Node, Tree};
 
 use crate::extract::{PromptSpec, PythonSpec};
@@ -92,8 +94,8 @@ impl PythonExtractor {
             return Vec::new();
         };
         let mut module = Module::new(source, &tree, &spec.python);
-        module.index();
-        let candidates = module.collect();
+        let visits = module.index();
+        let candidates = module.collect(visits);
         let prompts = finalize(candidates, path, format);
         self.last = Some((tree, source.as_ptr() as usize, source.len()));
         prompts
@@ -181,18 +183,33 @@ fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) ->
         .collect()
 }
 
+/// Whether an identifier that is child `field` (an id) of a `parent` node (a kind id) is bound
+/// there rather than referenced.
+fn is_binding_target(parent: u16, field: u16) -> bool {
+    let ids = grammar::walk_ids();
+    if parent == ids.assignment || parent == ids.augmented_assignment {
+        field == ids.field_left
+    } else if parent == ids.function_definition
+        || parent == ids.class_definition
+        || parent == ids.keyword_argument
+    {
+        field == ids.field_name
+    } else if parent == ids.attribute {
+        field == ids.field_attribute
+    } else {
+        parent == ids.parameters
+            || parent == ids.default_parameter
+            || parent == ids.typed_parameter
+            || parent == ids.typed_default_parameter
+    }
+}
+
 /// Target and value of an assignment, or name and default of a parameter (`prompt: str = "..."`;
 /// also what tree-sitter makes of some assignments after a syntax error).
 fn assign_parts(n: Node) -> Option<(Node, Node)> {
     match n.kind() {
-        "assignment" => Some((
-            n.child_by_field_name("left")?,
-            n.child_by_field_name("right")?,
-        )),
-        _ => Some((
-            n.child_by_field_name("name")?,
-            n.child_by_field_name("value")?,
-        )),
+        "assignment" => Some((n.field("left")?, n.field("right")?)),
+        _ => Some((n.field("name")?, n.field("value")?)),
     }
 }
 
@@ -203,17 +220,27 @@ struct Binding<'a> {
     stmt: Node<'a>,
 }
 
+/// The nodes the passes of `collect` visit, each list in source pre-order.
+#[derive(Default)]
+struct Visits<'a> {
+    /// Calls and class definitions: pass 1 takes them together, outer before inner.
+    sites: Vec<Node<'a>>,
+    assignments: Vec<Node<'a>>,
+    functions: Vec<Node<'a>>,
+    dicts: Vec<Node<'a>>,
+}
+
 /// One parsed module and what the passes learn about it.
 pub(super) struct Module<'a> {
     src: &'a str,
     tree: &'a Tree,
     spec: &'a PythonSpec,
     /// (scope node id, name) -> bindings in source order.
-    bindings: HashMap<(usize, String), Vec<Binding<'a>>>,
+    bindings: HashMap<(usize, &'a str), Vec<Binding<'a>>>,
     /// (scope node id, name) -> `name += ...` statements in source order.
-    augments: HashMap<(usize, String), Vec<Node<'a>>>,
+    augments: HashMap<(usize, &'a str), Vec<Node<'a>>>,
     /// (scope node id, name) -> function definitions.
-    defs: HashMap<(usize, String), Node<'a>>,
+    defs: HashMap<(usize, &'a str), Node<'a>>,
     /// Every function and class definition in source (pre-)order: a node's enclosing scopes
     /// are the ones whose range holds it. `Node::parent` walks down from the root on every
     /// call, so climbing parents per lookup would dominate extraction.
@@ -221,7 +248,7 @@ pub(super) struct Module<'a> {
     /// Imported module paths and names (`openai`, `litellm`, `completion`).
     imports: HashSet<String>,
     /// Identifier references (not binding targets) by name: their start bytes.
-    refs: HashMap<String, Vec<usize>>,
+    refs: HashMap<&'a str, Vec<usize>>,
     /// References whose value was folded into a prompt.
     consumed_refs: HashSet<usize>,
     /// Node ids (calls, role dicts) already part of a prompt.
@@ -306,126 +333,136 @@ impl<'a> Module<'a> {
             .unwrap_or_else(|| self.tree.root_node())
     }
 
-    /// Records bindings, definitions, imports and references.
-    fn index(&mut self) {
-        // Parents and enclosing scopes travel with the stack: `Node::parent` walks down from the
-        // root each time, so asking for them per node would be quadratic in nesting depth.
+    /// Records bindings, definitions, imports and references, and gathers the nodes the passes
+    /// of `collect` visit, in one walk of the tree.
+    fn index(&mut self) -> Visits<'a> {
+        // One cursor walk, in source pre-order: a `TreeCursor` step is far cheaper than
+        // collecting each node's children, and `Node::parent` walks down from the root each
+        // time, so parents and enclosing scopes travel with the walk instead.
         let root = self.tree.root_node();
-        let mut stack: Vec<(Node<'a>, Option<Node<'a>>, Node<'a>)> = vec![(root, None, root)];
-        while let Some((n, parent, scope)) = stack.pop() {
-            match n.kind() {
-                "augmented_assignment" => {
-                    let plus = n
-                        .child_by_field_name("operator")
-                        .is_some_and(|o| o.kind() == "+=");
-                    if let Some(left) = n
-                        .child_by_field_name("left")
-                        .filter(|l| plus && l.kind() == "identifier")
-                    {
-                        let key = (scope.id(), self.text(left).to_string());
-                        self.augments.entry(key).or_default().push(n);
-                    }
-                }
-                "assignment" => {
-                    if let (Some(left), Some(right)) = (
-                        n.child_by_field_name("left"),
-                        n.child_by_field_name("right"),
-                    ) {
-                        let target = if left.kind() == "identifier" {
-                            Some((scope.id(), self.text(left).to_string()))
-                        } else {
-                            self.binding_target(left)
-                        };
-                        if let Some((scope, name)) = target {
-                            self.bindings
-                                .entry((scope, name))
-                                .or_default()
-                                .push(Binding {
-                                    value: right,
-                                    stmt: n,
-                                });
-                        }
-                    }
-                }
-                "function_definition" => {
-                    self.scopes.push(n);
-                    if let Some(name) = n.child_by_field_name("name") {
-                        self.defs
-                            .insert((scope.id(), self.text(name).to_string()), n);
-                    }
-                }
-                "class_definition" => self.scopes.push(n),
-                "import_statement" | "import_from_statement" => {
-                    let mut c = n.walk();
-                    let mut todo: Vec<Node> = n.named_children(&mut c).collect();
-                    while let Some(m) = todo.pop() {
-                        if m.kind() == "dotted_name" || m.kind() == "identifier" {
-                            let t = self.text(m);
-                            self.imports.insert(t.to_string());
-                            if let Some(first) = t.split('.').next() {
-                                self.imports.insert(first.to_string());
-                            }
-                        } else {
-                            let mut c2 = m.walk();
-                            todo.extend(m.named_children(&mut c2));
-                        }
-                    }
-                    continue;
-                }
-                "identifier" if !parent.is_some_and(|p| self.is_binding_target(n, p)) => {
-                    self.refs
-                        .entry(self.text(n).to_string())
-                        .or_default()
-                        .push(n.start_byte());
-                }
-                _ => {}
-            }
-            let inner = if matches!(n.kind(), "function_definition" | "class_definition") {
-                n
-            } else {
-                scope
+        let mut visits = Visits::default();
+        let mut cursor = root.walk();
+        // The nodes above the cursor, each with the scope its children belong to.
+        let mut above: Vec<(Node<'a>, Node<'a>)> = Vec::new();
+        loop {
+            let n = cursor.node();
+            let (parent, scope) = match above.last() {
+                Some(&(p, s)) => (Some(p), s),
+                None => (None, root),
             };
-            let mut c = n.walk();
-            let children: Vec<Node> = n.children(&mut c).collect();
-            stack.extend(children.into_iter().rev().map(|ch| (ch, Some(n), inner)));
+            let field = cursor.field_id().map_or(0, |f| f.get());
+            if self.visit(n, parent, scope, field, &mut visits) && cursor.goto_first_child() {
+                let kind = n.kind_id();
+                let ids = grammar::walk_ids();
+                let inner = if kind == ids.function_definition || kind == ids.class_definition {
+                    n
+                } else {
+                    scope
+                };
+                above.push((n, inner));
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return visits;
+                }
+                above.pop();
+            }
         }
     }
 
+    /// Indexes one node; false when its children hold nothing to index (imports). `field` is
+    /// the node's field id in its parent.
+    fn visit(
+        &mut self,
+        n: Node<'a>,
+        parent: Option<Node<'a>>,
+        scope: Node<'a>,
+        field: u16,
+        visits: &mut Visits<'a>,
+    ) -> bool {
+        let ids = grammar::walk_ids();
+        let kind = n.kind_id();
+        if kind == ids.identifier {
+            if !parent.is_some_and(|p| is_binding_target(p.kind_id(), field)) {
+                self.refs
+                    .entry(self.text(n))
+                    .or_default()
+                    .push(n.start_byte());
+            }
+        } else if kind == ids.call {
+            visits.sites.push(n);
+        } else if kind == ids.class_definition {
+            self.scopes.push(n);
+            visits.sites.push(n);
+        } else if kind == ids.dictionary {
+            visits.dicts.push(n);
+        } else if kind == ids.default_parameter || kind == ids.typed_default_parameter {
+            visits.assignments.push(n);
+        } else if kind == ids.augmented_assignment {
+            let plus = n.field("operator").is_some_and(|o| o.kind() == "+=");
+            if let Some(left) = n
+                .field("left")
+                .filter(|l| plus && l.kind_id() == ids.identifier)
+            {
+                let key = (scope.id(), self.text(left));
+                self.augments.entry(key).or_default().push(n);
+            }
+        } else if kind == ids.assignment {
+            visits.assignments.push(n);
+            if let (Some(left), Some(right)) = (n.field("left"), n.field("right")) {
+                let target = if left.kind_id() == ids.identifier {
+                    Some((scope.id(), self.text(left)))
+                } else {
+                    self.binding_target(left)
+                };
+                if let Some(key) = target {
+                    self.bindings.entry(key).or_default().push(Binding {
+                        value: right,
+                        stmt: n,
+                    });
+                }
+            }
+        } else if kind == ids.function_definition {
+            self.scopes.push(n);
+            visits.functions.push(n);
+            if let Some(name) = n.field("name") {
+                self.defs.insert((scope.id(), self.text(name)), n);
+            }
+        } else if kind == ids.import_statement || kind == ids.import_from_statement {
+            let mut c = n.walk();
+            let mut todo: Vec<Node> = n.named_children(&mut c).collect();
+            while let Some(m) = todo.pop() {
+                if m.kind() == "dotted_name" || m.kind() == "identifier" {
+                    let t = self.text(m);
+                    self.imports.insert(t.to_string());
+                    if let Some(first) = t.split('.').next() {
+                        self.imports.insert(first.to_string());
+                    }
+                } else {
+                    let mut c2 = m.walk();
+                    todo.extend(m.named_children(&mut c2));
+                }
+            }
+            return false;
+        }
+        true
+    }
+
     /// `NAME = ...` in any scope, or `self.NAME = ...` in a method (bound in the class scope).
-    fn binding_target(&self, left: Node<'a>) -> Option<(usize, String)> {
+    fn binding_target(&self, left: Node<'a>) -> Option<(usize, &'a str)> {
         match left.kind() {
-            "identifier" => Some((self.scope_of(left).id(), self.text(left).to_string())),
+            "identifier" => Some((self.scope_of(left).id(), self.text(left))),
             "attribute" => {
-                let obj = left.child_by_field_name("object")?;
-                let attr = left.child_by_field_name("attribute")?;
+                let obj = left.field("object")?;
+                let attr = left.field("attribute")?;
                 if !matches!(self.text(obj), "self" | "cls") {
                     return None;
                 }
                 let class = self.enclosing_class(left)?;
-                Some((class.id(), self.text(attr).to_string()))
+                Some((class.id(), self.text(attr)))
             }
             _ => None,
-        }
-    }
-
-    fn is_binding_target(&self, ident: Node<'a>, p: Node<'a>) -> bool {
-        match p.kind() {
-            "assignment" | "augmented_assignment" => p
-                .child_by_field_name("left")
-                .is_some_and(|l| l.id() == ident.id()),
-            "function_definition" | "class_definition" => p
-                .child_by_field_name("name")
-                .is_some_and(|l| l.id() == ident.id()),
-            "keyword_argument" => p
-                .child_by_field_name("name")
-                .is_some_and(|l| l.id() == ident.id()),
-            "attribute" => p
-                .child_by_field_name("attribute")
-                .is_some_and(|l| l.id() == ident.id()),
-            "parameters" | "default_parameter" | "typed_parameter" | "typed_default_parameter" => {
-                true
-            }
-            _ => false,
         }
     }
 
@@ -454,7 +491,7 @@ impl<'a> Module<'a> {
         scopes.push(self.tree.root_node().id());
         let at = use_node.start_byte();
         for scope in scopes {
-            if let Some(list) = self.bindings.get(&(scope, name.to_string())) {
+            if let Some(list) = self.bindings.get(&(scope, name)) {
                 let before = list.iter().rev().find(|b| b.stmt.end_byte() <= at);
                 let pick = before.or_else(|| {
                     if scope == self.tree.root_node().id() {
@@ -474,7 +511,7 @@ impl<'a> Module<'a> {
     /// `name += <expr>` statements that extend binding `b` before file offset `until` (and
     /// before `name` is bound again): `prompt += "..."` assembly.
     fn appended(&self, name: &str, b: Binding<'a>, until: usize) -> Vec<Node<'a>> {
-        let key = (self.scope_of(b.stmt).id(), name.to_string());
+        let key = (self.scope_of(b.stmt).id(), name);
         let Some(augs) = self.augments.get(&key) else {
             return Vec::new();
         };
@@ -505,7 +542,7 @@ impl<'a> Module<'a> {
         depth: usize,
     ) {
         for aug in self.appended(name, b, until) {
-            let Some(right) = aug.child_by_field_name("right") else {
+            let Some(right) = aug.field("right") else {
                 continue;
             };
             let part = self
@@ -517,14 +554,14 @@ impl<'a> Module<'a> {
 
     /// `self.NAME` / `cls.NAME` inside a class: the class's binding.
     fn resolve_attr(&self, node: Node<'a>) -> Option<Binding<'a>> {
-        let obj = node.child_by_field_name("object")?;
-        let attr = node.child_by_field_name("attribute")?;
+        let obj = node.field("object")?;
+        let attr = node.field("attribute")?;
         if !matches!(self.text(obj), "self" | "cls") {
             return None;
         }
         let class = self.enclosing_class(node)?;
         self.bindings
-            .get(&(class.id(), self.text(attr).to_string()))?
+            .get(&(class.id(), self.text(attr)))?
             .last()
             .copied()
     }
@@ -535,14 +572,14 @@ impl<'a> Module<'a> {
         let mut head = expr;
         loop {
             head = match head.kind() {
-                "call" => head.child_by_field_name("function")?,
+                "call" => head.field("function")?,
                 "attribute" => {
-                    let obj = head.child_by_field_name("object")?;
+                    let obj = head.field("object")?;
                     if matches!(self.text(obj), "self" | "cls") {
-                        let attr = head.child_by_field_name("attribute")?;
+                        let attr = head.field("attribute")?;
                         let class = self.enclosing_class(head)?;
-                        let name = self.text(attr).to_string();
-                        if let Some(d) = self.defs.get(&(class.id(), name.clone())) {
+                        let name = self.text(attr);
+                        if let Some(d) = self.defs.get(&(class.id(), name)) {
                             return Some(self.text(*d).to_string());
                         }
                         return self
@@ -553,7 +590,7 @@ impl<'a> Module<'a> {
                     }
                     obj
                 }
-                "subscript" => head.child_by_field_name("value")?,
+                "subscript" => head.field("value")?,
                 "identifier" => break,
                 _ => return None,
             };
@@ -562,7 +599,7 @@ impl<'a> Module<'a> {
         let mut scopes: Vec<usize> = self.enclosing(head).map(|d| d.id()).collect();
         scopes.push(self.tree.root_node().id());
         for scope in scopes {
-            if let Some(d) = self.defs.get(&(scope, name.to_string())) {
+            if let Some(d) = self.defs.get(&(scope, name)) {
                 return Some(self.text(*d).to_string());
             }
         }
@@ -579,25 +616,22 @@ impl<'a> Module<'a> {
             match cur.kind() {
                 "identifier" => break self.text(cur).to_string(),
                 "attribute" => {
-                    let attr = cur
-                        .child_by_field_name("attribute")
-                        .map(|a| self.text(a))
-                        .unwrap_or("");
+                    let attr = cur.field("attribute").map(|a| self.text(a)).unwrap_or("");
                     suffix.push(format!(".{attr}"));
-                    match cur.child_by_field_name("object") {
+                    match cur.field("object") {
                         Some(o) => cur = o,
                         None => break String::new(),
                     }
                 }
                 "call" => {
                     suffix.push("()".to_string());
-                    match cur.child_by_field_name("function") {
+                    match cur.field("function") {
                         Some(f) => cur = f,
                         None => break String::new(),
                     }
                 }
                 // `Agent[Deps, Output](...)`: type parameters do not change the callee.
-                "subscript" => match cur.child_by_field_name("value") {
+                "subscript" => match cur.field("value") {
                     Some(v) => cur = v,
                     None => break String::new(),
                 },
@@ -619,38 +653,27 @@ impl<'a> Module<'a> {
             .is_some_and(|r| r.is_match(text))
     }
 
-    /// Runs every pass and returns the prompts found.
-    fn collect(&mut self) -> Vec<Candidate> {
+    /// Runs every pass over what `index` gathered and returns the prompts found.
+    fn collect(&mut self, visits: Visits<'a>) -> Vec<Candidate> {
         let mut out = Vec::new();
-        let root = self.tree.root_node();
+        let Visits {
+            sites,
+            assignments,
+            functions,
+            dicts,
+        } = visits;
         // Pass 1: call sites, decorated prompt functions, DSPy signatures.
-        let mut stack = vec![root];
-        let mut assignments = Vec::new();
-        let mut functions = Vec::new();
-        let mut dicts = Vec::new();
-        while let Some(n) = stack.pop() {
-            match n.kind() {
-                "call" if !self.consumed_nodes.contains(&n.id()) => {
+        for n in sites {
+            if n.kind() == "call" {
+                if !self.consumed_nodes.contains(&n.id()) {
                     if let Some(mut c) = self.attempt(|m| m.call_site(n)) {
                         c.call_id = Some(n.id());
                         out.push(c);
                     }
                 }
-                "assignment" | "default_parameter" | "typed_default_parameter" => {
-                    assignments.push(n)
-                }
-                "function_definition" => functions.push(n),
-                "dictionary" => dicts.push(n),
-                "class_definition" => {
-                    if let Some(c) = self.attempt(|m| m.signature_class(n)) {
-                        out.push(c);
-                    }
-                }
-                _ => {}
+            } else if let Some(c) = self.attempt(|m| m.signature_class(n)) {
+                out.push(c);
             }
-            let mut c = n.walk();
-            let children: Vec<Node> = n.named_children(&mut c).collect();
-            stack.extend(children.into_iter().rev());
         }
         // Pass 2: functions returning prompts (they may consume constants too).
         for f in functions {

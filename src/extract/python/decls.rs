@@ -3,6 +3,7 @@
 //! `@agent.system_prompt` / `@agent.instructions` or named like a prompt), and DSPy
 //! `Signature` docstrings (the one docstring that is a prompt).
 
+use super::grammar::Field;
 use tree_sitter::Node;
 
 use super::{assign_parts, Candidate, Module};
@@ -17,7 +18,7 @@ impl<'a> Module<'a> {
             return false;
         };
         let name_node = if left.kind() == "attribute" {
-            left.child_by_field_name("attribute")
+            left.field("attribute")
         } else {
             Some(left)
         };
@@ -56,11 +57,10 @@ impl<'a> Module<'a> {
         let mut stack = vec![self.tree.root_node()];
         while let Some(n) = stack.pop() {
             if n.kind() == "attribute" {
-                if let Some(a) = n.child_by_field_name("attribute") {
+                if let Some(a) = n.field("attribute") {
                     let is_target = n.parent().is_some_and(|p| {
                         p.kind() == "assignment"
-                            && p.child_by_field_name("left")
-                                .is_some_and(|l| l.id() == n.id())
+                            && p.field("left").is_some_and(|l| l.id() == n.id())
                     });
                     if self.text(a) == name && !is_target {
                         out.push(a.start_byte());
@@ -79,11 +79,11 @@ impl<'a> Module<'a> {
         let name = match left.kind() {
             "identifier" => self.text(left),
             "attribute" => {
-                let obj = left.child_by_field_name("object")?;
+                let obj = left.field("object")?;
                 if !matches!(self.text(obj), "self" | "cls") {
                     return None;
                 }
-                self.text(left.child_by_field_name("attribute")?)
+                self.text(left.field("attribute")?)
             }
             _ => return None,
         };
@@ -93,7 +93,7 @@ impl<'a> Module<'a> {
         } else {
             (scope.kind() == "class_definition").then_some(scope)
         };
-        match class.and_then(|c| c.child_by_field_name("name")) {
+        match class.and_then(|c| c.field("name")) {
             Some(cn) => Some(format!("{}.{}", self.text(cn), name)),
             None => Some(name.to_string()),
         }
@@ -132,7 +132,7 @@ impl<'a> Module<'a> {
                     .filter(|p| p.kind() == "pair")
                     .collect();
                 for p in pairs {
-                    let Some(v) = p.child_by_field_name("value") else {
+                    let Some(v) = p.field("value") else {
                         continue;
                     };
                     if let Some(f) = self.eval_str(v, 0) {
@@ -179,15 +179,13 @@ impl<'a> Module<'a> {
         let call = refs.iter().find_map(|&r| {
             let n = root.descendant_for_byte_range(r, r + name.len())?;
             let attr = n.parent().filter(|p| p.kind() == "attribute")?;
-            let method = attr
-                .child_by_field_name("attribute")
-                .map(|m| self.text(m))?;
+            let method = attr.field("attribute").map(|m| self.text(m))?;
             if !matches!(method, "format" | "format_map") {
                 return None;
             }
             attr.parent().filter(|c| c.kind() == "call")
         });
-        let Some(args) = call.and_then(|c| c.child_by_field_name("arguments")) else {
+        let Some(args) = call.and_then(|c| c.field("arguments")) else {
             return;
         };
         let (kw, pos) = self.call_args_text(args);
@@ -196,9 +194,8 @@ impl<'a> Module<'a> {
             .named_children(&mut c)
             .filter_map(|a| match a.kind() {
                 "keyword_argument" => Some((
-                    a.child_by_field_name("name")
-                        .map(|k| self.text(k).to_string()),
-                    a.child_by_field_name("value")?,
+                    a.field("name").map(|k| self.text(k).to_string()),
+                    a.field("value")?,
                 )),
                 "comment" | "list_splat" | "dictionary_splat" => None,
                 _ => Some((None, a)),
@@ -248,7 +245,7 @@ impl<'a> Module<'a> {
             "dictionary" => {
                 let mut c2 = item.walk();
                 let found = item.named_children(&mut c2).any(|p| {
-                    p.child_by_field_name("key")
+                    p.field("key")
                         .and_then(|k| self.string(k))
                         .is_some_and(|f| f.text == "role")
                 });
@@ -256,7 +253,7 @@ impl<'a> Module<'a> {
             }
             "tuple" | "list" => self.is_pair(item),
             "call" => {
-                let Some(func) = item.child_by_field_name("function") else {
+                let Some(func) = item.field("function") else {
                     return false;
                 };
                 let callee = self.callee(func);
@@ -282,8 +279,7 @@ impl<'a> Module<'a> {
             };
             n.parent().is_some_and(|p| {
                 (p.kind() == "binary_operator"
-                    && p.child_by_field_name("operator")
-                        .is_some_and(|o| o.kind() == "+"))
+                    && p.field("operator").is_some_and(|o| o.kind() == "+"))
                     || p.kind() == "interpolation"
             })
         })
@@ -292,7 +288,7 @@ impl<'a> Module<'a> {
     /// A function whose returned strings are prompts: decorated as a prompt
     /// (`@agent.system_prompt`) or named like one (`def build_system_prompt()`).
     pub(super) fn prompt_function(&mut self, def: Node<'a>) -> Option<Candidate> {
-        let name = self.text(def.child_by_field_name("name")?).to_string();
+        let name = self.text(def.field("name")?).to_string();
         let decorator = def
             .parent()
             .filter(|p| p.kind() == "decorated_definition")
@@ -305,7 +301,7 @@ impl<'a> Module<'a> {
                 decos.into_iter().find_map(|d| {
                     let mut e = d.named_child(0)?;
                     if e.kind() == "call" {
-                        e = e.child_by_field_name("function")?;
+                        e = e.field("function")?;
                     }
                     let callee = self.callee(e);
                     let last = callee.rsplit('.').next().unwrap_or("");
@@ -318,7 +314,7 @@ impl<'a> Module<'a> {
         if decorator.is_none() && !by_name {
             return None;
         }
-        let body = def.child_by_field_name("body")?;
+        let body = def.field("body")?;
         let mut returns = Vec::new();
         let mut stack = vec![body];
         while let Some(n) = stack.pop() {
@@ -333,7 +329,7 @@ impl<'a> Module<'a> {
         }
         let class = self
             .enclosing_class(def)
-            .and_then(|c| c.child_by_field_name("name"))
+            .and_then(|c| c.field("name"))
             .map(|n| self.text(n));
         let full = match class {
             Some(c) => format!("{c}.{name}"),
@@ -372,7 +368,7 @@ impl<'a> Module<'a> {
 
     /// A DSPy `Signature` subclass: its docstring and field descriptions are the instruction.
     pub(super) fn signature_class(&mut self, class: Node<'a>) -> Option<Candidate> {
-        let supers = class.child_by_field_name("superclasses")?;
+        let supers = class.field("superclasses")?;
         let mut c = supers.walk();
         let is_sig = supers.named_children(&mut c).any(|s| {
             self.spec
@@ -383,8 +379,8 @@ impl<'a> Module<'a> {
         if !is_sig {
             return None;
         }
-        let name = self.text(class.child_by_field_name("name")?).to_string();
-        let body = class.child_by_field_name("body")?;
+        let name = self.text(class.field("name")?).to_string();
+        let body = class.field("body")?;
         let mut cand = Candidate::new(
             class.start_byte(),
             name.clone(),
@@ -412,13 +408,10 @@ impl<'a> Module<'a> {
             let Some(a) = s.named_child(0).filter(|a| a.kind() == "assignment") else {
                 continue;
             };
-            let Some(call) = a
-                .child_by_field_name("right")
-                .filter(|r| r.kind() == "call")
-            else {
+            let Some(call) = a.field("right").filter(|r| r.kind() == "call") else {
                 continue;
             };
-            let Some(func) = call.child_by_field_name("function") else {
+            let Some(func) = call.field("function") else {
                 continue;
             };
             let callee = self.callee(func);
@@ -430,7 +423,7 @@ impl<'a> Module<'a> {
             {
                 continue;
             }
-            let Some(args) = call.child_by_field_name("arguments") else {
+            let Some(args) = call.field("arguments") else {
                 continue;
             };
             let mut c2 = args.walk();
@@ -440,9 +433,9 @@ impl<'a> Module<'a> {
                 .collect();
             for kw in kws {
                 let is_desc = kw
-                    .child_by_field_name("name")
+                    .field("name")
                     .is_some_and(|k| matches!(self.text(k), "desc" | "description"));
-                if let Some(v) = kw.child_by_field_name("value").filter(|_| is_desc) {
+                if let Some(v) = kw.field("value").filter(|_| is_desc) {
                     if let Some(f) = self.eval_str(v, 0) {
                         cand.add_part(f, None);
                     }

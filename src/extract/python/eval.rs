@@ -6,6 +6,7 @@
 //! resolves to a string binding is folded in and its reference is marked consumed, so the
 //! constant is not listed again on its own.
 
+use super::grammar::Field;
 use tree_sitter::Node;
 
 use super::text::{self, Frag};
@@ -35,12 +36,9 @@ impl<'a> Module<'a> {
                 self.eval_str(inner, depth + 1)
             }
             "binary_operator" => {
-                let op = n
-                    .child_by_field_name("operator")
-                    .map(|o| o.kind())
-                    .unwrap_or("");
-                let left = n.child_by_field_name("left")?;
-                let right = n.child_by_field_name("right")?;
+                let op = n.field("operator").map(|o| o.kind()).unwrap_or("");
+                let left = n.field("left")?;
+                let right = n.field("right")?;
                 match op {
                     "+" => {
                         let l = self.eval_str(left, depth + 1);
@@ -86,7 +84,7 @@ impl<'a> Module<'a> {
             "attribute" => {
                 let b = self.resolve_attr(n)?;
                 let value = self.eval_binding(b, depth)?;
-                if let Some(attr) = n.child_by_field_name("attribute") {
+                if let Some(attr) = n.field("attribute") {
                     self.mark_ref(attr.start_byte());
                 }
                 Some(value)
@@ -112,8 +110,8 @@ impl<'a> Module<'a> {
 
     /// String-producing calls: `dedent`, `cleandoc`, `.strip()`, `.format()`, `"sep".join()`.
     pub(super) fn eval_call_str(&mut self, n: Node<'a>, depth: usize) -> Option<Frag> {
-        let func = n.child_by_field_name("function")?;
-        let args = n.child_by_field_name("arguments")?;
+        let func = n.field("function")?;
+        let args = n.field("arguments")?;
         let callee = self.callee(func);
         let first_arg = || -> Option<Node<'a>> {
             let mut c = args.walk();
@@ -143,8 +141,8 @@ impl<'a> Module<'a> {
         if func.kind() != "attribute" {
             return None;
         }
-        let obj = func.child_by_field_name("object")?;
-        let method = self.text(func.child_by_field_name("attribute")?);
+        let obj = func.field("object")?;
+        let method = self.text(func.field("attribute")?);
         match method {
             "strip" | "lstrip" | "rstrip" => {
                 // Only the no-argument form strips whitespace.
@@ -215,7 +213,7 @@ impl<'a> Module<'a> {
             .named_children(&mut c)
             .filter_map(|a| match a.kind() {
                 "keyword_argument" => {
-                    let v = a.child_by_field_name("value")?;
+                    let v = a.field("value")?;
                     Some((text::squash(self.text(v)), v))
                 }
                 "comment" => None,
@@ -242,10 +240,7 @@ impl<'a> Module<'a> {
         for a in args.named_children(&mut c) {
             match a.kind() {
                 "keyword_argument" => {
-                    if let (Some(k), Some(v)) = (
-                        a.child_by_field_name("name"),
-                        a.child_by_field_name("value"),
-                    ) {
+                    if let (Some(k), Some(v)) = (a.field("name"), a.field("value")) {
                         kw.push((self.text(k).to_string(), text::squash(self.text(v))));
                     }
                 }
@@ -272,9 +267,7 @@ impl<'a> Module<'a> {
             }
             "dictionary" => {
                 for p in right.named_children(&mut c) {
-                    if let (Some(k), Some(v)) =
-                        (p.child_by_field_name("key"), p.child_by_field_name("value"))
-                    {
+                    if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
                         let key = self.text(k).trim_matches(['"', '\'']).to_string();
                         kw.push((key, text::squash(self.text(v))));
                     }
@@ -317,7 +310,7 @@ impl<'a> Module<'a> {
             let start = out.len();
             let field = self.text(*ch);
             out.verbatim(field, ch.start_byte());
-            let expr = ch.child_by_field_name("expression");
+            let expr = ch.field("expression");
             let name = expr
                 .map(|e| text::squash(self.text(e)))
                 .unwrap_or_else(|| text::squash(field.trim_matches(['{', '}'])));

@@ -6,6 +6,7 @@
 //! content blocks with `cache_control`, and example lists, and records roles, examples and
 //! cache breakpoints as it appends their text.
 
+use super::grammar::Field;
 use tree_sitter::Node;
 
 use super::text::Frag;
@@ -44,9 +45,9 @@ enum Syntax {
 impl<'a> Module<'a> {
     /// The prompt of one call, if it has prompt arguments holding some literal text.
     pub(super) fn call_site(&mut self, call: Node<'a>) -> Option<Candidate> {
-        let func = call.child_by_field_name("function")?;
+        let func = call.field("function")?;
         let args = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .filter(|a| a.kind() == "argument_list")?;
         let callee = self.callee(func);
         if self.spec.is_ignored_callee(&callee) {
@@ -73,10 +74,7 @@ impl<'a> Module<'a> {
         for a in all {
             match a.kind() {
                 "keyword_argument" => {
-                    if let (Some(k), Some(v)) = (
-                        a.child_by_field_name("name"),
-                        a.child_by_field_name("value"),
-                    ) {
+                    if let (Some(k), Some(v)) = (a.field("name"), a.field("value")) {
                         keywords.push((self.text(k), v));
                     }
                 }
@@ -346,7 +344,7 @@ impl<'a> Module<'a> {
                 self.content(*second, role, cand, syntax, depth)
             }
             "call" => {
-                let Some(func) = item.child_by_field_name("function") else {
+                let Some(func) = item.field("function") else {
                     return 0;
                 };
                 let callee = self.callee(func);
@@ -422,7 +420,7 @@ impl<'a> Module<'a> {
 
     fn consume_ref(&mut self, n: Node<'a>) {
         let at = if n.kind() == "attribute" {
-            n.child_by_field_name("attribute").map(|a| a.start_byte())
+            n.field("attribute").map(|a| a.start_byte())
         } else {
             Some(n.start_byte())
         };
@@ -548,13 +546,13 @@ impl<'a> Module<'a> {
                 | "expression_list" => up = p.parent(),
                 "return_statement" => {
                     let def = self.enclosing_def(p)?;
-                    let name = self.text(def.child_by_field_name("name")?).to_string();
+                    let name = self.text(def.field("name")?).to_string();
                     origin = Some((name.clone(), Origin::Assignment { name }));
                     break;
                 }
                 "call" => {
                     let callee = p
-                        .child_by_field_name("function")
+                        .field("function")
                         .map(|f| self.callee(f))
                         .unwrap_or_default();
                     origin = Some((
@@ -567,9 +565,7 @@ impl<'a> Module<'a> {
                     break;
                 }
                 "assignment" => {
-                    let name = p
-                        .child_by_field_name("left")
-                        .and_then(|l| self.target_name(l))?;
+                    let name = p.field("left").and_then(|l| self.target_name(l))?;
                     origin = Some((name.clone(), Origin::Assignment { name }));
                     break;
                 }
@@ -601,10 +597,10 @@ impl<'a> Module<'a> {
 
     /// `dict(role=..., content=...)`: its keyword arguments as pairs.
     fn dict_call(&self, n: Node<'a>) -> Option<Vec<(String, Node<'a>)>> {
-        if n.kind() != "call" || self.text(n.child_by_field_name("function")?) != "dict" {
+        if n.kind() != "call" || self.text(n.field("function")?) != "dict" {
             return None;
         }
-        let args = n.child_by_field_name("arguments")?;
+        let args = n.field("arguments")?;
         let mut c = args.walk();
         let kws: Vec<Node> = args
             .named_children(&mut c)
@@ -612,12 +608,7 @@ impl<'a> Module<'a> {
             .collect();
         Some(
             kws.into_iter()
-                .filter_map(|k| {
-                    Some((
-                        self.text(k.child_by_field_name("name")?).to_string(),
-                        k.child_by_field_name("value")?,
-                    ))
-                })
+                .filter_map(|k| Some((self.text(k.field("name")?).to_string(), k.field("value")?)))
                 .collect(),
         )
     }
@@ -628,8 +619,8 @@ impl<'a> Module<'a> {
         d.named_children(&mut c)
             .filter(|p| p.kind() == "pair")
             .filter_map(|p| {
-                let k = p.child_by_field_name("key")?;
-                let v = p.child_by_field_name("value")?;
+                let k = p.field("key")?;
+                let v = p.field("value")?;
                 Some((self.string(k)?.text, v))
             })
             .collect()
@@ -674,7 +665,7 @@ impl<'a> Module<'a> {
             let pairs: Vec<(String, Node)> = match item.kind() {
                 "dictionary" => self.dict_pairs(item),
                 "call" => {
-                    let Some(args) = item.child_by_field_name("arguments") else {
+                    let Some(args) = item.field("arguments") else {
                         continue;
                     };
                     let mut c2 = args.walk();
@@ -685,10 +676,7 @@ impl<'a> Module<'a> {
                     self.mark_node(item.id());
                     kws.into_iter()
                         .filter_map(|k| {
-                            Some((
-                                self.text(k.child_by_field_name("name")?).to_string(),
-                                k.child_by_field_name("value")?,
-                            ))
+                            Some((self.text(k.field("name")?).to_string(), k.field("value")?))
                         })
                         .collect()
                 }
