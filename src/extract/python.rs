@@ -18,10 +18,11 @@
 //! Docstrings (except DSPy), bytes literals, arguments of ignored callees and text matching
 //! `not-prompt-patterns` are never prompts. Segmentation by text and volatility run later.
 //!
-//! Layout: this file indexes a module (bindings, definitions, imports, references), resolves
-//! names and runs the passes; `eval` reads string expressions, `text` holds text with per-byte
-//! origins (escapes, dedent, format), `sites` reads call sites and message lists, `decls` reads
-//! assignments, prompt functions and DSPy signatures.
+//! Layout: this file indexes a module (bindings, definitions, imports, references, in one cursor
+//! walk that also gathers the nodes the passes visit), resolves names and runs the passes; `eval`
+//! reads string expressions, `text` holds text with per-byte origins (escapes, dedent, format),
+//! `sites` reads call sites and message lists, `decls` reads assignments, prompt functions and
+//! DSPy signatures; `grammar` resolves field and kind ids once.
 
 mod decls;
 mod eval;
@@ -429,6 +430,14 @@ impl<'a> Module<'a> {
             if let Some(name) = n.field("name") {
                 self.defs.insert((scope.id(), self.text(name)), n);
             }
+        } else if kind == ids.string {
+            // Only an f-string (or t-string) holds expressions: other strings' parts are text.
+            let prefix = self.src.as_bytes()[n.start_byte()..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic());
+            return prefix
+                .into_iter()
+                .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'));
         } else if kind == ids.import_statement || kind == ids.import_from_statement {
             let mut c = n.walk();
             let mut todo: Vec<Node> = n.named_children(&mut c).collect();

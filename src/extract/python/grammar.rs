@@ -47,13 +47,14 @@ pub(crate) struct WalkIds {
     pub attribute: u16,
     pub parameters: u16,
     pub typed_parameter: u16,
+    pub string: u16,
     pub field_left: u16,
     pub field_name: u16,
     pub field_attribute: u16,
 }
 
 /// Kind names in the order `walk_ids` reads them (for the tests).
-const WALK_KINDS: [&str; 15] = [
+const WALK_KINDS: [&str; 16] = [
     "call",
     "class_definition",
     "dictionary",
@@ -69,13 +70,14 @@ const WALK_KINDS: [&str; 15] = [
     "attribute",
     "parameters",
     "typed_parameter",
+    "string",
 ];
 
 pub(crate) fn walk_ids() -> &'static WalkIds {
     static WALK: OnceLock<WalkIds> = OnceLock::new();
     WALK.get_or_init(|| {
         let lang = language();
-        let [call, class_definition, dictionary, default_parameter, typed_default_parameter, augmented_assignment, assignment, function_definition, import_statement, import_from_statement, identifier, keyword_argument, attribute, parameters, typed_parameter] =
+        let [call, class_definition, dictionary, default_parameter, typed_default_parameter, augmented_assignment, assignment, function_definition, import_statement, import_from_statement, identifier, keyword_argument, attribute, parameters, typed_parameter, string] =
             WALK_KINDS.map(|k| lang.id_for_node_kind(k, true));
         WalkIds {
             call,
@@ -93,6 +95,7 @@ pub(crate) fn walk_ids() -> &'static WalkIds {
             attribute,
             parameters,
             typed_parameter,
+            string,
             field_left: field_id("left"),
             field_name: field_id("name"),
             field_attribute: field_id("attribute"),
@@ -169,7 +172,7 @@ mod tests {
         // Soft keywords and `print` are identifiers by alias: they must carry the same id.
         let src = "import a.b as c\nfrom d import (e, f as g)\nprint(match, type, exec)\n\
                    def h(p, q=1, *, r: int = 2, s: str, **kw): x = {k: v}; x += h(q=p)\n\
-                   match x:\n    case [y]: type = y.z\nclass C(B): pass\n";
+                   match x:\n    case [y]: type = y.z\nclass C(B): s = f\"{x}\" + 'y'\n";
         let tree = parser.parse(src, None).unwrap();
         let mut stack = vec![tree.root_node()];
         let mut seen = std::collections::HashSet::new();
