@@ -6,6 +6,7 @@
 
 pub mod contradiction;
 pub mod directive;
+mod frames;
 mod literal;
 mod parse;
 mod vocab;

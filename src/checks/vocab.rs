@@ -1,8 +1,8 @@
 //! The contradiction pack's vocabulary: `[data]` of `rules/contradiction.toml`, parsed into
 //! typed structs (`deny_unknown_fields`) and compiled once into a shared `Vocab`.
 //!
-//! Axes become one regex per value (the axis's `frames` with the value's `terms` substituted,
-//! plus whole `patterns`); cue lists (negation, conditions, hedges, lead-ins...) become phrase
+//! Axes become regexes per value (the axis's `frames` with the value's `terms` substituted,
+//! built per set of frames a text can match by `frames.rs`, plus whole `patterns`); cue lists (negation, conditions, hedges, lead-ins...) become phrase
 //! alternations with ASCII word boundaries. This module holds no grammar: `parse.rs` reads
 //! directives with these tables, `contradiction.rs` compares them.
 
@@ -14,6 +14,7 @@ use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
+use super::frames::{Frames, Leads};
 use super::literal::{
     boundary, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
 };
@@ -99,7 +100,7 @@ struct RawNumeric {
 pub struct Value {
     pub(crate) name: String,
     /// The axis frames around the value's terms.
-    framed: Option<LazyRegex>,
+    framed: Option<Frames>,
     /// The value's free-form `patterns`.
     patterns: Option<LazyRegex>,
     negative: Option<LazyRegex>,
@@ -110,9 +111,14 @@ pub struct Value {
 }
 
 impl Value {
-    /// `folded`: `literal::fold(t)`, computed once per text for all values.
-    fn framed_may_match(&self, folded: &Folded) -> bool {
-        self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text))
+    /// The framed regex for `folded` (`literal::fold(t)`, computed once per text for all
+    /// values): `None` when none of the value's terms occurs there.
+    fn framed_regex(&self, folded: &Folded) -> Option<std::sync::Arc<Regex>> {
+        let framed = self.framed.as_ref()?;
+        if !self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text)) {
+            return None;
+        }
+        framed.regex_for(&folded.text)
     }
 
     /// The value's regexes run on the folded view (lowercase, one space per whitespace run),
@@ -120,9 +126,8 @@ impl Value {
     /// several times more to build.
     pub(crate) fn is_match(&self, folded: &Folded) -> bool {
         let framed = self
-            .framed
-            .as_ref()
-            .is_some_and(|r| self.framed_may_match(folded) && r.is_match(&folded.text));
+            .framed_regex(folded)
+            .is_some_and(|r| r.is_match(&folded.text));
         framed
             || self
                 .patterns
@@ -134,12 +139,11 @@ impl Value {
     /// same start: what one alternation of frames and patterns would give.
     pub(crate) fn find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
         let mut all: Vec<(Hit<'t>, usize)> = Vec::new();
-        if let Some(r) = self
-            .framed
-            .as_ref()
-            .filter(|_| self.framed_may_match(folded))
-        {
-            all.extend(hits(r, t, folded).into_iter().map(|h| (h, 0)));
+        if let Some(r) = self.framed_regex(folded) {
+            all.extend(
+                r.find_iter(&folded.text)
+                    .map(|m| (folded.hit(t, m.start(), m.end()), 0)),
+            );
         }
         if let Some(r) = &self.patterns {
             all.extend(hits(r, t, folded).into_iter().map(|h| (h, 1)));
@@ -148,7 +152,10 @@ impl Value {
     }
 
     pub(crate) fn force(&self) -> Result<(), String> {
-        [&self.framed, &self.patterns, &self.negative]
+        if let Some(f) = &self.framed {
+            f.force()?;
+        }
+        [&self.patterns, &self.negative]
             .into_iter()
             .flatten()
             .try_for_each(LazyRegex::force)
@@ -165,6 +172,11 @@ impl Value {
 /// A vocabulary regex for the folded view, where every whitespace run is one space: `\s`
 /// becomes a literal space, which builds and searches faster than the class.
 fn folded_regex(pattern: &str) -> LazyRegex {
+    LazyRegex::vocab(fold_pattern(pattern))
+}
+
+/// `pattern` for the folded view (see `folded_regex`).
+fn fold_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
@@ -181,7 +193,7 @@ fn folded_regex(pattern: &str) -> LazyRegex {
             None => out.push('\\'),
         }
     }
-    LazyRegex::vocab(out)
+    out
 }
 
 /// Matches of `regex` on the folded view, as spans of the original `t`.
@@ -337,6 +349,12 @@ impl Vocab {
         let modifiers = format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers));
         let mut axes = Vec::new();
         for a in &raw.axis {
+            let leads = Leads::new(
+                a.frames
+                    .iter()
+                    .map(|f| fold_pattern(&format!("(?-u:\\b){f}(?-u:\\b)")))
+                    .collect(),
+            );
             let mut values = Vec::new();
             for v in &a.value {
                 let mut branches: Vec<String> = Vec::new();
@@ -357,7 +375,10 @@ impl Vocab {
                 }
                 // Built-in vocabulary: syntax is checked by the pack tests (`force`); lowercase
                 // (tested), matched on the folded view.
-                let framed = (!branches.is_empty()).then(|| folded_regex(&branches.join("|")));
+                let framed = (!branches.is_empty()).then(|| {
+                    let folded = branches.iter().map(|b| fold_pattern(b)).collect();
+                    Frames::new(folded, leads.clone())
+                });
                 let patterns = (!v.patterns.is_empty())
                     .then(|| folded_regex(&crate::lazy_regex::alternation(&v.patterns)));
                 let gate = if v.terms.is_empty() {
@@ -612,6 +633,52 @@ mod folded_tests {
 
     /// Axis regexes run on the folded (lowercase) view without `(?i)`: an uppercase letter
     /// outside an escape, a group name or a flag group would never match.
+    /// A value's framed regex built from only the frames whose leading words occur finds what
+    /// the alternation of all its frames finds, on every test prompt of the pack.
+    #[test]
+    fn partial_frame_alternations_find_what_the_full_one_finds() {
+        let raw: toml::Table =
+            toml::from_str(include_str!("../../rules/contradiction.toml")).unwrap();
+        let vocab = super::Vocab::compile(raw["data"].as_table().unwrap()).unwrap();
+        let mut texts: Vec<String> = Vec::new();
+        for rule in raw["rule"].as_array().unwrap() {
+            if let Some(test) = rule.get("test") {
+                for k in ["valid", "invalid"] {
+                    texts.extend(strings(test, k).iter().map(|t| t.replace(['«', '»'], "")));
+                }
+            }
+        }
+        assert!(texts.len() > 50);
+        let mut compared = 0;
+        for axis in &vocab.axes {
+            for value in &axis.values {
+                let Some(frames) = &value.framed else {
+                    continue;
+                };
+                let full = frames.full_regex();
+                for t in &texts {
+                    let folded = super::super::literal::fold(t);
+                    let spans = |r: &regex::Regex| -> Vec<(usize, usize)> {
+                        r.find_iter(&folded.text)
+                            .map(|m| (m.start(), m.end()))
+                            .collect()
+                    };
+                    let partial = frames.regex_for(&folded.text).map(|r| spans(&r));
+                    let whole = spans(&full);
+                    assert_eq!(
+                        partial.unwrap_or_default(),
+                        whole,
+                        "axis {} value {} on {t:?}",
+                        axis.rule,
+                        value.name
+                    );
+                    compared += usize::from(!whole.is_empty());
+                }
+            }
+        }
+        assert!(compared > 20, "only {compared} texts matched a frame");
+    }
+
     #[test]
     fn axis_patterns_are_lowercase() {
         let raw: toml::Table =
