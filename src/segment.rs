@@ -16,8 +16,9 @@
 //! Every pass is linear in the text (one regex pass each, line scans bounded by the next
 //! header), so segmentation is cheap enough to run on every prompt.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use serde::Serialize;
@@ -113,6 +114,52 @@ static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>").expect("tag regex")
 });
 
+/// A case-insensitive regex run as a case-sensitive one on ASCII-lowercased text, which builds
+/// several times faster (`(?i)` makes every letter a class and multiplies the literals a
+/// prefilter has to hold). Unicode simple case folding maps just two non-ASCII characters onto
+/// ASCII letters, the Kelvin sign and the long s: a text holding either is searched with the
+/// `(?i)` form, so the matches are the same either way. Lowercasing keeps byte offsets.
+struct Caseless {
+    /// The pattern without the `i` flag; its letters are lowercase.
+    pattern: &'static str,
+    lower: OnceLock<Regex>,
+    folding: OnceLock<Regex>,
+}
+
+impl Caseless {
+    const fn new(pattern: &'static str) -> Caseless {
+        Caseless {
+            pattern,
+            lower: OnceLock::new(),
+            folding: OnceLock::new(),
+        }
+    }
+
+    /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
+    fn on<'t>(&self, text: &'t str) -> (&Regex, Cow<'t, str>) {
+        if text.contains(['\u{212A}', '\u{17F}']) {
+            let re = self.folding.get_or_init(|| {
+                Regex::new(&format!("(?i){}", self.pattern)).expect("segmentation regex")
+            });
+            return (re, Cow::Borrowed(text));
+        }
+        let re = self
+            .lower
+            .get_or_init(|| Regex::new(self.pattern).expect("segmentation regex"));
+        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        };
+        (re, hay)
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        let (re, hay) = self.on(text);
+        re.is_match(&hay)
+    }
+}
+
 /// A tag name of at most 41 characters and at most 200 characters of attributes.
 fn tag_fits(c: &regex::Captures) -> bool {
     c.get(2).is_some_and(|n| n.len() <= 41)
@@ -121,37 +168,28 @@ fn tag_fits(c: &regex::Captures) -> bool {
 /// A header line opening one example: `Example 1:`, `### Example 2`, `**Example**:`,
 /// `Example 3 - refund:`, `Sample output:`. "For example, ..." never starts a line this way,
 /// and "Examples of ..." (plural, no colon) is prose.
-static EXAMPLE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?mi)^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?(?:few[- ]shot[ \t]+)?(?:example|sample|demonstration|demo)(?:[ \t]*#?[0-9]{1,3}|[ \t]+(?:[ivx]{1,4}|[a-z]|input|output|response|answer|conversation|dialogue|dialog|interaction|exchange|query|request|usage|prompt|call|email|message|ticket))?(?:\*\*|__)?[ \t]*(?:$|[:.()\-\x{2013}\x{2014}][^\n]*$)",
-    )
-    .expect("example header regex")
-});
+static EXAMPLE_HEADER: Caseless = Caseless::new(
+    r"(?m)^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?(?:few[- ]shot[ \t]+)?(?:example|sample|demonstration|demo)(?:[ \t]*#?[0-9]{1,3}|[ \t]+(?:[ivx]{1,4}|[a-z]|input|output|response|answer|conversation|dialogue|dialog|interaction|exchange|query|request|usage|prompt|call|email|message|ticket))?(?:\*\*|__)?[ \t]*(?:$|[:.()\-\x{2013}\x{2014}][^\n]*$)",
+);
 /// A line announcing a list of examples: `EXAMPLES:`, `Here are some examples:`.
-static EXAMPLES_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^[ \t]*(?:\*\*|__)?(?:[a-z][a-z' ,\-]{0,48}[ \t])?(?:examples|samples|demonstrations|few[- ]shots?(?:[ \t]+examples)?)(?:[ \t]+(?:below|follow|of [a-z ]{1,30}))?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*$")
-        .expect("examples label regex")
-});
+static EXAMPLES_LABEL: Caseless = Caseless::new(
+    r"(?m)^[ \t]*(?:\*\*|__)?(?:[a-z][a-z' ,\-]{0,48}[ \t])?(?:examples|samples|demonstrations|few[- ]shots?(?:[ \t]+examples)?)(?:[ \t]+(?:below|follow|of [a-z ]{1,30}))?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*$",
+);
 /// A heading title that makes its section an examples block.
-static EXAMPLES_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:examples?|samples?|demonstrations?|few[- ]shots?)(?-u:\b)")
-        .expect("examples title regex")
-});
+static EXAMPLES_TITLE: Caseless =
+    Caseless::new(r"(?-u:\b)(?:examples?|samples?|demonstrations?|few[- ]shots?)(?-u:\b)");
 /// A line opening a turn of an inline transcript or an input/output pair.
-static TURN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^[ \t]*(?:[-*>][ \t]+)?(?:\*\*|__)?(input|output|question|answer|q|a|user|human|customer|client|assistant|ai|agent|bot|model|query|response|request|text|label|sentence|sentiment|review|category|message|reply|email|sql|completion)(?:[ \t]*[0-9]{1,2})?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?")
-        .expect("turn regex")
-});
+static TURN: Caseless = Caseless::new(
+    r"(?m)^[ \t]*(?:[-*>][ \t]+)?(?:\*\*|__)?(input|output|question|answer|q|a|user|human|customer|client|assistant|ai|agent|bot|model|query|response|request|text|label|sentence|sentiment|review|category|message|reply|email|sql|completion)(?:[ \t]*[0-9]{1,2})?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?",
+);
 /// The start of an output value that describes a format rather than showing one.
-static FORMAT_SPEC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:a|an|the|one|your|valid|only|strictly|return)[ \t][^\n]{0,60}(?-u:\b)(?:json|object|list|array|string|table|markdown|yaml|xml|csv|label|number|integer|sentence|paragraph|summary|category|score|boolean|dictionary|dict|format)(?-u:\b)")
-        .expect("format spec regex")
-});
+static FORMAT_SPEC: Caseless = Caseless::new(
+    r"^(?:a|an|the|one|your|valid|only|strictly|return)[ \t][^\n]{0,60}(?-u:\b)(?:json|object|list|array|string|table|markdown|yaml|xml|csv|label|number|integer|sentence|paragraph|summary|category|score|boolean|dictionary|dict|format)(?-u:\b)",
+);
 /// The start of an input value that describes what will be given rather than showing it.
-static INPUT_SPEC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:a|an|the|your|any|some)[ \t][^\n]{0,40}(?-u:\b)(?:text|message|question|email|document|input|query|request|string|passage|ticket|review|article|conversation|transcript|description|content)s?(?-u:\b)")
-        .expect("input spec regex")
-});
+static INPUT_SPEC: Caseless = Caseless::new(
+    r"^(?:a|an|the|your|any|some)[ \t][^\n]{0,40}(?-u:\b)(?:text|message|question|email|document|input|query|request|string|passage|ticket|review|article|conversation|transcript|description|content)s?(?-u:\b)",
+);
 
 /// Adds text-derived segments to `prompt.segments` and sorts them.
 pub fn segment(prompt: &mut Prompt) {
@@ -425,7 +463,8 @@ fn find_examples(
             blocks.push(PromptSpan::new(h.line_end, h.section_end));
         }
     }
-    for m in EXAMPLES_LABEL.find_iter(text) {
+    let (label, hay) = EXAMPLES_LABEL.on(text);
+    for m in label.find_iter(&hay) {
         if inside_sorted(code, m.start())
             || blocks
                 .iter()
@@ -581,8 +620,9 @@ fn headed_examples(
     in_block: bool,
     out: &mut Vec<ExampleCandidate>,
 ) {
-    let heads: Vec<(usize, usize)> = EXAMPLE_HEADER
-        .find_iter(&text[range.start..range.end])
+    let (header, hay) = EXAMPLE_HEADER.on(&text[range.start..range.end]);
+    let heads: Vec<(usize, usize)> = header
+        .find_iter(&hay)
         .map(|m| (range.start + m.start(), range.start + m.end()))
         .filter(|(s, _)| !inside_sorted(code, *s) && !inside_sorted(skip, *s))
         .collect();
@@ -677,7 +717,8 @@ struct Turn {
 }
 
 fn turns_in(text: &str, code: &[PromptSpan], range: PromptSpan, skip: &[PromptSpan]) -> Vec<Turn> {
-    TURN.captures_iter(&text[range.start..range.end])
+    let (turn, hay) = TURN.on(&text[range.start..range.end]);
+    turn.captures_iter(&hay)
         .filter_map(|c| {
             let m = c.get(0)?;
             let start = range.start + m.start();
@@ -927,7 +968,8 @@ fn split_parts(span: PromptSpan, at: usize) -> Vec<(SegmentKind, PromptSpan)> {
 /// Splits an example body into input and output halves at its first output label.
 fn io_parts(text: &str, span: PromptSpan) -> Vec<(SegmentKind, PromptSpan)> {
     let body = &text[span.start..span.end];
-    for c in TURN.captures_iter(body) {
+    let (turn, hay) = TURN.on(body);
+    for c in turn.captures_iter(&hay) {
         let (Some(m), Some(label)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -1100,6 +1142,48 @@ pub fn instruction_spans(prompt: &Prompt) -> Vec<PromptSpan> {
 mod tests {
     use super::*;
     use crate::prompt::{Origin, PromptFormat};
+
+    /// Lowercased text with the lowercase pattern finds exactly what `(?i)` finds on the text,
+    /// captures included, also around the two non-ASCII letters that fold onto ASCII ones.
+    #[test]
+    fn caseless_regexes_match_as_their_case_insensitive_forms() {
+        let texts = [
+            "## Examples\nINPUT: I was charged twice\nOutput: billing\n\nExample 2 - Refund:\nQ: x\nA: y",
+            "Here are some EXAMPLES below:\n**Example 1**: The JSON object\nUser 2: hi\nASSISTANT: hello",
+            "Few-Shot Examples:\n- Question: what?\n> Answer: that\nSample Output \u{2013} done",
+            "A text message from the customer\nThe summary as a JSON list\nYOUR ANSWER: the Category",
+            "Ta\u{17F}k: example\nE\u{17F}AMPLE \u{212A}: few-shot examples:\nInput: \u{212A}elvin",
+            "Demonstrations of greatness:\nDEMO #3\nnothing to see, üß ÀÉ example ÿ\nEmail:",
+            "",
+        ];
+        let all: [&Caseless; 6] = [
+            &EXAMPLE_HEADER,
+            &EXAMPLES_LABEL,
+            &EXAMPLES_TITLE,
+            &TURN,
+            &FORMAT_SPEC,
+            &INPUT_SPEC,
+        ];
+        let spans = |re: &Regex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
+            re.captures_iter(hay)
+                .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
+                .collect()
+        };
+        let mut matched = 0;
+        for c in all {
+            assert!(
+                !c.pattern.chars().any(|ch| ch.is_ascii_uppercase()) || c.pattern.contains("\\x")
+            );
+            let reference = Regex::new(&format!("(?i){}", c.pattern)).unwrap();
+            for t in texts.iter().flat_map(|t| t.lines().chain([*t])) {
+                let (re, hay) = c.on(t);
+                let want = spans(&reference, t);
+                assert_eq!(spans(re, &hay), want, "{} on {t:?}", c.pattern);
+                matched += want.len();
+            }
+        }
+        assert!(matched > 20);
+    }
 
     fn seg(text: &str) -> Prompt {
         let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Text, false);
