@@ -16,13 +16,13 @@
 //! Every pass is linear in the text (one regex pass each, line scans bounded by the next
 //! header), so segmentation is cheap enough to run on every prompt.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Serialize;
 
+use crate::lazy_regex::Caseless;
 use crate::prompt::Prompt;
 use crate::span::PromptSpan;
 
@@ -113,52 +113,6 @@ static FENCE: LazyLock<Regex> =
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>").expect("tag regex")
 });
-
-/// A case-insensitive regex run as a case-sensitive one on ASCII-lowercased text, which builds
-/// several times faster (`(?i)` makes every letter a class and multiplies the literals a
-/// prefilter has to hold). Unicode simple case folding maps just two non-ASCII characters onto
-/// ASCII letters, the Kelvin sign and the long s: a text holding either is searched with the
-/// `(?i)` form, so the matches are the same either way. Lowercasing keeps byte offsets.
-struct Caseless {
-    /// The pattern without the `i` flag; its letters are lowercase.
-    pattern: &'static str,
-    lower: OnceLock<Regex>,
-    folding: OnceLock<Regex>,
-}
-
-impl Caseless {
-    const fn new(pattern: &'static str) -> Caseless {
-        Caseless {
-            pattern,
-            lower: OnceLock::new(),
-            folding: OnceLock::new(),
-        }
-    }
-
-    /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
-    fn on<'t>(&self, text: &'t str) -> (&Regex, Cow<'t, str>) {
-        if text.contains(['\u{212A}', '\u{17F}']) {
-            let re = self.folding.get_or_init(|| {
-                Regex::new(&format!("(?i){}", self.pattern)).expect("segmentation regex")
-            });
-            return (re, Cow::Borrowed(text));
-        }
-        let re = self
-            .lower
-            .get_or_init(|| Regex::new(self.pattern).expect("segmentation regex"));
-        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(text.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(text)
-        };
-        (re, hay)
-    }
-
-    fn is_match(&self, text: &str) -> bool {
-        let (re, hay) = self.on(text);
-        re.is_match(&hay)
-    }
-}
 
 /// A tag name of at most 41 characters and at most 200 characters of attributes.
 fn tag_fits(c: &regex::Captures) -> bool {
@@ -1147,6 +1101,7 @@ mod tests {
     /// captures included, also around the two non-ASCII letters that fold onto ASCII ones.
     #[test]
     fn caseless_regexes_match_as_their_case_insensitive_forms() {
+        use crate::lazy_regex::has_uppercase_literal;
         let texts = [
             "## Examples\nINPUT: I was charged twice\nOutput: billing\n\nExample 2 - Refund:\nQ: x\nA: y",
             "Here are some EXAMPLES below:\n**Example 1**: The JSON object\nUser 2: hi\nASSISTANT: hello",
@@ -1171,14 +1126,12 @@ mod tests {
         };
         let mut matched = 0;
         for c in all {
-            assert!(
-                !c.pattern.chars().any(|ch| ch.is_ascii_uppercase()) || c.pattern.contains("\\x")
-            );
-            let reference = Regex::new(&format!("(?i){}", c.pattern)).unwrap();
+            assert!(!has_uppercase_literal(c.pattern()), "{}", c.pattern());
+            let reference = Regex::new(&format!("(?i){}", c.pattern())).unwrap();
             for t in texts.iter().flat_map(|t| t.lines().chain([*t])) {
                 let (re, hay) = c.on(t);
                 let want = spans(&reference, t);
-                assert_eq!(spans(re, &hay), want, "{} on {t:?}", c.pattern);
+                assert_eq!(spans(re, &hay), want, "{} on {t:?}", c.pattern());
                 matched += want.len();
             }
         }

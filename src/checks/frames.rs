@@ -21,24 +21,28 @@ use crate::lazy_regex::ascii_first;
 /// How many partial alternations a value builds before it builds the full one.
 const MAX_PARTIAL: usize = 3;
 
-/// An axis's frames (folded patterns with `{m}` and `{v}` in them) and, worked out on first use,
-/// their leading literals; shared by the axis's values.
+/// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
+/// boundaries) and, worked out on first use, their leading literals; shared by its values.
 #[derive(Debug)]
-pub(crate) struct Leads {
+pub(crate) struct AxisFrames {
     frames: Vec<String>,
-    built: OnceLock<Vec<Option<AhoCorasick>>>,
+    leads: OnceLock<Vec<Option<AhoCorasick>>>,
 }
 
-impl Leads {
-    pub(crate) fn new(frames: Vec<String>) -> Arc<Leads> {
-        Arc::new(Leads {
-            frames,
-            built: OnceLock::new(),
+impl AxisFrames {
+    /// `frames`: the axis's frames on the folded view.
+    pub(crate) fn new(frames: impl IntoIterator<Item = String>) -> Arc<AxisFrames> {
+        Arc::new(AxisFrames {
+            frames: frames
+                .into_iter()
+                .map(|f| format!("(?-u:\\b){f}(?-u:\\b)"))
+                .collect(),
+            leads: OnceLock::new(),
         })
     }
 
-    fn get(&self) -> &[Option<AhoCorasick>] {
-        self.built
+    fn leads(&self) -> &[Option<AhoCorasick>] {
+        self.leads
             .get_or_init(|| self.frames.iter().map(|f| frame_leads(f)).collect())
     }
 }
@@ -65,13 +69,15 @@ fn frame_leads(folded_frame: &str) -> Option<AhoCorasick> {
     AhoCorasick::new(bytes).ok()
 }
 
-/// A value's frames (folded patterns) and the regexes built for sets of them.
+/// A value's frames (its axis's frames around its terms) and the regexes built for sets of them.
 #[derive(Debug)]
 pub(crate) struct Frames {
     /// One branch per axis frame, in the axis's order.
     branches: Vec<String>,
-    /// The axis frames' leading literals (`None`: always a candidate).
-    leads: Arc<Leads>,
+    axis: Arc<AxisFrames>,
+    /// The value's terms, folded, as literals: every frame holds one, so a text whose folded
+    /// view holds none cannot match and no regex is built or run.
+    gate: AhoCorasick,
     /// (set of branches as a bit mask, its alternation; `None` if it failed to build).
     built: Mutex<Vec<(u64, Option<Arc<Regex>>)>>,
     /// The alternation of every branch, once built: from then on it serves every text without
@@ -80,11 +86,23 @@ pub(crate) struct Frames {
 }
 
 impl Frames {
-    pub(crate) fn new(branches: Vec<String>, leads: Arc<Leads>) -> Frames {
-        debug_assert_eq!(branches.len(), leads.frames.len());
+    /// `modifiers` and `terms`: the patterns `{m}` and `{v}` stand for, on the folded view;
+    /// `gate`: the folded terms as literals.
+    pub(crate) fn new(
+        axis: Arc<AxisFrames>,
+        modifiers: &str,
+        terms: &str,
+        gate: AhoCorasick,
+    ) -> Frames {
+        let branches = axis
+            .frames
+            .iter()
+            .map(|f| f.replace("{m}", modifiers).replace("{v}", terms))
+            .collect();
         Frames {
             branches,
-            leads,
+            axis,
+            gate,
             built: Mutex::new(Vec::new()),
             full: OnceLock::new(),
         }
@@ -103,8 +121,8 @@ impl Frames {
         if self.branches.len() >= 64 {
             return u64::MAX;
         }
-        self.leads
-            .get()
+        self.axis
+            .leads()
             .iter()
             .enumerate()
             .filter(|(_, lead)| lead.as_ref().is_none_or(|a| a.is_match(folded)))
@@ -124,6 +142,9 @@ impl Frames {
     /// The regex to run on `folded`: the alternation of the branches that can match there
     /// (`None` when none can, or the build failed).
     pub(crate) fn regex_for(&self, folded: &str) -> Option<Arc<Regex>> {
+        if !self.gate.is_match(folded) {
+            return None;
+        }
         if let Some(full) = self.full.get() {
             return full.clone();
         }
@@ -181,23 +202,18 @@ mod tests {
     #[test]
     fn a_partial_alternation_finds_what_the_full_one_finds() {
         let frames = [
-            r"(?-u:\b)length *: *{m}{v}(?-u:\b)",
-            r"(?-u:\b)(?:be|stay) +{m}{v}(?-u:\b)",
-            r"(?-u:\b){m}{v} +answers?(?-u:\b)",
+            "length *: *{m}{v}",
+            "(?:be|stay) +{m}{v}",
+            "{m}{v} +answers?",
         ];
-        let m = "(?:(?:very|quite) +){0,3}";
-        let v = "(?:short|brief)";
-        let branches: Vec<String> = frames
-            .iter()
-            .map(|f| f.replace("{m}", m).replace("{v}", v))
-            .collect();
-        let leads = Leads::new(frames.iter().map(|f| f.to_string()).collect());
-        let set = Frames::new(branches, leads);
+        let axis = AxisFrames::new(frames.map(String::from));
+        let gate = AhoCorasick::new(["short", "brief"]).unwrap();
+        let set = Frames::new(axis, "(?:(?:very|quite) +){0,3}", "(?:short|brief)", gate);
         let full = set.full_regex();
         for (i, text) in [
             "short answer",
             "be brief, brief answer",
-            "length: long",
+            "length: short",
             "nothing here",
             "be short. length: very brief",
             "brief answers, stay quite short",

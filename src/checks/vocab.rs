@@ -1,9 +1,10 @@
 //! The contradiction pack's vocabulary: `[data]` of `rules/contradiction.toml`, parsed into
 //! typed structs (`deny_unknown_fields`) and compiled once into a shared `Vocab`.
 //!
-//! Axes become regexes per value (the axis's `frames` with the value's `terms` substituted,
-//! built per set of frames a text can match by `frames.rs`, plus whole `patterns`); cue lists (negation, conditions, hedges, lead-ins...) become phrase
-//! alternations with ASCII word boundaries. This module holds no grammar: `parse.rs` reads
+//! Axes become regexes per value: the axis's `frames` with the value's `terms` substituted
+//! (built for the set of frames a text can match, `frames.rs`), plus whole `patterns`. Cue
+//! lists (negation, conditions, hedges, lead-ins...) become phrase alternations with ASCII word
+//! boundaries. This module holds no grammar: `parse.rs` reads
 //! directives with these tables, `contradiction.rs` compares them.
 
 use std::collections::{HashMap, HashSet};
@@ -14,7 +15,7 @@ use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
-use super::frames::{Frames, Leads};
+use super::frames::{AxisFrames, Frames};
 use super::literal::{
     boundary, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
 };
@@ -104,21 +105,13 @@ pub struct Value {
     /// The value's free-form `patterns`.
     patterns: Option<LazyRegex>,
     negative: Option<LazyRegex>,
-    /// The value's terms, folded (`literal::fold`): every frame holds one, so a text whose
-    /// folded view holds none cannot match `framed` and that (large) regex is neither built
-    /// nor run.
-    gate: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Value {
     /// The framed regex for `folded` (`literal::fold(t)`, computed once per text for all
-    /// values): `None` when none of the value's terms occurs there.
+    /// values), when the text can match it.
     fn framed_regex(&self, folded: &Folded) -> Option<std::sync::Arc<Regex>> {
-        let framed = self.framed.as_ref()?;
-        if !self.gate.as_ref().is_none_or(|g| g.is_match(&folded.text)) {
-            return None;
-        }
-        framed.regex_for(&folded.text)
+        self.framed.as_ref()?.regex_for(&folded.text)
     }
 
     /// The value's regexes run on the folded view (lowercase, one space per whitespace run),
@@ -346,49 +339,31 @@ impl Vocab {
         let raw: RawData = toml::Value::Table(data.clone())
             .try_into()
             .map_err(|e| format!("[data]: {e}"))?;
-        let modifiers = format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers));
+        let modifiers = fold_pattern(&format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers)));
         let mut axes = Vec::new();
         for a in &raw.axis {
-            let leads = Leads::new(
-                a.frames
-                    .iter()
-                    .map(|f| fold_pattern(&format!("(?-u:\\b){f}(?-u:\\b)")))
-                    .collect(),
-            );
+            let frames = AxisFrames::new(a.frames.iter().map(|f| fold_pattern(f)));
             let mut values = Vec::new();
             for v in &a.value {
-                let mut branches: Vec<String> = Vec::new();
-                if !v.terms.is_empty() {
-                    let terms = format!("(?:{})", alt(&v.terms));
-                    for f in &a.frames {
-                        branches.push(format!(
-                            "(?-u:\\b){}(?-u:\\b)",
-                            f.replace("{m}", &modifiers).replace("{v}", &terms)
-                        ));
-                    }
-                }
-                if branches.is_empty() && v.patterns.is_empty() {
-                    return Err(format!(
-                        "axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`",
-                        a.rule, v.name
-                    ));
-                }
                 // Built-in vocabulary: syntax is checked by the pack tests (`force`); lowercase
                 // (tested), matched on the folded view.
-                let framed = (!branches.is_empty()).then(|| {
-                    let folded = branches.iter().map(|b| fold_pattern(b)).collect();
-                    Frames::new(folded, leads.clone())
-                });
-                let patterns = (!v.patterns.is_empty())
-                    .then(|| folded_regex(&crate::lazy_regex::alternation(&v.patterns)));
-                let gate = if v.terms.is_empty() {
+                let framed = if v.terms.is_empty() || a.frames.is_empty() {
                     None
                 } else {
                     let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
                     let gate = literal_automaton(&folded)
                         .map_err(|e| format!("axis `{}` value `{}`: terms: {e}", a.rule, v.name))?;
-                    Some(gate)
+                    let terms = fold_pattern(&format!("(?:{})", alt(&v.terms)));
+                    Some(Frames::new(frames.clone(), &modifiers, &terms, gate))
                 };
+                if framed.is_none() && v.patterns.is_empty() {
+                    return Err(format!(
+                        "axis `{}` value `{}`: needs `terms` (with axis `frames`) or `patterns`",
+                        a.rule, v.name
+                    ));
+                }
+                let patterns = (!v.patterns.is_empty())
+                    .then(|| folded_regex(&crate::lazy_regex::alternation(&v.patterns)));
                 let negative = if v.negative_patterns.is_empty() {
                     None
                 } else {
@@ -400,7 +375,6 @@ impl Vocab {
                     framed,
                     patterns,
                     negative,
-                    gate,
                 });
             }
             let index = |n: &str| {

@@ -186,8 +186,7 @@ fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) ->
 
 /// Whether an identifier that is child `field` (an id) of a `parent` node (a kind id) is bound
 /// there rather than referenced.
-fn is_binding_target(parent: u16, field: u16) -> bool {
-    let ids = grammar::walk_ids();
+fn is_binding_target(ids: &grammar::WalkIds, parent: u16, field: u16) -> bool {
     if parent == ids.assignment || parent == ids.augmented_assignment {
         field == ids.field_left
     } else if parent == ids.function_definition
@@ -341,20 +340,28 @@ impl<'a> Module<'a> {
         // collecting each node's children, and `Node::parent` walks down from the root each
         // time, so parents and enclosing scopes travel with the walk instead.
         let root = self.tree.root_node();
+        let ids = grammar::walk_ids();
         let mut visits = Visits::default();
         let mut cursor = root.walk();
         // The nodes above the cursor, each with the scope its children belong to.
         let mut above: Vec<(Node<'a>, Node<'a>)> = Vec::new();
         loop {
             let n = cursor.node();
+            let kind = n.kind_id();
             let (parent, scope) = match above.last() {
                 Some(&(p, s)) => (Some(p), s),
                 None => (None, root),
             };
-            let field = cursor.field_id().map_or(0, |f| f.get());
-            if self.visit(n, parent, scope, field, &mut visits) && cursor.goto_first_child() {
-                let kind = n.kind_id();
-                let ids = grammar::walk_ids();
+            if kind == ids.identifier {
+                // Only an identifier needs its field: is it bound or referenced?
+                let field = cursor.field_id().map_or(0, |f| f.get());
+                if !parent.is_some_and(|p| is_binding_target(ids, p.kind_id(), field)) {
+                    self.refs
+                        .entry(self.text(n))
+                        .or_default()
+                        .push(n.start_byte());
+                }
+            } else if self.visit(n, kind, scope, &mut visits) && cursor.goto_first_child() {
                 let inner = if kind == ids.function_definition || kind == ids.class_definition {
                     n
                 } else {
@@ -372,26 +379,11 @@ impl<'a> Module<'a> {
         }
     }
 
-    /// Indexes one node; false when its children hold nothing to index (imports). `field` is
-    /// the node's field id in its parent.
-    fn visit(
-        &mut self,
-        n: Node<'a>,
-        parent: Option<Node<'a>>,
-        scope: Node<'a>,
-        field: u16,
-        visits: &mut Visits<'a>,
-    ) -> bool {
+    /// Indexes one node other than an identifier (`kind`: its kind id); false when its children
+    /// hold nothing to index (imports, strings without expressions).
+    fn visit(&mut self, n: Node<'a>, kind: u16, scope: Node<'a>, visits: &mut Visits<'a>) -> bool {
         let ids = grammar::walk_ids();
-        let kind = n.kind_id();
-        if kind == ids.identifier {
-            if !parent.is_some_and(|p| is_binding_target(p.kind_id(), field)) {
-                self.refs
-                    .entry(self.text(n))
-                    .or_default()
-                    .push(n.start_byte());
-            }
-        } else if kind == ids.call {
+        if kind == ids.call {
             visits.sites.push(n);
         } else if kind == ids.class_definition {
             self.scopes.push(n);
@@ -432,11 +424,9 @@ impl<'a> Module<'a> {
             }
         } else if kind == ids.string {
             // Only an f-string (or t-string) holds expressions: other strings' parts are text.
-            let prefix = self.src.as_bytes()[n.start_byte()..]
+            return self.src.as_bytes()[n.start_byte()..]
                 .iter()
-                .take_while(|b| b.is_ascii_alphabetic());
-            return prefix
-                .into_iter()
+                .take_while(|b| b.is_ascii_alphabetic())
                 .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'));
         } else if kind == ids.import_statement || kind == ids.import_from_statement {
             let mut c = n.walk();

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Language, Node};
 
-/// The field names extraction asks for, in the order of `Ids::fields`.
+/// The field names extraction asks for, in the order of `field_ids`.
 const FIELDS: [&str; 13] = [
     "value",
     "name",
@@ -25,10 +25,6 @@ const FIELDS: [&str; 13] = [
     "superclasses",
     "expression",
 ];
-
-struct Ids {
-    fields: [u16; FIELDS.len()],
-}
 
 /// The ids of the node kinds and fields the index walk tells apart.
 pub(crate) struct WalkIds {
@@ -107,20 +103,19 @@ fn language() -> Language {
     tree_sitter_python::LANGUAGE.into()
 }
 
-fn ids() -> &'static Ids {
-    static IDS: OnceLock<Ids> = OnceLock::new();
+/// The ids of `FIELDS`, 0 for a field the grammar lacks.
+fn field_ids() -> &'static [u16; FIELDS.len()] {
+    static IDS: OnceLock<[u16; FIELDS.len()]> = OnceLock::new();
     IDS.get_or_init(|| {
         let lang = language();
-        Ids {
-            fields: FIELDS.map(|f| lang.field_id_for_name(f).map_or(0, |id| id.get())),
-        }
+        FIELDS.map(|f| lang.field_id_for_name(f).map_or(0, |id| id.get()))
     })
 }
 
 /// The id of field `name`, 0 when the grammar has no such field.
 pub(crate) fn field_id(name: &str) -> u16 {
     match FIELDS.iter().position(|f| *f == name) {
-        Some(i) => ids().fields[i],
+        Some(i) => field_ids()[i],
         None => language().field_id_for_name(name).map_or(0, |id| id.get()),
     }
 }
@@ -145,8 +140,8 @@ mod tests {
 
     #[test]
     fn every_field_exists_in_the_grammar() {
-        for (f, id) in FIELDS.iter().zip(ids().fields) {
-            assert_ne!(id, 0, "no field {f:?} in the Python grammar");
+        for (f, id) in FIELDS.iter().zip(field_ids()) {
+            assert_ne!(*id, 0, "no field {f:?} in the Python grammar");
         }
     }
 
