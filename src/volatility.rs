@@ -9,9 +9,8 @@
 use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use serde::Deserialize;
 
+use crate::packs::builtin;
 use crate::prompt::{Prompt, Volatility};
-
-const CACHE_TOML: &str = include_str!("../rules/cache.toml");
 
 #[derive(Debug, Deserialize)]
 struct CacheFileView {
@@ -49,8 +48,7 @@ impl VolatilitySpec {
     }
 
     fn compile_builtin() -> Result<VolatilitySpec, String> {
-        let view: CacheFileView = toml::from_str(CACHE_TOML)
-            .map_err(|e| format!("rules/cache.toml: [volatility]: {e}"))?;
+        let view: CacheFileView = builtin::parse("rules/cache.toml", builtin::CACHE)?;
         // Built on first use; the pack tests build every one (`force`).
         let v = &view.volatility;
         Ok(VolatilitySpec {

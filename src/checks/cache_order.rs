@@ -39,13 +39,12 @@ use serde::Deserialize;
 
 use super::cache_serial::Serial;
 use crate::kinds::{fill, Hit, RuleContext};
+use crate::packs::builtin;
 use crate::packs::Rule;
 use crate::prompt::{Origin, Placeholder, PlaceholderSyntax, Prompt, Volatility};
 use crate::segment::{Role, SegmentKind};
 use crate::span::PromptSpan;
 use crate::volatility::VolatilitySpec;
-
-const CACHE_TOML: &str = include_str!("../../rules/cache.toml");
 
 /// Which outcome of the analysis a rule reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,8 +145,7 @@ fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
 }
 
 static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
-    let view: FileView =
-        toml::from_str(CACHE_TOML).map_err(|e| format!("rules/cache.toml: [data]: {e}"))?;
+    let view: FileView = builtin::parse("rules/cache.toml", builtin::CACHE)?;
     let d = view.data;
     Ok(CacheData {
         volatility: VolatilitySpec::builtin()?,

@@ -309,7 +309,7 @@ pub struct Contradiction {
 /// pre-commit run, and most runs never meet a prompt with two directives to compare.
 #[derive(Debug)]
 pub struct LazyVocab {
-    data: toml::Table,
+    data: Arc<toml::Table>,
     built: OnceLock<Result<Vocab, String>>,
 }
 
@@ -343,7 +343,7 @@ fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
 impl Contradiction {
     pub fn compile(
         params: Option<&toml::Table>,
-        data: Option<&toml::Table>,
+        data: Option<&Arc<toml::Table>>,
     ) -> Result<Contradiction, String> {
         let params = params.ok_or("the contradiction check needs `params.axis`")?;
         let p: RawParams = toml::Value::Table(params.clone())
@@ -354,12 +354,16 @@ impl Contradiction {
             let mut cache = VOCABS
                 .lock()
                 .map_err(|_| "vocabulary cache poisoned".to_string())?;
-            // Every rule of the pack passes the same table: compare it, do not rebuild.
-            match cache.iter().find(|v| v.data == *data) {
+            // Every rule of the pack passes the same table: the same `Arc` within one pack
+            // load, an equal table across loads. Compare it, do not rebuild.
+            match cache
+                .iter()
+                .find(|v| Arc::ptr_eq(&v.data, data) || v.data == *data)
+            {
                 Some(v) => v.clone(),
                 None => {
                     let v = Arc::new(LazyVocab {
-                        data: data.clone(),
+                        data: Arc::clone(data),
                         built: OnceLock::new(),
                     });
                     cache.push(v.clone());

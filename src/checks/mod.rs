@@ -47,7 +47,7 @@ impl Check {
     pub fn compile(
         name: CheckName,
         params: Option<&toml::Table>,
-        data: Option<&toml::Table>,
+        data: Option<&std::sync::Arc<toml::Table>>,
     ) -> Result<Check, String> {
         match name {
             CheckName::InlinePrompt => {

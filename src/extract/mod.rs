@@ -25,9 +25,6 @@ use crate::prompt::{Prompt, PromptFormat};
 use crate::source::{FileKind, SourceFile};
 use crate::volatility::VolatilitySpec;
 
-/// The embedded `rules/prompts.toml`.
-pub const BUILTIN_PROMPTS_TOML: &str = include_str!("../../rules/prompts.toml");
-
 /// `rules/prompts.toml` as written.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -304,8 +301,9 @@ impl PromptSpec {
         extra: &RawPromptsSpec,
         user_prompt_globs: &[String],
     ) -> Result<PromptSpec, SpecError> {
-        let builtin: RawPromptsSpec = toml::from_str(BUILTIN_PROMPTS_TOML)
-            .map_err(|e| SpecError(format!("rules/prompts.toml: {e}")))?;
+        let builtin: RawPromptsSpec =
+            crate::packs::builtin::parse("rules/prompts.toml", crate::packs::builtin::PROMPTS)
+                .map_err(SpecError)?;
         let mut raw = builtin;
         raw.python
             .prefilter

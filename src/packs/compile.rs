@@ -1,9 +1,11 @@
 //! Raw pack files -> the compiled `RuleSet`. The only place pack errors come from; each names
 //! the file, the rule id and the key.
 
+use std::sync::Arc;
+
 use crate::lazy_regex::LazyRegex;
 
-use super::builtin::BUILTIN_PACKS;
+use super::builtin::{self, BUILTIN_PACKS};
 use super::prefilter::Prefilter;
 use super::raw::{RawPackFile, RawRule};
 use super::{PackInfo, Rule, RuleSet, Scope, Severity};
@@ -26,11 +28,17 @@ pub struct PackError {
 /// Their regexes are not syntax-checked here: the pack tests build every one of them
 /// (`Matcher::force`), and checking them on every run would cost more than a pre-commit run.
 pub fn compile_builtin(wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
-    let files: Vec<(String, String)> = BUILTIN_PACKS
+    let files = BUILTIN_PACKS
         .iter()
-        .map(|(f, t)| (f.to_string(), t.to_string()))
-        .collect();
-    compile(&files, wanted, false)
+        .map(|(file, json)| {
+            let raw = builtin::parse(file, json).map_err(|what| PackError {
+                file: file.to_string(),
+                what,
+            })?;
+            Ok((file.to_string(), raw))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    compile(files, wanted, false)
 }
 
 /// Compiles `(file name, contents)` pack files; a regex error surfaces here, naming the file,
@@ -39,21 +47,27 @@ pub fn compile_files(
     files: &[(String, String)],
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<RuleSet, PackError> {
+    let files = files
+        .iter()
+        .map(|(file, text)| {
+            let raw: RawPackFile = toml::from_str(text).map_err(|e| PackError {
+                file: file.clone(),
+                what: e.to_string(),
+            })?;
+            Ok((file.clone(), raw))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     compile(files, wanted, true)
 }
 
 fn compile(
-    files: &[(String, String)],
+    files: Vec<(String, RawPackFile)>,
     wanted: &dyn Fn(&str) -> bool,
     check_syntax: bool,
 ) -> Result<RuleSet, PackError> {
     let mut rules = Vec::new();
     let mut packs = Vec::new();
-    for (file, text) in files {
-        let raw: RawPackFile = toml::from_str(text).map_err(|e| PackError {
-            file: file.clone(),
-            what: e.to_string(),
-        })?;
+    for (file, mut raw) in files {
         packs.push(PackInfo {
             name: raw.pack.name.clone(),
             summary: raw.pack.summary.clone(),
@@ -62,6 +76,8 @@ fn compile(
         if !wanted(&raw.pack.name) {
             continue;
         }
+        // One table for every rule of the pack: checks that share it compare it by pointer.
+        let data = raw.data.take().map(Arc::new);
         let pack_severity = match &raw.pack.severity {
             Some(s) => parse_severity(s).map_err(|what| PackError {
                 file: file.clone(),
@@ -74,7 +90,7 @@ fn compile(
                 &raw.pack.name,
                 pack_severity,
                 r,
-                raw.data.as_ref(),
+                data.as_ref(),
                 check_syntax,
             )
             .map_err(|what| PackError {
@@ -130,7 +146,7 @@ fn compile_rule(
     pack: &str,
     pack_severity: Severity,
     r: &RawRule,
-    data: Option<&toml::Table>,
+    data: Option<&Arc<toml::Table>>,
     check: bool,
 ) -> Result<Rule, String> {
     if r.id.is_empty()

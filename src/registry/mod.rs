@@ -36,10 +36,8 @@ use crate::config::RawRegistryConfig;
 use crate::extract::loaders::{LoaderSpec, RawLoader};
 use crate::extract::PromptSpec;
 use crate::finding::sha256_hex;
+use crate::packs::builtin;
 use crate::source::FileKind;
-
-/// The embedded registry pack (its `[data]` tables are read here).
-pub const REGISTRY_TOML: &str = include_str!("../../rules/registry.toml");
 
 /// The default lockfile, relative to the config root.
 pub const DEFAULT_LOCKFILE: &str = "prompts.lock";
@@ -88,11 +86,7 @@ pub struct RegistryData {
 
 static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
     // Only `[data]` is read here; the rest of the pack is compiled by `packs::compile`.
-    let raw: toml::Table =
-        toml::from_str(REGISTRY_TOML).map_err(|e| format!("rules/registry.toml: {e}"))?;
-    let pack: RawRegistryPack = raw
-        .try_into()
-        .map_err(|e| format!("rules/registry.toml: [data]: {e}"))?;
+    let pack: RawRegistryPack = builtin::parse("rules/registry.toml", builtin::REGISTRY)?;
     let not_prompts = crate::lazy_regex::any_of(&pack.data.files.not_prompts)
         .map_err(|e| format!("rules/registry.toml: not-prompts: {e}"))?;
     let mention = pack
