@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Regex, RegexBuilder};
 
 /// Compiled-size cap for one pack regex.
@@ -114,6 +115,62 @@ impl LazyRegex {
     }
 }
 
+/// Whether `text` holds one of the two non-ASCII characters Unicode simple case folding maps
+/// onto ASCII letters: the Kelvin sign (`k`) and the long s (`s`).
+fn folds_onto_ascii(text: &str) -> bool {
+    text.contains(['\u{212A}', '\u{17F}'])
+}
+
+/// A vocabulary regex (built like `LazyRegex::vocab`) run only on texts that hold one of its
+/// keys, ASCII case-insensitively. Every match of the pattern must hold a key (the caller's
+/// promise: keys are words the pattern requires), so a text without any cannot match, and a
+/// regex no text needs is never built. The Kelvin sign and the long s, which Unicode case
+/// folding maps onto `k` and `s`, always pass, for a pattern that needed Unicode to build.
+#[derive(Debug)]
+pub struct KeyedRegex {
+    keys: AhoCorasick,
+    regex: LazyRegex,
+}
+
+impl KeyedRegex {
+    pub fn new<'k>(
+        pattern: String,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<KeyedRegex, String> {
+        let keys = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(keys)
+            .map_err(|e| e.to_string())?;
+        Ok(KeyedRegex {
+            keys,
+            regex: LazyRegex::vocab(pattern),
+        })
+    }
+
+    /// The regex, when `text` may hold a match.
+    pub fn on(&self, text: &str) -> Option<&Regex> {
+        if !self.keys.is_match(text) && !folds_onto_ascii(text) {
+            return None;
+        }
+        self.regex.get()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.on(text).is_some_and(|r| r.is_match(text))
+    }
+
+    pub fn force(&self) -> Result<(), String> {
+        self.regex.force()
+    }
+
+    /// The regex without its keys (for tests).
+    #[cfg(test)]
+    pub fn ungated(&self) -> &Regex {
+        self.regex.get().expect("keyed regex builds")
+    }
+}
+
 /// A case-insensitive regex run as a case-sensitive one on ASCII-lowercased text, which builds
 /// several times faster (`(?i)` makes every letter a class and multiplies the literals a
 /// prefilter has to hold). Unicode simple case folding maps just two non-ASCII characters onto
@@ -137,7 +194,7 @@ impl Caseless {
 
     /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
     pub fn on<'t>(&self, text: &'t str) -> (&Regex, Cow<'t, str>) {
-        if text.contains(['\u{212A}', '\u{17F}']) {
+        if folds_onto_ascii(text) {
             let re = self.folding.get_or_init(|| {
                 Regex::new(&format!("(?i){}", self.pattern)).expect("caseless regex")
             });

@@ -392,12 +392,7 @@ impl Contradiction {
 
     /// Builds the vocabulary now and reports a failure (for pack tests).
     pub fn force(&self) -> Result<(), String> {
-        let vocab = self.vocab.get().map_err(str::to_string)?;
-        vocab
-            .axes
-            .iter()
-            .flat_map(|a| a.values.iter())
-            .try_for_each(|v| v.force())
+        self.vocab.get().map_err(str::to_string)?.force()
     }
 
     fn conflicts(&self, prompt: &Prompt) -> Arc<Vec<Conflict>> {

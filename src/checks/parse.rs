@@ -716,7 +716,7 @@ impl Vocab {
     /// "In the summary, ..." / "For beginners: ..." names a part unless it is the whole
     /// response ("In your answers, ...").
     pub(crate) fn scope_part(&self, t: &str) -> Option<String> {
-        let c = self.scope_lead.captures(t.trim_start())?;
+        let c = self.scope_lead.get()?.captures(t.trim_start())?;
         let x = c.name("x")?.as_str();
         let content: Vec<String> = words(x)
             .map(|(_, w)| stem(w))
@@ -833,13 +833,23 @@ impl Vocab {
     ) -> Vec<Limit> {
         let n = &self.numeric;
         let mut out = Vec::new();
-        let listed: Vec<(usize, usize)> =
-            n.regex.find_iter(t).map(|m| (m.start(), m.end())).collect();
-        let generic = n.generic.captures_iter(t).filter(|c| {
-            c.get(0)
-                .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
-        });
-        for c in n.regex.captures_iter(t).chain(generic) {
+        let listed_units = n.regex.on(t);
+        let listed: Vec<(usize, usize)> = listed_units
+            .into_iter()
+            .flat_map(|r| r.find_iter(t))
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        let generic = n
+            .generic
+            .on(t)
+            .into_iter()
+            .flat_map(|r| r.captures_iter(t))
+            .filter(|c| {
+                c.get(0)
+                    .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
+            });
+        let listed_captures = listed_units.into_iter().flat_map(|r| r.captures_iter(t));
+        for c in listed_captures.chain(generic) {
             let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else {
                 continue;
             };
@@ -977,7 +987,7 @@ impl Vocab {
     /// "The refund policy must always be mentioned" / "Refunds must never be discussed": the
     /// subject is the object, the participle the verb.
     pub(crate) fn passive_action(&self, clause: &str) -> Option<Action> {
-        let c = self.passive.captures(clause.trim_start())?;
+        let c = self.passive.get()?.captures(clause.trim_start())?;
         let (obj, participle) = (
             c.name("obj")?.as_str(),
             c.name("verb")?.as_str().to_ascii_lowercase(),

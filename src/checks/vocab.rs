@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 
-use crate::lazy_regex::LazyRegex;
+use crate::lazy_regex::{KeyedRegex, LazyRegex};
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
@@ -19,7 +19,6 @@ use super::frames::{AxisFrames, Frames};
 use super::literal::{
     boundary, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
 };
-use crate::lazy_regex::ascii_first;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -213,9 +212,9 @@ pub struct Axis {
 
 #[derive(Debug)]
 pub struct Numeric {
-    pub(crate) regex: Regex,
+    pub(crate) regex: KeyedRegex,
     /// "at least four substitutions": any noun after an explicit comparator.
-    pub(crate) generic: Regex,
+    pub(crate) generic: KeyedRegex,
     pub(crate) units: HashMap<String, String>,
     pub(crate) numbers: HashMap<String, u32>,
     pub(crate) at_most: Phrases,
@@ -246,9 +245,9 @@ pub struct Vocab {
     pub(crate) conditions: Phrases,
     pub(crate) exceptions: Phrases,
     pub(crate) global_conditions: Phrases,
-    pub(crate) scope_lead: Regex,
+    pub(crate) scope_lead: LazyRegex,
     /// "<object> must (never) be <participle>".
-    pub(crate) passive: Regex,
+    pub(crate) passive: LazyRegex,
     pub(crate) global_targets: HashSet<String>,
     pub(crate) generic_words: HashSet<String>,
     pub(crate) scoping_section_words: HashSet<String>,
@@ -323,6 +322,13 @@ fn lower_set(v: &[String]) -> HashSet<String> {
 
 /// An alternation of literal phrases, longest first so leftmost-first matching takes the
 /// longest phrase ("markdown table" before "markdown").
+/// The part of a phrase's first word that every match of its `phrase_pattern` holds verbatim
+/// (up to an apostrophe, which may match a curly one).
+fn first_word(phrase: &str) -> &str {
+    let word = phrase.split_whitespace().next().unwrap_or("");
+    word.split('\'').next().unwrap_or("")
+}
+
 fn alt(items: &[String]) -> String {
     let items: Vec<String> = items.iter().map(|s| s.to_ascii_lowercase()).collect();
     let mut items: Vec<&String> = items.iter().collect();
@@ -429,12 +435,18 @@ impl Vocab {
             alt(&cmps),
             alt(&unit_words)
         );
+        // Built on first use, and only for a text holding one of the words every match holds:
+        // a unit for the listed units, a comparator for any noun. Syntax: the pack tests.
         let numeric = Numeric {
-            regex: ascii_first(&numeric_re).map_err(|e| format!("[data.numeric]: {e}"))?,
-            generic: ascii_first(&format!(
-                "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
-                alt(&cmps)
-            ))
+            regex: KeyedRegex::new(numeric_re, unit_words.iter().map(|w| first_word(w)))
+                .map_err(|e| format!("[data.numeric]: {e}"))?,
+            generic: KeyedRegex::new(
+                format!(
+                    "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
+                    alt(&cmps)
+                ),
+                cmps.iter().map(|w| first_word(w)),
+            )
             .map_err(|e| format!("[data.numeric]: {e}"))?,
             units,
             numbers: n
@@ -452,11 +464,10 @@ impl Vocab {
             long_min: n.long_min.clone(),
         };
         let verbs = Verbs::new(&raw.verb_groups);
-        let scope_lead = ascii_first(&format!(
+        let scope_lead = LazyRegex::vocab(format!(
             "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
             alt(&raw.scope_prepositions)
-        ))
-        .map_err(|e| format!("scope-prepositions: {e}"))?;
+        ));
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
         clause_verbs.extend(
             [
@@ -483,10 +494,9 @@ impl Vocab {
             exceptions: Phrases::new(&raw.exception_cues)?,
             global_conditions: Phrases::new(&raw.global_conditions)?,
             scope_lead,
-            passive: ascii_first(
-                r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)",
-            )
-            .map_err(|e| format!("passive regex: {e}"))?,
+            passive: LazyRegex::vocab(
+                r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)".to_string(),
+            ),
             global_targets: raw.global_targets.iter().map(|w| stem(w)).collect(),
             generic_words: raw.generic_section_words.iter().map(|w| stem(w)).collect(),
             scoping_section_words: raw.scoping_section_words.iter().map(|w| stem(w)).collect(),
@@ -510,6 +520,27 @@ impl Vocab {
             numeric,
             clause_verbs,
         })
+    }
+
+    /// Builds every regex the vocabulary builds lazily and reports a failure (for pack tests).
+    pub(crate) fn force(&self) -> Result<(), String> {
+        let n = &self.numeric;
+        n.regex
+            .force()
+            .map_err(|e| format!("[data.numeric]: {e}"))?;
+        n.generic
+            .force()
+            .map_err(|e| format!("[data.numeric]: {e}"))?;
+        self.scope_lead
+            .force()
+            .map_err(|e| format!("scope-prepositions: {e}"))?;
+        self.passive
+            .force()
+            .map_err(|e| format!("passive regex: {e}"))?;
+        self.axes
+            .iter()
+            .flat_map(|a| a.values.iter())
+            .try_for_each(|v| v.force())
     }
 
     /// Whether a section title scopes its body: it names a part of the output ("Summary",

@@ -40,13 +40,20 @@ mod tests {
             ("pii", include_str!("../../rules/pii.toml")),
             ("cache", include_str!("../../rules/cache.toml")),
             ("registry", include_str!("../../rules/registry.toml")),
-            ("contradiction", include_str!("../../rules/contradiction.toml")),
+            (
+                "contradiction",
+                include_str!("../../rules/contradiction.toml"),
+            ),
             ("prompts", include_str!("../../rules/prompts.toml")),
         ];
         let embedded = BUILTIN_PACKS
             .iter()
             .map(|(f, j)| (f.trim_start_matches("rules/").trim_end_matches(".toml"), *j))
-            .chain([("prompts", PROMPTS), ("cache", CACHE), ("registry", REGISTRY)]);
+            .chain([
+                ("prompts", PROMPTS),
+                ("cache", CACHE),
+                ("registry", REGISTRY),
+            ]);
         for (name, json) in embedded {
             let (_, toml_text) = sources.iter().find(|(n, _)| *n == name).unwrap();
             let from_toml: toml::Table = toml::from_str(toml_text).unwrap();

@@ -24,23 +24,8 @@ fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
     assert_eq!(v.at_start(" mention"), None);
 }
 
-/// The strings of array `key` in `table` (none when absent).
-fn strings(table: &toml::Value, key: &str) -> Vec<String> {
-    table
-        .get(key)
-        .and_then(|f| f.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f.as_str().map(String::from))
-        .collect()
-}
-
-/// Axis regexes run on the folded (lowercase) view without `(?i)`: an uppercase letter
-/// outside an escape, a group name or a flag group would never match.
-/// A value's framed regex built from only the frames whose leading words occur finds what
-/// the alternation of all its frames finds, on every test prompt of the pack.
-#[test]
-fn partial_frame_alternations_find_what_the_full_one_finds() {
+/// The pack's vocabulary and the texts of its rule tests.
+fn pack_vocab_and_texts() -> (super::Vocab, Vec<String>) {
     let raw: toml::Table =
         toml::from_str(include_str!("../../../rules/contradiction.toml")).unwrap();
     let vocab = super::Vocab::compile(raw["data"].as_table().unwrap()).unwrap();
@@ -53,6 +38,57 @@ fn partial_frame_alternations_find_what_the_full_one_finds() {
         }
     }
     assert!(texts.len() > 50);
+    (vocab, texts)
+}
+
+/// The numeric regexes run only on texts holding one of their keys (a unit, a comparator's
+/// first word), and there find what they find without the keys, in any letter case.
+#[test]
+fn numeric_keys_pass_every_text_the_regexes_match() {
+    let (vocab, mut texts) = pack_vocab_and_texts();
+    texts.extend(
+        [
+            "Keep it under 50 WORDS.",
+            "No more than three bullet points; at least 2 examples.",
+            "Use between 3 and 5 sentences, at most twenty tokens.",
+            "Write two–three paragraphs. Don\u{2019}t exceed 4 substitutions.",
+            "Reply in 3 lines, max 10 items.",
+            "Answer with 42 \u{212A}ilobytes or 7 word\u{17F}.",
+        ]
+        .map(String::from),
+    );
+    texts.extend(texts.clone().iter().map(|t| t.to_uppercase()));
+    let mut matched = 0;
+    for regex in [&vocab.numeric.regex, &vocab.numeric.generic] {
+        let ungated = regex.ungated();
+        for t in &texts {
+            let spans = |r: &regex::Regex| -> Vec<(usize, usize)> {
+                r.find_iter(t).map(|m| (m.start(), m.end())).collect()
+            };
+            let whole = spans(ungated);
+            assert_eq!(regex.on(t).map(spans).unwrap_or_default(), whole, "{t:?}");
+            matched += usize::from(!whole.is_empty());
+        }
+    }
+    assert!(matched > 20, "only {matched} texts matched");
+}
+
+/// The strings of array `key` in `table` (none when absent).
+fn strings(table: &toml::Value, key: &str) -> Vec<String> {
+    table
+        .get(key)
+        .and_then(|f| f.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect()
+}
+
+/// A value's framed regex built from only the frames whose leading words occur finds what
+/// the alternation of all its frames finds, on every test prompt of the pack.
+#[test]
+fn partial_frame_alternations_find_what_the_full_one_finds() {
+    let (vocab, texts) = pack_vocab_and_texts();
     let mut compared = 0;
     for axis in &vocab.axes {
         for value in &axis.values {
