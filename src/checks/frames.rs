@@ -1,4 +1,4 @@
-//! An axis value's frames, built only for the frames a text can match.
+//! An axis value's frames, built only for what a text can match.
 //!
 //! A value's framed regex is the alternation of every frame of its axis around its terms, and
 //! each frame repeats the modifier list up to three times: the length axis's "short" value is a
@@ -6,9 +6,11 @@
 //! with fixed words ("be", "keep it", "respond", "length:"): every match of such a frame begins
 //! with one of its leading literals (regex-syntax's prefix extraction, the same guarantee a
 //! regex prefilter relies on). A frame whose leading literals are absent from a text cannot
-//! match anywhere in it, so the alternation of the remaining frames, in their order, finds
-//! exactly what the full alternation finds there. Regexes are kept per set of frames; after a
-//! few different sets a value builds its full alternation once and uses it from then on.
+//! match anywhere in it, and neither can a modifier or term absent from it; removing branches
+//! that cannot match leaves the others in their order, so the alternation of what remains
+//! finds exactly what the full alternation finds there. Such regexes are kept per pattern
+//! until they have cost about one full build; then the value builds its full alternation once
+//! and uses it from then on.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -16,10 +18,10 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
+use super::directive::phrase_pattern;
+use super::literal::{fold_phrase, literal_automaton};
+use super::vocab::fold_pattern;
 use crate::lazy_regex::ascii_first;
-
-/// How many partial alternations a value builds before it builds the full one.
-const MAX_PARTIAL: usize = 3;
 
 /// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
 /// boundaries) and, worked out on first use, their leading literals; shared by its values.
@@ -69,119 +71,193 @@ fn frame_leads(folded_frame: &str) -> Option<AhoCorasick> {
     AhoCorasick::new(bytes).ok()
 }
 
-/// A value's frames (its axis's frames around its terms) and the regexes built for sets of them.
+/// The phrases a frame placeholder stands for (`{m}` the modifiers, `{v}` a value's terms):
+/// each one's pattern on the folded view, in alternation order (longest first), and the folded
+/// phrases as literals. A phrase absent from a text cannot match there, so the alternation of
+/// the phrases present finds what the alternation of all of them finds.
+#[derive(Debug)]
+pub(crate) struct Choices {
+    patterns: Vec<String>,
+    literals: AhoCorasick,
+}
+
+impl Choices {
+    pub(crate) fn new(phrases: &[String]) -> Result<Choices, String> {
+        let mut phrases: Vec<String> = phrases.iter().map(|p| p.to_ascii_lowercase()).collect();
+        phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let folded: Vec<String> = phrases.iter().map(|p| fold_phrase(p)).collect();
+        Ok(Choices {
+            patterns: phrases
+                .iter()
+                .map(|p| fold_pattern(&phrase_pattern(p)))
+                .collect(),
+            literals: literal_automaton(&folded).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Which phrases occur in `folded`, by position in alternation order.
+    fn occurring(&self, folded: &str) -> Vec<bool> {
+        let mut present = vec![false; self.patterns.len()];
+        for m in self.literals.find_overlapping_iter(folded) {
+            present[m.pattern().as_usize()] = true;
+        }
+        present
+    }
+
+    /// The alternation of the phrases `present` marks (all when `None`).
+    fn alternation(&self, present: Option<&[bool]>) -> String {
+        self.patterns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| present.is_none_or(|p| p[*i]))
+            .map(|(_, p)| p.as_str())
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+}
+
+/// `{m}`: up to three modifiers, each followed by a space; empty when none can match.
+fn modifiers_pattern(alternation: &str) -> String {
+    if alternation.is_empty() {
+        String::new()
+    } else {
+        format!("(?:(?:{alternation}) +){{0,3}}")
+    }
+}
+
+/// A value's frames (its axis's frames around its terms) and the regexes built for texts.
+///
+/// For a text, the regex holds only what can match there: the frames whose leading literals
+/// occur, with only the modifiers and terms that occur. Those are a fraction of the full
+/// alternation's size (the modifiers, repeated three times in each frame, make up most of it).
+/// Partial regexes are kept by pattern; once they have cost as much to build as the full
+/// alternation would (its length as the measure), the full one is built and serves every text.
 #[derive(Debug)]
 pub(crate) struct Frames {
-    /// One branch per axis frame, in the axis's order.
-    branches: Vec<String>,
     axis: Arc<AxisFrames>,
-    /// The value's terms, folded, as literals: every frame holds one, so a text whose folded
-    /// view holds none cannot match and no regex is built or run.
-    gate: AhoCorasick,
-    /// (set of branches as a bit mask, its alternation; `None` if it failed to build).
-    built: Mutex<Vec<(u64, Option<Arc<Regex>>)>>,
-    /// The alternation of every branch, once built: from then on it serves every text without
+    modifiers: Arc<Choices>,
+    /// The value's terms. Every frame holds one, so a text whose folded view holds none cannot
+    /// match and no regex is built or run.
+    terms: Choices,
+    built: Mutex<Partials>,
+    /// The alternation of every frame, once built: from then on it serves every text without
     /// the lead checks or the lock.
     full: OnceLock<Option<Arc<Regex>>>,
+    /// The full alternation's length: what partial patterns may add up to.
+    budget: usize,
+}
+
+#[derive(Debug, Default)]
+struct Partials {
+    regexes: Vec<(String, Option<Arc<Regex>>)>,
+    /// Total length of the patterns built so far.
+    spent: usize,
 }
 
 impl Frames {
-    /// `modifiers` and `terms`: the patterns `{m}` and `{v}` stand for, on the folded view;
-    /// `gate`: the folded terms as literals.
-    pub(crate) fn new(
-        axis: Arc<AxisFrames>,
-        modifiers: &str,
-        terms: &str,
-        gate: AhoCorasick,
-    ) -> Frames {
-        let branches = axis
-            .frames
-            .iter()
-            .map(|f| f.replace("{m}", modifiers).replace("{v}", terms))
-            .collect();
-        Frames {
-            branches,
+    pub(crate) fn new(axis: Arc<AxisFrames>, modifiers: Arc<Choices>, terms: Choices) -> Frames {
+        let mut frames = Frames {
             axis,
-            gate,
-            built: Mutex::new(Vec::new()),
+            modifiers,
+            terms,
+            built: Mutex::new(Partials::default()),
             full: OnceLock::new(),
-        }
+            budget: 0,
+        };
+        frames.budget = frames.alternation(None, None).len();
+        frames
     }
 
-    fn full(&self) -> u64 {
-        if self.branches.len() >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << self.branches.len()) - 1
-        }
-    }
-
-    /// The branches that can match somewhere in `folded`.
-    fn candidates(&self, folded: &str) -> u64 {
-        if self.branches.len() >= 64 {
-            return u64::MAX;
-        }
+    /// Which frames can match somewhere in `folded`.
+    fn candidates(&self, folded: &str) -> Vec<bool> {
         self.axis
             .leads()
             .iter()
-            .enumerate()
-            .filter(|(_, lead)| lead.as_ref().is_none_or(|a| a.is_match(folded)))
-            .fold(0, |mask, (i, _)| mask | 1 << i)
+            .map(|lead| lead.as_ref().is_none_or(|a| a.is_match(folded)))
+            .collect()
     }
 
-    fn alternation(&self, mask: u64) -> String {
-        self.branches
+    /// The alternation of the frames `frames` marks (all when `None`), with `{m}` and `{v}`
+    /// standing for the modifiers and terms `(modifiers, terms)` mark (all when `None`).
+    fn alternation(&self, frames: Option<&[bool]>, choices: Option<(&[bool], &[bool])>) -> String {
+        let modifiers = modifiers_pattern(&self.modifiers.alternation(choices.map(|c| c.0)));
+        let terms = format!("(?:{})", self.terms.alternation(choices.map(|c| c.1)));
+        self.axis
+            .frames
             .iter()
             .enumerate()
-            .filter(|(i, _)| mask == u64::MAX || mask & (1 << i) != 0)
-            .map(|(_, b)| b.as_str())
+            .filter(|(i, _)| frames.is_none_or(|f| f[*i]))
+            .map(|(_, f)| f.replace("{m}", &modifiers).replace("{v}", &terms))
             .collect::<Vec<_>>()
             .join("|")
     }
 
-    /// The regex to run on `folded`: the alternation of the branches that can match there
-    /// (`None` when none can, or the build failed).
+    fn full_regex(&self) -> Option<Arc<Regex>> {
+        self.full
+            .get_or_init(|| {
+                ascii_first(&self.alternation(None, None))
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// The pattern of the regex to run on `folded` (`None` when nothing can match there).
+    fn partial_pattern(&self, folded: &str) -> Option<String> {
+        let frames = self.candidates(folded);
+        if !frames.contains(&true) {
+            return None;
+        }
+        let modifiers = self.modifiers.occurring(folded);
+        let terms = self.terms.occurring(folded);
+        Some(self.alternation(Some(&frames), Some((&modifiers, &terms))))
+    }
+
+    /// The regex to run on `folded`: the alternation of what can match there (`None` when
+    /// nothing can, or the build failed).
     pub(crate) fn regex_for(&self, folded: &str) -> Option<Arc<Regex>> {
-        if !self.gate.is_match(folded) {
+        if !self.terms.literals.is_match(folded) {
             return None;
         }
         if let Some(full) = self.full.get() {
             return full.clone();
         }
-        let wanted = self.candidates(folded);
-        if wanted == 0 {
-            return None;
-        }
+        let pattern = self.partial_pattern(folded)?;
         let Ok(mut built) = self.built.lock() else {
             return None;
         };
-        if let Some((_, regex)) = built.iter().find(|(mask, _)| *mask == wanted) {
+        if let Some((_, regex)) = built.regexes.iter().find(|(p, _)| *p == pattern) {
             return regex.clone();
         }
-        if wanted == self.full() || built.len() >= MAX_PARTIAL {
-            let full = self.full.get_or_init(|| {
-                ascii_first(&self.alternation(self.full()))
-                    .ok()
-                    .map(Arc::new)
-            });
-            return full.clone();
+        if built.spent + pattern.len() > self.budget {
+            return self.full_regex();
         }
-        let regex = ascii_first(&self.alternation(wanted)).ok().map(Arc::new);
-        built.push((wanted, regex.clone()));
+        let regex = ascii_first(&pattern).ok().map(Arc::new);
+        built.spent += pattern.len();
+        built.regexes.push((pattern, regex.clone()));
         regex
     }
 
     /// Builds the full alternation and reports a failure (for pack tests).
     pub(crate) fn force(&self) -> Result<(), String> {
-        ascii_first(&self.alternation(self.full()))
+        ascii_first(&self.alternation(None, None))
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
 
     /// The full alternation, built apart from the cache (for tests).
     #[cfg(test)]
-    pub(crate) fn full_regex(&self) -> Regex {
-        ascii_first(&self.alternation(self.full())).expect("frames build")
+    pub(crate) fn uncached_full_regex(&self) -> Regex {
+        ascii_first(&self.alternation(None, None)).expect("frames build")
+    }
+
+    /// The regex for `folded` alone, built apart from the cache (for tests).
+    #[cfg(test)]
+    pub(crate) fn partial_regex(&self, folded: &str) -> Option<Regex> {
+        if !self.terms.literals.is_match(folded) {
+            return None;
+        }
+        Some(ascii_first(&self.partial_pattern(folded)?).expect("frames build"))
     }
 }
 
@@ -207,34 +283,49 @@ mod tests {
             "{m}{v} +answers?",
         ];
         let axis = AxisFrames::new(frames.map(String::from));
-        let gate = AhoCorasick::new(["short", "brief"]).unwrap();
-        let set = Frames::new(axis, "(?:(?:very|quite) +){0,3}", "(?:short|brief)", gate);
-        let full = set.full_regex();
-        for (i, text) in [
+        let modifiers = ["very", "quite", "a bit"].map(String::from);
+        let modifiers = Arc::new(Choices::new(&modifiers).unwrap());
+        let set = Frames::new(
+            axis,
+            modifiers,
+            Choices::new(&["short".into(), "brief".into()]).unwrap(),
+        );
+        let full = set.uncached_full_regex();
+        let texts = [
             "short answer",
             "be brief, brief answer",
             "length: short",
             "nothing here",
             "be short. length: very brief",
             "brief answers, stay quite short",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i == 3 {
-                // Three different sets so far, each its own partial alternation.
-                assert_eq!(set.built.lock().unwrap().len(), 3);
-                assert!(set.full.get().is_none());
+            "a bit short answers",
+            "be a bit brief",
+            "stay very very very short",
+            "stay very very very very short answers",
+            "length:brief answer",
+            "be quite, quite brief",
+        ];
+        for (i, text) in texts.into_iter().enumerate() {
+            if i == 1 {
+                // Only what occurs in the first text: no `brief`, no modifier, no `be`/`length`.
+                let built = set.built.lock().unwrap();
+                assert_eq!(built.regexes.len(), 1);
+                let pattern = &built.regexes[0].0;
+                assert!(
+                    !pattern.contains("brief") && !pattern.contains("very"),
+                    "{pattern}"
+                );
+                assert!(!pattern.contains("length"), "{pattern}");
             }
-            let partial: Vec<(usize, usize)> = set
-                .regex_for(text)
-                .map(|r| r.find_iter(text).map(|m| (m.start(), m.end())).collect())
-                .unwrap_or_default();
-            let whole: Vec<(usize, usize)> =
-                full.find_iter(text).map(|m| (m.start(), m.end())).collect();
-            assert_eq!(partial, whole, "{text}");
+            let spans = |r: &Regex| -> Vec<(usize, usize)> {
+                r.find_iter(text).map(|m| (m.start(), m.end())).collect()
+            };
+            let partial = set.regex_for(text).map(|r| spans(&r)).unwrap_or_default();
+            assert_eq!(partial, spans(&full), "{text}");
         }
-        // The first text needs every frame: the full alternation is built and then reused.
+        // Partial builds stop at the full alternation's length; the full one serves from then.
+        let built = set.built.lock().unwrap();
+        assert!(built.regexes.len() >= 2 && built.spent <= set.budget);
         assert!(set.full.get().is_some());
     }
 }

@@ -8,6 +8,7 @@
 //! directives with these tables, `contradiction.rs` compares them.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -15,10 +16,8 @@ use crate::lazy_regex::{KeyedRegex, LazyRegex};
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
-use super::frames::{AxisFrames, Frames};
-use super::literal::{
-    boundary, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
-};
+use super::frames::{AxisFrames, Choices, Frames};
+use super::literal::{boundary, is_space, leftmost_first, Folded, Hit};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -168,7 +167,7 @@ fn folded_regex(pattern: &str) -> LazyRegex {
 }
 
 /// `pattern` for the folded view (see `folded_regex`).
-fn fold_pattern(pattern: &str) -> String {
+pub(super) fn fold_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
@@ -345,7 +344,8 @@ impl Vocab {
         let raw: RawData = toml::Value::Table(data.clone())
             .try_into()
             .map_err(|e| format!("[data]: {e}"))?;
-        let modifiers = fold_pattern(&format!("(?:(?:{})\\s+){{0,3}}", alt(&raw.modifiers)));
+        let modifiers =
+            Arc::new(Choices::new(&raw.modifiers).map_err(|e| format!("modifiers: {e}"))?);
         let mut axes = Vec::new();
         for a in &raw.axis {
             let frames = AxisFrames::new(a.frames.iter().map(|f| fold_pattern(f)));
@@ -356,11 +356,9 @@ impl Vocab {
                 let framed = if v.terms.is_empty() || a.frames.is_empty() {
                     None
                 } else {
-                    let folded: Vec<String> = v.terms.iter().map(|t| fold_phrase(t)).collect();
-                    let gate = literal_automaton(&folded)
+                    let terms = Choices::new(&v.terms)
                         .map_err(|e| format!("axis `{}` value `{}`: terms: {e}", a.rule, v.name))?;
-                    let terms = fold_pattern(&format!("(?:{})", alt(&v.terms)));
-                    Some(Frames::new(frames.clone(), &modifiers, &terms, gate))
+                    Some(Frames::new(frames.clone(), modifiers.clone(), terms))
                 };
                 if framed.is_none() && v.patterns.is_empty() {
                     return Err(format!(
