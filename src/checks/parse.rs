@@ -716,8 +716,7 @@ impl Vocab {
     /// "In the summary, ..." / "For beginners: ..." names a part unless it is the whole
     /// response ("In your answers, ...").
     pub(crate) fn scope_part(&self, t: &str) -> Option<String> {
-        let c = self.scope_lead.get()?.captures(t.trim_start())?;
-        let x = c.name("x")?.as_str();
+        let x = self.scope_lead(t.trim_start())?;
         let content: Vec<String> = words(x)
             .map(|(_, w)| stem(w))
             .filter(|w| !self.stopwords.contains(w))

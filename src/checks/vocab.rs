@@ -244,6 +244,8 @@ pub struct Vocab {
     pub(crate) conditions: Phrases,
     pub(crate) exceptions: Phrases,
     pub(crate) global_conditions: Phrases,
+    /// "In the summary, ...": the words between a scope preposition and a comma or colon, of
+    /// any length (see `scope_lead`).
     pub(crate) scope_lead: LazyRegex,
     /// "<object> must (never) be <participle>".
     pub(crate) passive: LazyRegex,
@@ -321,6 +323,17 @@ fn lower_set(v: &[String]) -> HashSet<String> {
 
 /// An alternation of literal phrases, longest first so leftmost-first matching takes the
 /// longest phrase ("markdown table" before "markdown").
+/// A scope preposition opening a text, then `x` up to a comma or colon. `x` repeats its class
+/// `count` times: `+` in the built regex, with the limit of 120 characters checked after the
+/// match (`Vocab::scope_lead`), since a bounded Unicode class costs more to build than a
+/// pre-commit run's other regexes together.
+fn scope_lead_pattern(prepositions: &[String], count: &str) -> String {
+    format!(
+        "(?i)^(?:{})\\s+(?P<x>[^,:;.]{count})[,:]",
+        alt(prepositions)
+    )
+}
+
 /// The part of a phrase's first word that every match of its `phrase_pattern` holds verbatim
 /// (up to an apostrophe, which may match a curly one).
 fn first_word(phrase: &str) -> &str {
@@ -462,10 +475,7 @@ impl Vocab {
             long_min: n.long_min.clone(),
         };
         let verbs = Verbs::new(&raw.verb_groups);
-        let scope_lead = LazyRegex::vocab(format!(
-            "(?i)^(?:{})\\s+(?P<x>[^,:;.]{{1,120}})[,:]",
-            alt(&raw.scope_prepositions)
-        ));
+        let scope_lead = LazyRegex::vocab(scope_lead_pattern(&raw.scope_prepositions, "+"));
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
         clause_verbs.extend(
             [
@@ -518,6 +528,16 @@ impl Vocab {
             numeric,
             clause_verbs,
         })
+    }
+
+    /// What a text's opening scope preposition scopes ("In the summary, ..." -> "the
+    /// summary"), at most 120 characters. The regex leaves `x` unbounded: `x` runs to the first
+    /// of `,:;.`, and the prepositions that can open the same text are prefixes of each other,
+    /// tried longest first, so a later one only makes `x` longer. When the preferred `x` is over
+    /// the limit, every other one is too, as with `{1,120}` in the pattern.
+    pub(crate) fn scope_lead<'t>(&self, t: &'t str) -> Option<&'t str> {
+        let x = self.scope_lead.get()?.captures(t)?.name("x")?.as_str();
+        (x.chars().count() <= 120).then_some(x)
     }
 
     /// Builds every regex the vocabulary builds lazily and reports a failure (for pack tests).

@@ -143,3 +143,52 @@ fn axis_patterns_are_lowercase() {
         }
     }
 }
+
+/// The scope regex with `x` unbounded and the limit checked after the match finds what the
+/// bounded pattern finds.
+#[test]
+fn scope_lead_checks_its_limit_like_the_bounded_pattern() {
+    let raw: toml::Table =
+        toml::from_str(include_str!("../../../rules/contradiction.toml")).unwrap();
+    let (vocab, mut texts) = pack_vocab_and_texts();
+    let preps = strings(&raw["data"], "scope-prepositions");
+    let bounded = regex::Regex::new(&super::scope_lead_pattern(&preps, "{1,120}")).unwrap();
+    let (long, at_limit, over) = ("x".repeat(118), "é".repeat(120), "y".repeat(121));
+    for lead in [
+        "In the case of",
+        "in",
+        "When writing",
+        "During",
+        "For",
+        "Within",
+    ] {
+        for gap in [" ", "   ", "\t \n"] {
+            for body in [
+                "the summary",
+                "",
+                "a.b",
+                "émoji—ok",
+                &long,
+                &at_limit,
+                &over,
+                "x y",
+            ] {
+                for tail in [",", ":", ";", ". more", "", ", and: more"] {
+                    texts.push(format!("{lead}{gap}{body}{tail}"));
+                    texts.push(format!("{lead}{gap}the case of {body}{tail}"));
+                    texts.push(format!("{lead}{gap}{body}{body}{tail}"));
+                }
+            }
+        }
+    }
+    let mut found = 0;
+    for t in &texts {
+        let want = bounded
+            .captures(t)
+            .and_then(|c| c.name("x"))
+            .map(|m| m.as_str());
+        assert_eq!(vocab.scope_lead(t), want, "{t:?}");
+        found += usize::from(want.is_some());
+    }
+    assert!(found > 100, "only {found} texts had a scope lead");
+}
