@@ -542,19 +542,14 @@ impl Vocab {
 
     /// Builds every regex the vocabulary builds lazily and reports a failure (for pack tests).
     pub(crate) fn force(&self) -> Result<(), String> {
-        let n = &self.numeric;
-        n.regex
-            .force()
-            .map_err(|e| format!("[data.numeric]: {e}"))?;
-        n.generic
-            .force()
-            .map_err(|e| format!("[data.numeric]: {e}"))?;
-        self.scope_lead
-            .force()
-            .map_err(|e| format!("scope-prepositions: {e}"))?;
-        self.passive
-            .force()
-            .map_err(|e| format!("passive regex: {e}"))?;
+        for (what, built) in [
+            ("[data.numeric]", self.numeric.regex.force()),
+            ("[data.numeric]", self.numeric.generic.force()),
+            ("scope-prepositions", self.scope_lead.force()),
+            ("passive regex", self.passive.force()),
+        ] {
+            built.map_err(|e| format!("{what}: {e}"))?;
+        }
         self.axes
             .iter()
             .flat_map(|a| a.values.iter())
