@@ -4,16 +4,23 @@
 
 use std::path::Path;
 
-const RULE_FILES: [&str; 5] = ["pii", "cache", "registry", "contradiction", "prompts"];
-
 fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    for name in RULE_FILES {
-        let src = format!("rules/{name}.toml");
-        println!("cargo::rerun-if-changed={src}");
-        let text = std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
-        let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{src}: {e}"));
-        let json = serde_json::to_string(&table).unwrap_or_else(|e| panic!("{src}: {e}"));
+    println!("cargo::rerun-if-changed=rules");
+    let dir = std::fs::read_dir("rules").unwrap_or_else(|e| panic!("rules: {e}"));
+    for entry in dir {
+        let src = entry.unwrap_or_else(|e| panic!("rules: {e}")).path();
+        let (Some(name), Some("toml")) = (
+            src.file_stem().and_then(|s| s.to_str()),
+            src.extension().and_then(|e| e.to_str()),
+        ) else {
+            continue;
+        };
+        let text =
+            std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        let table: toml::Table =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        let json = serde_json::to_string(&table).expect("a TOML table is JSON");
         let dest = Path::new(&out).join(format!("{name}.json"));
         std::fs::write(&dest, json).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
     }

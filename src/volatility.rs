@@ -48,7 +48,7 @@ impl VolatilitySpec {
     }
 
     fn compile_builtin() -> Result<VolatilitySpec, String> {
-        let view: CacheFileView = builtin::parse("rules/cache.toml", builtin::CACHE)?;
+        let view: CacheFileView = builtin::CACHE.parse()?;
         // Built on first use; the pack tests build every one (`force`).
         let v = &view.volatility;
         Ok(VolatilitySpec {

@@ -145,7 +145,7 @@ fn def_source<'t>(text: &'t str, name: &str) -> Option<&'t str> {
 }
 
 static DATA: LazyLock<Result<CacheData, String>> = LazyLock::new(|| {
-    let view: FileView = builtin::parse("rules/cache.toml", builtin::CACHE)?;
+    let view: FileView = builtin::CACHE.parse()?;
     let d = view.data;
     Ok(CacheData {
         volatility: VolatilitySpec::builtin()?,

@@ -20,7 +20,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::directive::phrase_pattern;
 use super::literal::{fold_phrase, literal_automaton};
-use super::vocab::fold_pattern;
+use super::vocab::{fold_pattern, longest_first};
 use crate::lazy_regex::ascii_first;
 
 /// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
@@ -83,8 +83,7 @@ pub(crate) struct Choices {
 
 impl Choices {
     pub(crate) fn new(phrases: &[String]) -> Result<Choices, String> {
-        let mut phrases: Vec<String> = phrases.iter().map(|p| p.to_ascii_lowercase()).collect();
-        phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let phrases = longest_first(phrases);
         let folded: Vec<String> = phrases.iter().map(|p| fold_phrase(p)).collect();
         Ok(Choices {
             patterns: phrases
@@ -192,13 +191,13 @@ impl Frames {
             .join("|")
     }
 
+    fn build_full(&self) -> Result<Regex, regex::Error> {
+        ascii_first(&self.alternation(None, None))
+    }
+
     fn full_regex(&self) -> Option<Arc<Regex>> {
         self.full
-            .get_or_init(|| {
-                ascii_first(&self.alternation(None, None))
-                    .ok()
-                    .map(Arc::new)
-            })
+            .get_or_init(|| self.build_full().ok().map(Arc::new))
             .clone()
     }
 
@@ -229,7 +228,8 @@ impl Frames {
         if let Some((_, regex)) = built.regexes.iter().find(|(p, _)| *p == pattern) {
             return regex.clone();
         }
-        if built.spent + pattern.len() > self.budget {
+        // A text that needs everything gets the full alternation, not a copy of it.
+        if pattern.len() >= self.budget || built.spent + pattern.len() > self.budget {
             return self.full_regex();
         }
         let regex = ascii_first(&pattern).ok().map(Arc::new);
@@ -240,15 +240,13 @@ impl Frames {
 
     /// Builds the full alternation and reports a failure (for pack tests).
     pub(crate) fn force(&self) -> Result<(), String> {
-        ascii_first(&self.alternation(None, None))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.build_full().map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// The full alternation, built apart from the cache (for tests).
     #[cfg(test)]
     pub(crate) fn uncached_full_regex(&self) -> Regex {
-        ascii_first(&self.alternation(None, None)).expect("frames build")
+        self.build_full().expect("frames build")
     }
 
     /// The regex for `folded` alone, built apart from the cache (for tests).
@@ -326,6 +324,16 @@ mod tests {
         // Partial builds stop at the full alternation's length; the full one serves from then.
         let built = set.built.lock().unwrap();
         assert!(built.regexes.len() >= 2 && built.spent <= set.budget);
+        assert!(set.full.get().is_some());
+    }
+
+    #[test]
+    fn a_text_that_needs_everything_builds_the_full_alternation_once() {
+        let axis = AxisFrames::new(["be +{m}{v}", "{m}{v} +answers?"].map(String::from));
+        let modifiers = Arc::new(Choices::new(&["very".into()]).unwrap());
+        let set = Frames::new(axis, modifiers, Choices::new(&["short".into()]).unwrap());
+        assert!(set.regex_for("be very short answers").is_some());
+        assert!(set.built.lock().unwrap().regexes.is_empty());
         assert!(set.full.get().is_some());
     }
 }

@@ -246,7 +246,7 @@ pub struct Vocab {
     pub(crate) global_conditions: Phrases,
     /// "In the summary, ...": the words between a scope preposition and a comma or colon, of
     /// any length (see `scope_lead`).
-    pub(crate) scope_lead: LazyRegex,
+    scope_regex: LazyRegex,
     /// "<object> must (never) be <participle>".
     pub(crate) passive: LazyRegex,
     pub(crate) global_targets: HashSet<String>,
@@ -321,8 +321,6 @@ fn lower_set(v: &[String]) -> HashSet<String> {
     v.iter().map(|s| s.to_ascii_lowercase()).collect()
 }
 
-/// An alternation of literal phrases, longest first so leftmost-first matching takes the
-/// longest phrase ("markdown table" before "markdown").
 /// A scope preposition opening a text, then `x` up to a comma or colon. `x` repeats its class
 /// `count` times: `+` in the built regex, with the limit of 120 characters checked after the
 /// match (`Vocab::scope_lead`), since a bounded Unicode class costs more to build than a
@@ -341,11 +339,17 @@ fn first_word(phrase: &str) -> &str {
     word.split('\'').next().unwrap_or("")
 }
 
-fn alt(items: &[String]) -> String {
-    let items: Vec<String> = items.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let mut items: Vec<&String> = items.iter().collect();
+/// `items` lowercased, longest first (a stable sort: equal lengths keep their order).
+pub(super) fn longest_first(items: &[String]) -> Vec<String> {
+    let mut items: Vec<String> = items.iter().map(|s| s.to_ascii_lowercase()).collect();
     items.sort_by_key(|s| std::cmp::Reverse(s.len()));
     items
+}
+
+/// An alternation of literal phrases, longest first so leftmost-first matching takes the
+/// longest phrase ("markdown table" before "markdown").
+fn alt(items: &[String]) -> String {
+    longest_first(items)
         .iter()
         .map(|t| phrase_pattern(t))
         .collect::<Vec<_>>()
@@ -475,7 +479,7 @@ impl Vocab {
             long_min: n.long_min.clone(),
         };
         let verbs = Verbs::new(&raw.verb_groups);
-        let scope_lead = LazyRegex::vocab(scope_lead_pattern(&raw.scope_prepositions, "+"));
+        let scope_regex = LazyRegex::vocab(scope_lead_pattern(&raw.scope_prepositions, "+"));
         let mut clause_verbs = lower_set(&raw.imperative_verbs);
         clause_verbs.extend(
             [
@@ -501,7 +505,7 @@ impl Vocab {
             conditions: Phrases::new(&raw.condition_cues)?,
             exceptions: Phrases::new(&raw.exception_cues)?,
             global_conditions: Phrases::new(&raw.global_conditions)?,
-            scope_lead,
+            scope_regex,
             passive: LazyRegex::vocab(
                 r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)".to_string(),
             ),
@@ -536,7 +540,7 @@ impl Vocab {
     /// tried longest first, so a later one only makes `x` longer. When the preferred `x` is over
     /// the limit, every other one is too, as with `{1,120}` in the pattern.
     pub(crate) fn scope_lead<'t>(&self, t: &'t str) -> Option<&'t str> {
-        let x = self.scope_lead.get()?.captures(t)?.name("x")?.as_str();
+        let x = self.scope_regex.get()?.captures(t)?.name("x")?.as_str();
         (x.chars().count() <= 120).then_some(x)
     }
 
@@ -545,7 +549,7 @@ impl Vocab {
         for (what, built) in [
             ("[data.numeric]", self.numeric.regex.force()),
             ("[data.numeric]", self.numeric.generic.force()),
-            ("scope-prepositions", self.scope_lead.force()),
+            ("scope-prepositions", self.scope_regex.force()),
             ("passive regex", self.passive.force()),
         ] {
             built.map_err(|e| format!("{what}: {e}"))?;

@@ -301,9 +301,7 @@ impl PromptSpec {
         extra: &RawPromptsSpec,
         user_prompt_globs: &[String],
     ) -> Result<PromptSpec, SpecError> {
-        let builtin: RawPromptsSpec =
-            crate::packs::builtin::parse("rules/prompts.toml", crate::packs::builtin::PROMPTS)
-                .map_err(SpecError)?;
+        let builtin: RawPromptsSpec = crate::packs::builtin::PROMPTS.parse().map_err(SpecError)?;
         let mut raw = builtin;
         raw.python
             .prefilter

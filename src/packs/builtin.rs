@@ -3,31 +3,42 @@
 
 use serde::de::DeserializeOwned;
 
-macro_rules! rules_json {
+/// One built-in rule file: its path in the repository and its contents as JSON.
+pub struct RuleFile {
+    pub path: &'static str,
+    json: &'static str,
+    /// The TOML it was converted from (for the test that compares them).
+    #[cfg(test)]
+    toml: &'static str,
+}
+
+impl RuleFile {
+    /// Reads (part of) the file into `T`; an error names the file.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(self.json).map_err(|e| format!("{}: {e}", self.path))
+    }
+}
+
+macro_rules! rule_file {
     ($name:literal) => {
-        include_str!(concat!(env!("OUT_DIR"), "/", $name, ".json"))
+        RuleFile {
+            path: concat!("rules/", $name, ".toml"),
+            json: include_str!(concat!(env!("OUT_DIR"), "/", $name, ".json")),
+            #[cfg(test)]
+            toml: include_str!(concat!("../../rules/", $name, ".toml")),
+        }
     };
 }
 
-/// `(file name, contents as JSON)` of every built-in pack, in display order.
-pub const BUILTIN_PACKS: &[(&str, &str)] = &[
-    ("rules/pii.toml", rules_json!("pii")),
-    ("rules/cache.toml", rules_json!("cache")),
-    ("rules/registry.toml", rules_json!("registry")),
-    ("rules/contradiction.toml", rules_json!("contradiction")),
-];
+pub const PII: RuleFile = rule_file!("pii");
+pub const CACHE: RuleFile = rule_file!("cache");
+pub const REGISTRY: RuleFile = rule_file!("registry");
+pub const CONTRADICTION: RuleFile = rule_file!("contradiction");
+/// The prompt spec (`extract`), not a pack.
+pub const PROMPTS: RuleFile = rule_file!("prompts");
 
-/// `rules/prompts.toml`, as JSON.
-pub const PROMPTS: &str = rules_json!("prompts");
-/// `rules/cache.toml`, as JSON.
-pub const CACHE: &str = rules_json!("cache");
-/// `rules/registry.toml`, as JSON.
-pub const REGISTRY: &str = rules_json!("registry");
-
-/// Reads (part of) the built-in rule file `file` into `T`; an error names the file.
-pub fn parse<T: DeserializeOwned>(file: &str, json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| format!("{file}: {e}"))
-}
+/// Every built-in pack, in display order.
+pub const BUILTIN_PACKS: [RuleFile; 4] = [PII, CACHE, REGISTRY, CONTRADICTION];
 
 #[cfg(test)]
 mod tests {
@@ -36,29 +47,10 @@ mod tests {
     /// The JSON holds what the TOML holds: every table, array, string and number.
     #[test]
     fn the_json_is_the_toml() {
-        let sources = [
-            ("pii", include_str!("../../rules/pii.toml")),
-            ("cache", include_str!("../../rules/cache.toml")),
-            ("registry", include_str!("../../rules/registry.toml")),
-            (
-                "contradiction",
-                include_str!("../../rules/contradiction.toml"),
-            ),
-            ("prompts", include_str!("../../rules/prompts.toml")),
-        ];
-        let embedded = BUILTIN_PACKS
-            .iter()
-            .map(|(f, j)| (f.trim_start_matches("rules/").trim_end_matches(".toml"), *j))
-            .chain([
-                ("prompts", PROMPTS),
-                ("cache", CACHE),
-                ("registry", REGISTRY),
-            ]);
-        for (name, json) in embedded {
-            let (_, toml_text) = sources.iter().find(|(n, _)| *n == name).unwrap();
-            let from_toml: toml::Table = toml::from_str(toml_text).unwrap();
-            let from_json: toml::Table = parse(name, json).unwrap();
-            assert_eq!(from_json, from_toml, "rules/{name}.toml");
+        for file in [PII, CACHE, REGISTRY, CONTRADICTION, PROMPTS] {
+            let from_toml: toml::Table = toml::from_str(file.toml).unwrap();
+            let from_json: toml::Table = file.parse().unwrap();
+            assert_eq!(from_json, from_toml, "{}", file.path);
         }
     }
 }

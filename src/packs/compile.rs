@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::lazy_regex::LazyRegex;
 
-use super::builtin::{self, BUILTIN_PACKS};
+use super::builtin::BUILTIN_PACKS;
 use super::prefilter::Prefilter;
 use super::raw::{RawPackFile, RawRule};
 use super::{PackInfo, Rule, RuleSet, Scope, Severity};
@@ -30,12 +30,12 @@ pub struct PackError {
 pub fn compile_builtin(wanted: &dyn Fn(&str) -> bool) -> Result<RuleSet, PackError> {
     let files = BUILTIN_PACKS
         .iter()
-        .map(|(file, json)| {
-            let raw = builtin::parse(file, json).map_err(|what| PackError {
-                file: file.to_string(),
+        .map(|file| {
+            let raw = file.parse().map_err(|what| PackError {
+                file: file.path.to_string(),
                 what,
             })?;
-            Ok((file.to_string(), raw))
+            Ok((file.path.to_string(), raw))
         })
         .collect::<Result<Vec<_>, _>>()?;
     compile(files, wanted, false)

@@ -86,7 +86,7 @@ pub struct RegistryData {
 
 static BUILTIN: LazyLock<Result<RegistryData, String>> = LazyLock::new(|| {
     // Only `[data]` is read here; the rest of the pack is compiled by `packs::compile`.
-    let pack: RawRegistryPack = builtin::parse("rules/registry.toml", builtin::REGISTRY)?;
+    let pack: RawRegistryPack = builtin::REGISTRY.parse()?;
     let not_prompts = crate::lazy_regex::any_of(&pack.data.files.not_prompts)
         .map_err(|e| format!("rules/registry.toml: not-prompts: {e}"))?;
     let mention = pack
