@@ -368,7 +368,7 @@ impl Phrases {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.find(text).is_some()
+        self.0.as_ref().is_some_and(|s| s.is_match(text))
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<Hit<'t>> {

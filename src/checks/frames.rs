@@ -207,17 +207,18 @@ impl Frames {
         if !frames.contains(&true) {
             return None;
         }
-        let modifiers = self.modifiers.occurring(folded);
         let terms = self.terms.occurring(folded);
+        if !terms.contains(&true) {
+            return None;
+        }
+        let modifiers = self.modifiers.occurring(folded);
         Some(self.alternation(Some(&frames), Some((&modifiers, &terms))))
     }
 
     /// The regex to run on `folded`: the alternation of what can match there (`None` when
-    /// nothing can, or the build failed).
+    /// nothing can, or the build failed). A text none of the terms occur in cannot match; the
+    /// vocabulary checks that for all values at once before calling this.
     pub(crate) fn regex_for(&self, folded: &str) -> Option<Arc<Regex>> {
-        if !self.terms.literals.is_match(folded) {
-            return None;
-        }
         if let Some(full) = self.full.get() {
             return full.clone();
         }
@@ -249,12 +250,15 @@ impl Frames {
         self.build_full().expect("frames build")
     }
 
+    /// Whether one of the value's terms occurs in `folded` (for tests).
+    #[cfg(test)]
+    pub(crate) fn has_term(&self, folded: &str) -> bool {
+        self.terms.literals.is_match(folded)
+    }
+
     /// The regex for `folded` alone, built apart from the cache (for tests).
     #[cfg(test)]
     pub(crate) fn partial_regex(&self, folded: &str) -> Option<Regex> {
-        if !self.terms.literals.is_match(folded) {
-            return None;
-        }
         Some(ascii_first(&self.partial_pattern(folded)?).expect("frames build"))
     }
 }

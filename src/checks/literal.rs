@@ -13,7 +13,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 pub struct Folded {
     pub text: String,
     /// `orig[i]`: offset in the original of folded byte `i`; one extra entry for the end.
-    orig: Vec<usize>,
+    /// `None` when folding kept every byte in place (no whitespace run to shorten, no curly
+    /// apostrophe), as in most units: then folded byte `i` is original byte `i`.
+    orig: Option<Vec<usize>>,
 }
 
 /// An ASCII `\s` byte.
@@ -24,16 +26,40 @@ pub(super) fn is_space(b: u8) -> bool {
 impl Folded {
     /// The span of the original `t` that folded bytes `start..end` came from.
     pub fn hit<'t>(&self, t: &'t str, start: usize, end: usize) -> Hit<'t> {
+        let (start, end) = match &self.orig {
+            Some(orig) => (orig[start], orig[end]),
+            None => (start, end),
+        };
         Hit {
             text: t,
-            start: self.orig[start],
-            end: self.orig[end],
+            start,
+            end,
         }
     }
 }
 
+/// Whether folding `t` keeps every byte offset: no whitespace run longer than one byte (a
+/// single `\t` or `\n` becomes one space) and no `’`. Lowercasing an ASCII letter keeps its one
+/// byte, and other characters are copied as they are.
+fn folds_in_place(t: &str) -> bool {
+    let b = t.as_bytes();
+    !b.windows(2).any(|w| is_space(w[0]) && is_space(w[1])) && !t.contains('\u{2019}')
+}
+
 /// Folds `t`: ASCII lowercase, every whitespace run one space, `’` as `'`.
 pub fn fold(t: &str) -> Folded {
+    if folds_in_place(t) {
+        let mut text = t.to_ascii_lowercase();
+        if text.bytes().any(|c| c != b' ' && is_space(c)) {
+            text = text.replace(['\t', '\n', '\r', '\x0b', '\x0c'], " ");
+        }
+        return Folded { text, orig: None };
+    }
+    fold_general(t)
+}
+
+/// `fold` for any text, with a table of original offsets.
+fn fold_general(t: &str) -> Folded {
     let b = t.as_bytes();
     let mut text = String::with_capacity(t.len());
     let mut orig = Vec::with_capacity(t.len() + 1);
@@ -58,7 +84,10 @@ pub fn fold(t: &str) -> Folded {
         }
     }
     orig.push(t.len());
-    Folded { text, orig }
+    Folded {
+        text,
+        orig: Some(orig),
+    }
 }
 
 /// A phrase as its matches look in a folded text: words joined by one space, folded.
@@ -126,18 +155,32 @@ impl PhraseSet {
     /// Non-overlapping matches, leftmost first, as `Regex::find_iter` would give them.
     pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
         let f = fold(t);
-        let bytes = t.as_bytes();
-        leftmost_first(
-            self.ac
-                .find_overlapping_iter(&f.text)
-                .map(|m| (f.hit(t, m.start(), m.end()), m.pattern().as_usize()))
-                .filter(|(h, _)| boundary(bytes, h.start) && boundary(bytes, h.end))
-                .collect(),
-        )
+        leftmost_first(self.candidates(t, &f).collect())
     }
 
     pub fn find<'t>(&self, t: &'t str) -> Option<Hit<'t>> {
         self.find_iter(t).into_iter().next()
+    }
+
+    /// Whether `find_iter` would find anything: whether any candidate exists.
+    pub fn is_match(&self, t: &str) -> bool {
+        self.candidates(t, &fold(t)).next().is_some()
+    }
+
+    /// Every phrase occurrence on word boundaries, tagged with its rank (longest first).
+    fn candidates<'t, 'f>(
+        &'f self,
+        t: &'t str,
+        f: &'f Folded,
+    ) -> impl Iterator<Item = (Hit<'t>, usize)> + 'f
+    where
+        't: 'f,
+    {
+        let bytes = t.as_bytes();
+        self.ac
+            .find_overlapping_iter(&f.text)
+            .map(move |m| (f.hit(t, m.start(), m.end()), m.pattern().as_usize()))
+            .filter(move |(h, _)| boundary(bytes, h.start) && boundary(bytes, h.end))
     }
 }
 
@@ -213,6 +256,36 @@ mod tests {
     fn folding_maps_back_to_original_offsets() {
         let f = fold("A  b\u{2019}C\u{e9}");
         assert_eq!(f.text, "a b'c\u{e9}");
-        assert_eq!(f.orig, vec![0, 1, 3, 4, 7, 8, 9, 10]);
+        assert_eq!(f.orig, Some(vec![0, 1, 3, 4, 7, 8, 9, 10]));
+    }
+
+    /// The in-place fold gives the text and offsets the general one gives.
+    #[test]
+    fn folding_in_place_is_the_general_fold() {
+        for t in [
+            "Be Brief.\tUse\nBullets",
+            "caf\u{e9} \u{e9}T\u{c9} \u{212a}elvin",
+            "",
+            " ",
+            "a\r\nb",
+            "x  y",
+            "don\u{2019}t",
+        ] {
+            let f = fold(t);
+            let general = fold_general(t);
+            assert_eq!(f.text, general.text, "{t:?}");
+            for i in 0..=f.text.len() {
+                assert_eq!(
+                    f.hit(t, i, i).start(),
+                    general.hit(t, i, i).start(),
+                    "{t:?} {i}"
+                );
+            }
+            assert_eq!(
+                f.orig.is_none(),
+                !t.contains("\r\n") && !t.contains("  ") && !t.contains('\u{2019}'),
+                "{t:?}"
+            );
+        }
     }
 }

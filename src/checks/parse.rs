@@ -4,7 +4,6 @@
 //! module is the grammar only and never compares directives (`contradiction.rs` does).
 
 use super::directive::{self, stem, words, Action, Directive, Limit, Mention, Unit};
-use super::literal::fold;
 use super::vocab::Vocab;
 
 /// People nouns: function words in an object ("ask the user"), restrictions after a
@@ -179,10 +178,10 @@ impl Vocab {
         {
             return false;
         }
-        let folded = fold(t);
+        let text = self.value_text(t);
         self.axes
             .iter()
-            .any(|a| a.values.iter().any(|v| v.is_match(&folded)))
+            .any(|a| a.values.iter().any(|v| v.is_match(&text)))
     }
 
     pub(crate) fn is_directive(&self, t: &str) -> bool {
@@ -316,10 +315,10 @@ impl Vocab {
         // Mentions of axis values.
         let mut mentions = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();
-        let folded = fold(t);
+        let value_text = self.value_text(t);
         for (ai, axis) in self.axes.iter().enumerate() {
             for (vi, v) in axis.values.iter().enumerate() {
-                for m in v.find_iter(t, &folded) {
+                for m in v.find_iter(t, &value_text) {
                     claimed.push((m.start(), m.end()));
                     if self.hedged(t, &clauses, m.start()) || self.after_preposition(t, m.start()) {
                         continue;
@@ -342,7 +341,7 @@ impl Vocab {
                     );
                 }
                 {
-                    for m in v.negative_find_iter(t, &folded) {
+                    for m in v.negative_find_iter(t, &value_text) {
                         claimed.push((m.start(), m.end()));
                         if self.hedged(t, &clauses, m.start()) {
                             continue;

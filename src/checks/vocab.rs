@@ -17,7 +17,10 @@ use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
-use super::literal::{boundary, is_space, leftmost_first, Folded, Hit};
+use super::literal::{
+    boundary, fold, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
+};
+use aho_corasick::AhoCorasick;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -98,39 +101,39 @@ struct RawNumeric {
 #[derive(Debug)]
 pub struct Value {
     pub(crate) name: String,
-    /// The axis frames around the value's terms.
-    framed: Option<Frames>,
+    /// The axis frames around the value's terms, and the value's place in `TermGate`.
+    framed: Option<(Frames, usize)>,
     /// The value's free-form `patterns`.
     patterns: Option<LazyRegex>,
     negative: Option<LazyRegex>,
 }
 
 impl Value {
-    /// The framed regex for `folded` (`literal::fold(t)`, computed once per text for all
-    /// values), when the text can match it.
-    fn framed_regex(&self, folded: &Folded) -> Option<std::sync::Arc<Regex>> {
-        self.framed.as_ref()?.regex_for(&folded.text)
+    /// The framed regex for `text`, when the text can match it: one of the value's terms
+    /// occurs (every frame holds one).
+    fn framed_regex(&self, text: &ValueText) -> Option<std::sync::Arc<Regex>> {
+        let (frames, gate) = self.framed.as_ref()?;
+        if !text.terms[*gate] {
+            return None;
+        }
+        frames.regex_for(&text.folded.text)
     }
 
     /// The value's regexes run on the folded view (lowercase, one space per whitespace run),
     /// so they are built without `(?i)`: case-insensitive literals compile to classes and cost
     /// several times more to build.
-    pub(crate) fn is_match(&self, folded: &Folded) -> bool {
-        let framed = self
-            .framed_regex(folded)
-            .is_some_and(|r| r.is_match(&folded.text));
-        framed
-            || self
-                .patterns
-                .as_ref()
-                .is_some_and(|r| r.is_match(&folded.text))
+    pub(crate) fn is_match(&self, text: &ValueText) -> bool {
+        let folded = &text.folded.text;
+        self.framed_regex(text).is_some_and(|r| r.is_match(folded))
+            || self.patterns.as_ref().is_some_and(|r| r.is_match(folded))
     }
 
     /// Non-overlapping matches, leftmost first, a framed match before a pattern match at the
     /// same start: what one alternation of frames and patterns would give.
-    pub(crate) fn find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+    pub(crate) fn find_iter<'t>(&self, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
+        let folded = &text.folded;
         let mut all: Vec<(Hit<'t>, usize)> = Vec::new();
-        if let Some(r) = self.framed_regex(folded) {
+        if let Some(r) = self.framed_regex(text) {
             all.extend(
                 r.find_iter(&folded.text)
                     .map(|m| (folded.hit(t, m.start(), m.end()), 0)),
@@ -143,7 +146,7 @@ impl Value {
     }
 
     pub(crate) fn force(&self) -> Result<(), String> {
-        if let Some(f) = &self.framed {
+        if let Some((f, _)) = &self.framed {
             f.force()?;
         }
         [&self.patterns, &self.negative]
@@ -152,11 +155,55 @@ impl Value {
             .try_for_each(LazyRegex::force)
     }
 
-    pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+    pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
         self.negative
             .as_ref()
-            .map(|r| hits(r, t, folded))
+            .map(|r| hits(r, t, &text.folded))
             .unwrap_or_default()
+    }
+}
+
+/// A text as the axis values read it: folded once, and which values' terms occur in it.
+pub(crate) struct ValueText {
+    pub(crate) folded: Folded,
+    /// By `TermGate` place: whether one of that value's terms occurs.
+    terms: Vec<bool>,
+}
+
+/// Every framed value's terms in one automaton: one scan of a text tells which values can
+/// match there, instead of one scan per value.
+#[derive(Debug)]
+struct TermGate {
+    literals: AhoCorasick,
+    /// The gate place of each literal's value.
+    owner: Vec<usize>,
+    values: usize,
+}
+
+impl TermGate {
+    /// `terms[i]`: the terms of the value with gate place `i`.
+    fn new(terms: &[&[String]]) -> Result<TermGate, String> {
+        let mut literals = Vec::new();
+        let mut owner = Vec::new();
+        for (place, ts) in terms.iter().enumerate() {
+            for t in *ts {
+                literals.push(fold_phrase(t));
+                owner.push(place);
+            }
+        }
+        Ok(TermGate {
+            literals: literal_automaton(&literals).map_err(|e| format!("terms: {e}"))?,
+            owner,
+            values: terms.len(),
+        })
+    }
+
+    fn scan(&self, folded: &str) -> Vec<bool> {
+        let mut present = vec![false; self.values];
+        for m in self.literals.find_overlapping_iter(folded) {
+            present[self.owner[m.pattern().as_usize()]] = true;
+        }
+        present
     }
 }
 
@@ -259,6 +306,7 @@ pub struct Vocab {
     pub(crate) stopwords: HashSet<String>,
     pub(crate) verbs: Verbs,
     pub(crate) axes: Vec<Axis>,
+    term_gate: TermGate,
     pub(crate) numeric: Numeric,
     pub(crate) clause_verbs: HashSet<String>,
 }
@@ -364,6 +412,7 @@ impl Vocab {
         let modifiers =
             Arc::new(Choices::new(&raw.modifiers).map_err(|e| format!("modifiers: {e}"))?);
         let mut axes = Vec::new();
+        let mut gated_terms: Vec<&[String]> = Vec::new();
         for a in &raw.axis {
             let frames = AxisFrames::new(a.frames.iter().map(|f| fold_pattern(f)));
             let mut values = Vec::new();
@@ -375,7 +424,9 @@ impl Vocab {
                 } else {
                     let terms = Choices::new(&v.terms)
                         .map_err(|e| format!("axis `{}` value `{}`: terms: {e}", a.rule, v.name))?;
-                    Some(Frames::new(frames.clone(), modifiers.clone(), terms))
+                    gated_terms.push(&v.terms);
+                    let frames = Frames::new(frames.clone(), modifiers.clone(), terms);
+                    Some((frames, gated_terms.len() - 1))
                 };
                 if framed.is_none() && v.patterns.is_empty() {
                     return Err(format!(
@@ -529,9 +580,17 @@ impl Vocab {
             stopwords: lower_set(&raw.stopwords),
             verbs,
             axes,
+            term_gate: TermGate::new(&gated_terms)?,
             numeric,
             clause_verbs,
         })
+    }
+
+    /// `t` as the axis values read it (see `ValueText`).
+    pub(crate) fn value_text(&self, t: &str) -> ValueText {
+        let folded = fold(t);
+        let terms = self.term_gate.scan(&folded.text);
+        ValueText { folded, terms }
     }
 
     /// What a text's opening scope preposition scopes ("In the summary, ..." -> "the

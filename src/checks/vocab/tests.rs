@@ -84,6 +84,26 @@ fn strings(table: &toml::Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The one scan for every value's terms marks a value exactly when its own terms occur, on
+/// every test prompt of the pack in both letter cases.
+#[test]
+fn the_term_gate_marks_the_values_whose_terms_occur() {
+    let (vocab, texts) = pack_vocab_and_texts();
+    let mut marked = 0;
+    for t in texts.iter().flat_map(|t| [t.clone(), t.to_uppercase()]) {
+        let text = vocab.value_text(&t);
+        for value in vocab.axes.iter().flat_map(|a| &a.values) {
+            let Some((frames, gate)) = &value.framed else {
+                continue;
+            };
+            let own = frames.has_term(&text.folded.text);
+            assert_eq!(text.terms[*gate], own, "value {} on {t:?}", value.name);
+            marked += usize::from(own);
+        }
+    }
+    assert!(marked > 100, "only {marked} values marked");
+}
+
 /// A value's framed regex built from only the frames whose leading words occur finds what
 /// the alternation of all its frames finds, on every test prompt of the pack.
 #[test]
@@ -92,7 +112,7 @@ fn partial_frame_alternations_find_what_the_full_one_finds() {
     let mut compared = 0;
     for axis in &vocab.axes {
         for value in &axis.values {
-            let Some(frames) = &value.framed else {
+            let Some((frames, _)) = &value.framed else {
                 continue;
             };
             let full = frames.uncached_full_regex();
