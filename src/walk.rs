@@ -167,37 +167,53 @@ pub fn walk(
             }
             !(has_excludes && excludes.is_match(relative_to(entry.path(), &config_root, &walk_cwd)))
         });
-        for entry in builder.build() {
-            match entry {
-                Ok(e) => {
-                    if !e.file_type().is_some_and(|t| t.is_file()) {
-                        continue;
+        // The parallel walker: reading directories is most of a walk, and the workers only
+        // start once it is done. Its order varies, so items and errors are sorted below.
+        let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                let (item, error) = match entry {
+                    Ok(e) => (walk_item(e, spec, &cwd, root), None),
+                    Err(err) => {
+                        let path = err_path(&err)
+                            .map(|p| display_path(&p, &cwd))
+                            .unwrap_or_else(|| display_path(root, &cwd));
+                        let message = walk_message(&err);
+                        (None, Some(FileError { path, message }))
                     }
-                    let path = display_path(e.path(), &cwd);
-                    let rel_root = display_path(e.path(), root);
-                    if let Some(kind) = spec.classify(&path).or_else(|| spec.classify(&rel_root)) {
-                        items.push(WalkItem {
-                            path,
-                            fs_path: e.into_path(),
-                            kind,
-                        });
+                };
+                if item.is_some() || error.is_some() {
+                    if let Ok(mut found) = found.lock() {
+                        found.0.extend(item);
+                        found.1.extend(error);
                     }
                 }
-                Err(err) => {
-                    let path = err_path(&err)
-                        .map(|p| display_path(&p, &cwd))
-                        .unwrap_or_else(|| display_path(root, &cwd));
-                    errors.push(FileError {
-                        path,
-                        message: walk_message(&err),
-                    });
-                }
-            }
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let (found_items, found_errors) = found.into_inner().unwrap_or_default();
+        items.extend(found_items);
+        errors.extend(found_errors);
     }
     items.sort();
     items.dedup_by(|a, b| a.path == b.path);
+    errors.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
     Ok((items, errors))
+}
+
+/// The walk item for a directory entry: a regular file promptlint reads.
+fn walk_item(e: ignore::DirEntry, spec: &PromptSpec, cwd: &Path, root: &Path) -> Option<WalkItem> {
+    if !e.file_type().is_some_and(|t| t.is_file()) {
+        return None;
+    }
+    let path = display_path(e.path(), cwd);
+    let rel_root = display_path(e.path(), root);
+    let kind = spec.classify(&path).or_else(|| spec.classify(&rel_root))?;
+    Some(WalkItem {
+        path,
+        fs_path: e.into_path(),
+        kind,
+    })
 }
 
 fn err_path(err: &ignore::Error) -> Option<PathBuf> {

@@ -316,30 +316,49 @@ pub struct Vocab {
 /// boundary after) rather than as some 150 anchored regexes, which cost more to build than a
 /// whole pre-commit run.
 #[derive(Debug)]
-pub struct Verbs(Vec<(Vec<String>, String)>);
+pub struct Verbs {
+    /// Verb phrases (lowercase words) and their canonical verb, longest first.
+    phrases: Vec<(Vec<String>, String)>,
+    /// By a phrase's first byte: the places of the phrases starting with it, in order. A
+    /// text can only start with the phrases of its own first byte's bucket.
+    by_first_byte: Vec<Vec<usize>>,
+}
 
 impl Verbs {
     fn new(groups: &[Vec<String>]) -> Verbs {
-        let mut verbs: Vec<(Vec<String>, String)> = Vec::new();
+        let mut phrases: Vec<(Vec<String>, String)> = Vec::new();
         for group in groups {
             let Some(canon) = group.first() else { continue };
             for v in group {
                 let words = v.split_whitespace().map(str::to_ascii_lowercase).collect();
-                verbs.push((words, canon.to_ascii_lowercase()));
+                phrases.push((words, canon.to_ascii_lowercase()));
             }
         }
         // Longer verb phrases first ("bring up" before "bring").
-        verbs.sort_by_key(|(w, _)| {
+        phrases.sort_by_key(|(w, _)| {
             std::cmp::Reverse(w.iter().map(String::len).sum::<usize>() + w.len())
         });
-        Verbs(verbs)
+        let mut by_first_byte = vec![Vec::new(); 256];
+        for (i, (words, _)) in phrases.iter().enumerate() {
+            if let Some(b) = words.first().and_then(|w| w.bytes().next()) {
+                by_first_byte[usize::from(b)].push(i);
+            }
+        }
+        Verbs {
+            phrases,
+            by_first_byte,
+        }
     }
 
     /// The canonical verb of the phrase `text` starts with, and where that phrase ends.
     pub(crate) fn at_start(&self, text: &str) -> Option<(&str, usize)> {
-        self.0.iter().find_map(|(words, canon)| {
-            starts_with_words(text, words).map(|end| (canon.as_str(), end))
-        })
+        let first = text.bytes().next()?.to_ascii_lowercase();
+        self.by_first_byte[usize::from(first)]
+            .iter()
+            .find_map(|&i| {
+                let (words, canon) = &self.phrases[i];
+                starts_with_words(text, words).map(|end| (canon.as_str(), end))
+            })
     }
 }
 

@@ -493,8 +493,9 @@ impl PromptSpec {
             .filter(|_| name.matches('.').count() >= 2)
             .map(str::to_ascii_lowercase);
         let dirs = || rel.split('/').rev().skip(1);
-        let in_prompt_dir = dirs().any(|d| self.is_prompt_dir(d));
-        let explicit = self.user_prompt_globs.is_match(rel) || self.prompt_globs.is_match(rel);
+        // Worked out only where the kind depends on them: most files are Python.
+        let in_prompt_dir = || dirs().any(|d| self.is_prompt_dir(d));
+        let explicit = || self.user_prompt_globs.is_match(rel) || self.prompt_globs.is_match(rel);
         match ext.as_str() {
             "py" | "pyi" => return (ext == "py").then_some(FileKind::Python),
             "ipynb" => return Some(FileKind::Notebook),
@@ -508,11 +509,11 @@ impl PromptSpec {
                 let templated_file = inner_ext
                     .as_deref()
                     .is_some_and(|e| OTHER_FILES.contains(&e));
-                return (!templated_file || in_prompt_dir || explicit)
+                return (!templated_file || in_prompt_dir() || explicit())
                     .then_some(FileKind::PromptFile(PromptFormat::Jinja));
             }
             "mustache" | "hbs" | "handlebars" => {
-                return (in_prompt_dir || explicit)
+                return (in_prompt_dir() || explicit())
                     .then_some(FileKind::PromptFile(PromptFormat::Mustache));
             }
             "yaml" | "yml" => {
@@ -525,7 +526,7 @@ impl PromptSpec {
             }
             "json" => {
                 let prompt_json = name.to_ascii_lowercase().ends_with(".prompt.json");
-                return (in_prompt_dir || explicit || prompt_json).then_some(FileKind::Json);
+                return (prompt_json || in_prompt_dir() || explicit()).then_some(FileKind::Json);
             }
             _ => {}
         }
@@ -558,7 +559,7 @@ impl PromptSpec {
             ext.as_str(),
             "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml" | "text"
         ) || ext.is_empty();
-        if (in_prompt_dir && texty && !documentation && !name.starts_with('.')) || explicit {
+        if (texty && !documentation && !name.starts_with('.') && in_prompt_dir()) || explicit() {
             return Some(FileKind::PromptFile(match ext.as_str() {
                 "md" | "markdown" => PromptFormat::Markdown,
                 _ => PromptFormat::Text,

@@ -25,6 +25,31 @@ fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
 }
 
 /// The pack's vocabulary and the texts of its rule tests.
+/// Looking verbs up by first byte finds what trying every phrase in order finds, at every
+/// word of every test prompt of the pack, in both letter cases.
+#[test]
+fn verbs_by_first_byte_find_what_every_phrase_finds() {
+    let (vocab, texts) = pack_vocab_and_texts();
+    let every = |t: &str| {
+        vocab.verbs.phrases.iter().find_map(|(words, canon)| {
+            starts_with_words(t, words).map(|end| (canon.to_string(), end))
+        })
+    };
+    let mut found = 0;
+    for t in texts.iter().flat_map(|t| [t.clone(), t.to_uppercase()]) {
+        for (at, _) in words(&t) {
+            let want = every(&t[at..]);
+            let got = vocab
+                .verbs
+                .at_start(&t[at..])
+                .map(|(c, e)| (c.to_string(), e));
+            assert_eq!(got, want, "{:?}", &t[at..]);
+            found += usize::from(want.is_some());
+        }
+    }
+    assert!(found > 100, "only {found} verbs found");
+}
+
 fn pack_vocab_and_texts() -> (super::Vocab, Vec<String>) {
     let raw: toml::Table =
         toml::from_str(include_str!("../../../rules/contradiction.toml")).unwrap();
