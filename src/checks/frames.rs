@@ -78,26 +78,44 @@ fn frame_leads(folded_frame: &str) -> Option<AhoCorasick> {
 #[derive(Debug)]
 pub(crate) struct Choices {
     patterns: Vec<String>,
-    literals: AhoCorasick,
+    folded: Vec<String>,
+    /// An automaton over `folded` for a long list (the modifiers); a value's few terms are
+    /// searched one by one, which costs less than building an automaton per value.
+    literals: Option<AhoCorasick>,
 }
 
 impl Choices {
+    /// A long list: searched with one automaton.
     pub(crate) fn new(phrases: &[String]) -> Result<Choices, String> {
+        let mut choices = Choices::few(phrases);
+        choices.literals = Some(literal_automaton(&choices.folded).map_err(|e| e.to_string())?);
+        Ok(choices)
+    }
+
+    /// A short list (a value's terms): searched phrase by phrase.
+    pub(crate) fn few(phrases: &[String]) -> Choices {
         let phrases = longest_first(phrases);
-        let folded: Vec<String> = phrases.iter().map(|p| fold_phrase(p)).collect();
-        Ok(Choices {
+        Choices {
             patterns: phrases
                 .iter()
                 .map(|p| fold_pattern(&phrase_pattern(p)))
                 .collect(),
-            literals: literal_automaton(&folded).map_err(|e| e.to_string())?,
-        })
+            folded: phrases.iter().map(|p| fold_phrase(p)).collect(),
+            literals: None,
+        }
     }
 
     /// Which phrases occur in `folded`, by position in alternation order.
     fn occurring(&self, folded: &str) -> Vec<bool> {
+        let Some(literals) = &self.literals else {
+            return self
+                .folded
+                .iter()
+                .map(|p| folded.contains(p.as_str()))
+                .collect();
+        };
         let mut present = vec![false; self.patterns.len()];
-        for m in self.literals.find_overlapping_iter(folded) {
+        for m in literals.find_overlapping_iter(folded) {
             present[m.pattern().as_usize()] = true;
         }
         present
@@ -253,7 +271,7 @@ impl Frames {
     /// Whether one of the value's terms occurs in `folded` (for tests).
     #[cfg(test)]
     pub(crate) fn has_term(&self, folded: &str) -> bool {
-        self.terms.literals.is_match(folded)
+        self.terms.occurring(folded).contains(&true)
     }
 
     /// The regex for `folded` alone, built apart from the cache (for tests).
@@ -290,7 +308,7 @@ mod tests {
         let set = Frames::new(
             axis,
             modifiers,
-            Choices::new(&["short".into(), "brief".into()]).unwrap(),
+            Choices::few(&["short".into(), "brief".into()]),
         );
         let full = set.uncached_full_regex();
         let texts = [
@@ -335,7 +353,7 @@ mod tests {
     fn a_text_that_needs_everything_builds_the_full_alternation_once() {
         let axis = AxisFrames::new(["be +{m}{v}", "{m}{v} +answers?"].map(String::from));
         let modifiers = Arc::new(Choices::new(&["very".into()]).unwrap());
-        let set = Frames::new(axis, modifiers, Choices::new(&["short".into()]).unwrap());
+        let set = Frames::new(axis, modifiers, Choices::few(&["short".into()]));
         assert!(set.regex_for("be very short answers").is_some());
         assert!(set.built.lock().unwrap().regexes.is_empty());
         assert!(set.full.get().is_some());

@@ -441,8 +441,7 @@ impl Vocab {
                 let framed = if v.terms.is_empty() || a.frames.is_empty() {
                     None
                 } else {
-                    let terms = Choices::new(&v.terms)
-                        .map_err(|e| format!("axis `{}` value `{}`: terms: {e}", a.rule, v.name))?;
+                    let terms = Choices::few(&v.terms);
                     gated_terms.push(&v.terms);
                     let frames = Frames::new(frames.clone(), modifiers.clone(), terms);
                     Some((frames, gated_terms.len() - 1))
