@@ -103,9 +103,9 @@ pub struct Value {
     pub(crate) name: String,
     /// The axis frames around the value's terms, and the value's place in `TermGate`.
     framed: Option<(Frames, usize)>,
-    /// The value's free-form `patterns`.
-    patterns: Option<LazyRegex>,
-    negative: Option<LazyRegex>,
+    /// The value's free-form `patterns`, built only for a text holding one of their keys.
+    patterns: Option<KeyedRegex>,
+    negative: Option<KeyedRegex>,
 }
 
 impl Value {
@@ -152,7 +152,7 @@ impl Value {
         [&self.patterns, &self.negative]
             .into_iter()
             .flatten()
-            .try_for_each(LazyRegex::force)
+            .try_for_each(KeyedRegex::force)
     }
 
     pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
@@ -207,13 +207,18 @@ impl TermGate {
     }
 }
 
-/// A vocabulary regex for the folded view, where every whitespace run is one space: `\s`
-/// becomes a literal space, which builds and searches faster than the class.
-fn folded_regex(pattern: &str) -> LazyRegex {
-    LazyRegex::vocab(fold_pattern(pattern))
+/// A value's `patterns` (or `negative-patterns`) as one regex for the folded view, where every
+/// whitespace run is one space: `\s` becomes a literal space, which builds and searches faster
+/// than the class. Built-in patterns get the keys `build.rs` found for them.
+fn folded_patterns(patterns: &[String]) -> Result<Option<KeyedRegex>, String> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let pattern = fold_pattern(&crate::lazy_regex::alternation(patterns));
+    KeyedRegex::maybe_keyed(pattern, crate::packs::builtin::value_keys(patterns)).map(Some)
 }
 
-/// `pattern` for the folded view (see `folded_regex`).
+/// `pattern` for the folded view (see `folded_patterns`).
 pub(super) fn fold_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut chars = pattern.chars();
@@ -235,9 +240,9 @@ pub(super) fn fold_pattern(pattern: &str) -> String {
 }
 
 /// Matches of `regex` on the folded view, as spans of the original `t`.
-fn hits<'t>(regex: &LazyRegex, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+fn hits<'t>(regex: &KeyedRegex, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
     regex
-        .get()
+        .on(&folded.text)
         .map(|r| {
             r.find_iter(&folded.text)
                 .map(|m| folded.hit(t, m.start(), m.end()))
@@ -452,14 +457,8 @@ impl Vocab {
                         a.rule, v.name
                     ));
                 }
-                let patterns = (!v.patterns.is_empty())
-                    .then(|| folded_regex(&crate::lazy_regex::alternation(&v.patterns)));
-                let negative = if v.negative_patterns.is_empty() {
-                    None
-                } else {
-                    let alt = crate::lazy_regex::alternation(&v.negative_patterns);
-                    Some(folded_regex(&alt))
-                };
+                let patterns = folded_patterns(&v.patterns)?;
+                let negative = folded_patterns(&v.negative_patterns)?;
                 values.push(Value {
                     name: v.name.clone(),
                     framed,

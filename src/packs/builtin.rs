@@ -37,6 +37,18 @@ pub const CONTRADICTION: RuleFile = rule_file!("contradiction");
 /// The prompt spec (`extract`), not a pack.
 pub const PROMPTS: RuleFile = rule_file!("prompts");
 
+/// Literals one of which every match of a built-in contradiction value's `patterns` (or
+/// `negative-patterns`) holds, worked out by `build.rs`; `None` for other patterns (a user's
+/// vocabulary) and for patterns without such a set.
+pub fn value_keys(patterns: &[String]) -> Option<&'static [String]> {
+    static KEYS: std::sync::LazyLock<std::collections::HashMap<String, Vec<String>>> =
+        std::sync::LazyLock::new(|| {
+            serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/value_keys.json")))
+                .unwrap_or_default()
+        });
+    KEYS.get(&patterns.join("\n")).map(Vec::as_slice)
+}
+
 /// Every built-in pack, in display order.
 pub const BUILTIN_PACKS: [RuleFile; 4] = [PII, CACHE, REGISTRY, CONTRADICTION];
 

@@ -25,6 +25,44 @@ fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
 }
 
 /// The pack's vocabulary and the texts of its rule tests.
+/// The keys `build.rs` found for the values' free-form patterns pass every text the patterns
+/// match, on every test prompt of the pack in both letter cases (run, like the patterns, on the
+/// folded view); and most built-in pattern lists have keys.
+#[test]
+fn value_pattern_keys_pass_every_text_the_patterns_match() {
+    let (vocab, texts) = pack_vocab_and_texts();
+    let regexes: Vec<&KeyedRegex> = vocab
+        .axes
+        .iter()
+        .flat_map(|a| &a.values)
+        .flat_map(|v| [&v.patterns, &v.negative])
+        .flatten()
+        .collect();
+    let keyed = regexes.iter().filter(|r| r.is_keyed()).count();
+    assert!(
+        keyed * 4 >= regexes.len() * 3,
+        "{keyed} of {} keyed",
+        regexes.len()
+    );
+    let mut matched = 0;
+    for t in texts.iter().flat_map(|t| [t.clone(), t.to_uppercase()]) {
+        let folded = super::super::literal::fold(&t).text;
+        for regex in &regexes {
+            let spans = |r: &regex::Regex| -> Vec<(usize, usize)> {
+                r.find_iter(&folded).map(|m| (m.start(), m.end())).collect()
+            };
+            let whole = spans(regex.ungated());
+            assert_eq!(
+                regex.on(&folded).map(spans).unwrap_or_default(),
+                whole,
+                "{t:?}"
+            );
+            matched += usize::from(!whole.is_empty());
+        }
+    }
+    assert!(matched > 50, "only {matched} texts matched");
+}
+
 /// Looking verbs up by first byte finds what trying every phrase in order finds, at every
 /// word of every test prompt of the pack, in both letter cases.
 #[test]
