@@ -117,7 +117,7 @@ impl LazyRegex {
 
 /// Whether `text` holds one of the two non-ASCII characters Unicode simple case folding maps
 /// onto ASCII letters: the Kelvin sign (`k`) and the long s (`s`).
-fn folds_onto_ascii(text: &str) -> bool {
+pub(crate) fn folds_onto_ascii(text: &str) -> bool {
     text.contains(['\u{212A}', '\u{17F}'])
 }
 
@@ -128,23 +128,11 @@ fn folds_onto_ascii(text: &str) -> bool {
 /// folding maps onto `k` and `s`, always pass, for a pattern that needed Unicode to build.
 #[derive(Debug)]
 pub struct KeyedRegex {
-    /// `None`: no key is known, every text passes.
-    keys: Option<AhoCorasick>,
+    keys: AhoCorasick,
     regex: LazyRegex,
 }
 
 impl KeyedRegex {
-    /// With keys when `keys` is `Some`, else a regex every text gets.
-    pub fn maybe_keyed(pattern: String, keys: Option<&[String]>) -> Result<KeyedRegex, String> {
-        match keys {
-            Some(keys) => KeyedRegex::new(pattern, keys.iter().map(String::as_str)),
-            None => Ok(KeyedRegex {
-                keys: None,
-                regex: LazyRegex::vocab(pattern),
-            }),
-        }
-    }
-
     pub fn new<'k>(
         pattern: String,
         keys: impl IntoIterator<Item = &'k str>,
@@ -155,14 +143,14 @@ impl KeyedRegex {
             .build(keys)
             .map_err(|e| e.to_string())?;
         Ok(KeyedRegex {
-            keys: Some(keys),
+            keys,
             regex: LazyRegex::vocab(pattern),
         })
     }
 
     /// The regex, when `text` may hold a match.
     pub fn on(&self, text: &str) -> Option<&Regex> {
-        if self.keys.as_ref().is_some_and(|k| !k.is_match(text)) && !folds_onto_ascii(text) {
+        if !self.keys.is_match(text) && !folds_onto_ascii(text) {
             return None;
         }
         self.regex.get()
@@ -174,12 +162,6 @@ impl KeyedRegex {
 
     pub fn force(&self) -> Result<(), String> {
         self.regex.force()
-    }
-
-    /// Whether it has keys (for tests).
-    #[cfg(test)]
-    pub fn is_keyed(&self) -> bool {
-        self.keys.is_some()
     }
 
     /// The regex without its keys (for tests).

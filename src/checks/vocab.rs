@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::lazy_regex::{KeyedRegex, LazyRegex};
+use crate::lazy_regex::{folds_onto_ascii, KeyedRegex, LazyRegex};
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
@@ -101,11 +101,31 @@ struct RawNumeric {
 #[derive(Debug)]
 pub struct Value {
     pub(crate) name: String,
-    /// The axis frames around the value's terms, and the value's place in `TermGate`.
+    /// The axis frames around the value's terms, and the terms' slot in the `Gate`.
     framed: Option<(Frames, usize)>,
-    /// The value's free-form `patterns`, built only for a text holding one of their keys.
-    patterns: Option<KeyedRegex>,
-    negative: Option<KeyedRegex>,
+    /// The value's free-form `patterns`.
+    patterns: Option<Patterns>,
+    negative: Option<Patterns>,
+}
+
+/// A value's `patterns` (or `negative-patterns`) as one regex for the folded view, and the
+/// slot in the `Gate` of the literals every match holds, when `build.rs` found such literals
+/// (built-in patterns): the regex is built and run only for a text holding one.
+#[derive(Debug)]
+struct Patterns {
+    regex: LazyRegex,
+    gate: Option<usize>,
+}
+
+impl Patterns {
+    /// The regex, when `text` may hold a match. The Kelvin sign and the long s always pass, in
+    /// case a pattern needed Unicode to build and folds them onto `k` and `s`.
+    fn on(&self, text: &ValueText) -> Option<&Regex> {
+        if self.gate.is_some_and(|g| !text.gate[g]) && !text.folds_onto_ascii {
+            return None;
+        }
+        self.regex.get()
+    }
 }
 
 impl Value {
@@ -113,7 +133,7 @@ impl Value {
     /// occurs (every frame holds one).
     fn framed_regex(&self, text: &ValueText) -> Option<std::sync::Arc<Regex>> {
         let (frames, gate) = self.framed.as_ref()?;
-        if !text.terms[*gate] {
+        if !text.gate[*gate] {
             return None;
         }
         frames.regex_for(&text.folded.text)
@@ -125,7 +145,11 @@ impl Value {
     pub(crate) fn is_match(&self, text: &ValueText) -> bool {
         let folded = &text.folded.text;
         self.framed_regex(text).is_some_and(|r| r.is_match(folded))
-            || self.patterns.as_ref().is_some_and(|r| r.is_match(folded))
+            || self
+                .patterns
+                .as_ref()
+                .and_then(|p| p.on(text))
+                .is_some_and(|r| r.is_match(folded))
     }
 
     /// Non-overlapping matches, leftmost first, a framed match before a pattern match at the
@@ -139,8 +163,8 @@ impl Value {
                     .map(|m| (folded.hit(t, m.start(), m.end()), 0)),
             );
         }
-        if let Some(r) = &self.patterns {
-            all.extend(hits(r, t, folded).into_iter().map(|h| (h, 1)));
+        if let Some(p) = &self.patterns {
+            all.extend(hits(p, t, text).into_iter().map(|h| (h, 1)));
         }
         leftmost_first(all)
     }
@@ -152,54 +176,53 @@ impl Value {
         [&self.patterns, &self.negative]
             .into_iter()
             .flatten()
-            .try_for_each(KeyedRegex::force)
+            .try_for_each(|p| p.regex.force())
     }
 
     pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
         self.negative
             .as_ref()
-            .map(|r| hits(r, t, &text.folded))
+            .map(|p| hits(p, t, text))
             .unwrap_or_default()
     }
 }
 
-/// A text as the axis values read it: folded once, and which values' terms occur in it.
+/// A text as the axis values read it: folded once, and which `Gate` slots' literals occur.
 pub(crate) struct ValueText {
     pub(crate) folded: Folded,
-    /// By `TermGate` place: whether one of that value's terms occurs.
-    terms: Vec<bool>,
+    gate: Vec<bool>,
+    folds_onto_ascii: bool,
 }
 
-/// Every framed value's terms in one automaton: one scan of a text tells which values can
-/// match there, instead of one scan per value.
+/// The literals the values' regexes need, in one automaton: a framed value's terms (every frame
+/// holds one) and the keys of a pattern list. One scan of a text marks the slots whose literals
+/// occur there, instead of one scan per value.
 #[derive(Debug)]
-struct TermGate {
+struct Gate {
     literals: AhoCorasick,
-    /// The gate place of each literal's value.
+    /// The slot of each literal.
     owner: Vec<usize>,
-    values: usize,
+    slots: usize,
 }
 
-impl TermGate {
-    /// `terms[i]`: the terms of the value with gate place `i`.
-    fn new(terms: &[&[String]]) -> Result<TermGate, String> {
+impl Gate {
+    /// `slots[i]`: the literals of slot `i`, as they occur in a folded text.
+    fn new(slots: &[Vec<String>]) -> Result<Gate, String> {
         let mut literals = Vec::new();
         let mut owner = Vec::new();
-        for (place, ts) in terms.iter().enumerate() {
-            for t in *ts {
-                literals.push(fold_phrase(t));
-                owner.push(place);
-            }
+        for (slot, ls) in slots.iter().enumerate() {
+            literals.extend(ls.iter().cloned());
+            owner.extend(std::iter::repeat_n(slot, ls.len()));
         }
-        Ok(TermGate {
-            literals: literal_automaton(&literals).map_err(|e| format!("terms: {e}"))?,
+        Ok(Gate {
+            literals: literal_automaton(&literals).map_err(|e| format!("value literals: {e}"))?,
             owner,
-            values: terms.len(),
+            slots: slots.len(),
         })
     }
 
     fn scan(&self, folded: &str) -> Vec<bool> {
-        let mut present = vec![false; self.values];
+        let mut present = vec![false; self.slots];
         for m in self.literals.find_overlapping_iter(folded) {
             present[self.owner[m.pattern().as_usize()]] = true;
         }
@@ -207,15 +230,20 @@ impl TermGate {
     }
 }
 
-/// A value's `patterns` (or `negative-patterns`) as one regex for the folded view, where every
-/// whitespace run is one space: `\s` becomes a literal space, which builds and searches faster
-/// than the class. Built-in patterns get the keys `build.rs` found for them.
-fn folded_patterns(patterns: &[String]) -> Result<Option<KeyedRegex>, String> {
+/// A value's `patterns` (or `negative-patterns`) for the folded view, where every whitespace
+/// run is one space: `\s` becomes a literal space, which builds and searches faster than the
+/// class. Keys `build.rs` found for built-in patterns get a slot in `slots`.
+fn folded_patterns(patterns: &[String], slots: &mut Vec<Vec<String>>) -> Option<Patterns> {
     if patterns.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let pattern = fold_pattern(&crate::lazy_regex::alternation(patterns));
-    KeyedRegex::maybe_keyed(pattern, crate::packs::builtin::value_keys(patterns)).map(Some)
+    let regex = LazyRegex::vocab(fold_pattern(&crate::lazy_regex::alternation(patterns)));
+    let gate = crate::packs::builtin::value_keys(patterns).map(|keys| {
+        // The folded view is lowercase, so lowercase keys find what case-insensitive ones do.
+        slots.push(keys.iter().map(|k| k.to_ascii_lowercase()).collect());
+        slots.len() - 1
+    });
+    Some(Patterns { regex, gate })
 }
 
 /// `pattern` for the folded view (see `folded_patterns`).
@@ -240,9 +268,10 @@ pub(super) fn fold_pattern(pattern: &str) -> String {
 }
 
 /// Matches of `regex` on the folded view, as spans of the original `t`.
-fn hits<'t>(regex: &KeyedRegex, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
-    regex
-        .on(&folded.text)
+fn hits<'t>(patterns: &Patterns, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
+    let folded = &text.folded;
+    patterns
+        .on(text)
         .map(|r| {
             r.find_iter(&folded.text)
                 .map(|m| folded.hit(t, m.start(), m.end()))
@@ -311,7 +340,7 @@ pub struct Vocab {
     pub(crate) stopwords: HashSet<String>,
     pub(crate) verbs: Verbs,
     pub(crate) axes: Vec<Axis>,
-    term_gate: TermGate,
+    gate: Gate,
     pub(crate) numeric: Numeric,
     pub(crate) clause_verbs: HashSet<String>,
 }
@@ -436,7 +465,7 @@ impl Vocab {
         let modifiers =
             Arc::new(Choices::new(&raw.modifiers).map_err(|e| format!("modifiers: {e}"))?);
         let mut axes = Vec::new();
-        let mut gated_terms: Vec<&[String]> = Vec::new();
+        let mut slots: Vec<Vec<String>> = Vec::new();
         for a in &raw.axis {
             let frames = AxisFrames::new(a.frames.iter().map(|f| fold_pattern(f)));
             let mut values = Vec::new();
@@ -447,9 +476,9 @@ impl Vocab {
                     None
                 } else {
                     let terms = Choices::few(&v.terms);
-                    gated_terms.push(&v.terms);
+                    slots.push(v.terms.iter().map(|t| fold_phrase(t)).collect());
                     let frames = Frames::new(frames.clone(), modifiers.clone(), terms);
-                    Some((frames, gated_terms.len() - 1))
+                    Some((frames, slots.len() - 1))
                 };
                 if framed.is_none() && v.patterns.is_empty() {
                     return Err(format!(
@@ -457,8 +486,8 @@ impl Vocab {
                         a.rule, v.name
                     ));
                 }
-                let patterns = folded_patterns(&v.patterns)?;
-                let negative = folded_patterns(&v.negative_patterns)?;
+                let patterns = folded_patterns(&v.patterns, &mut slots);
+                let negative = folded_patterns(&v.negative_patterns, &mut slots);
                 values.push(Value {
                     name: v.name.clone(),
                     framed,
@@ -597,7 +626,7 @@ impl Vocab {
             stopwords: lower_set(&raw.stopwords),
             verbs,
             axes,
-            term_gate: TermGate::new(&gated_terms)?,
+            gate: Gate::new(&slots)?,
             numeric,
             clause_verbs,
         })
@@ -606,8 +635,11 @@ impl Vocab {
     /// `t` as the axis values read it (see `ValueText`).
     pub(crate) fn value_text(&self, t: &str) -> ValueText {
         let folded = fold(t);
-        let terms = self.term_gate.scan(&folded.text);
-        ValueText { folded, terms }
+        ValueText {
+            gate: self.gate.scan(&folded.text),
+            folds_onto_ascii: folds_onto_ascii(&folded.text),
+            folded,
+        }
     }
 
     /// What a text's opening scope preposition scopes ("In the summary, ..." -> "the

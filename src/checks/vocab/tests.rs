@@ -26,37 +26,47 @@ fn verbs_match_whole_words_at_the_start_longest_phrase_first() {
 
 /// The pack's vocabulary and the texts of its rule tests.
 /// The keys `build.rs` found for the values' free-form patterns pass every text the patterns
-/// match, on every test prompt of the pack in both letter cases (run, like the patterns, on the
-/// folded view); and most built-in pattern lists have keys.
+/// match, on every test prompt of the pack in both letter cases; and most built-in pattern
+/// lists have keys.
 #[test]
 fn value_pattern_keys_pass_every_text_the_patterns_match() {
     let (vocab, texts) = pack_vocab_and_texts();
-    let regexes: Vec<&KeyedRegex> = vocab
+    let lists: Vec<&Patterns> = vocab
         .axes
         .iter()
         .flat_map(|a| &a.values)
         .flat_map(|v| [&v.patterns, &v.negative])
         .flatten()
         .collect();
-    let keyed = regexes.iter().filter(|r| r.is_keyed()).count();
+    let keyed = lists.iter().filter(|p| p.gate.is_some()).count();
     assert!(
-        keyed * 4 >= regexes.len() * 3,
+        keyed * 4 >= lists.len() * 3,
         "{keyed} of {} keyed",
-        regexes.len()
+        lists.len()
     );
     let mut matched = 0;
     for t in texts.iter().flat_map(|t| [t.clone(), t.to_uppercase()]) {
-        let folded = super::super::literal::fold(&t).text;
-        for regex in &regexes {
-            let spans = |r: &regex::Regex| -> Vec<(usize, usize)> {
-                r.find_iter(&folded).map(|m| (m.start(), m.end())).collect()
-            };
-            let whole = spans(regex.ungated());
-            assert_eq!(
-                regex.on(&folded).map(spans).unwrap_or_default(),
-                whole,
-                "{t:?}"
-            );
+        let text = vocab.value_text(&t);
+        for p in &lists {
+            let whole: Vec<_> = p
+                .regex
+                .get()
+                .unwrap()
+                .find_iter(&text.folded.text)
+                .map(|m| m.range())
+                .collect();
+            let gated: Vec<_> = hits(p, &t, &text)
+                .iter()
+                .map(|h| h.start()..h.end())
+                .collect();
+            let whole_in_t: Vec<_> = whole
+                .iter()
+                .map(|r| {
+                    let h = text.folded.hit(&t, r.start, r.end);
+                    h.start()..h.end()
+                })
+                .collect();
+            assert_eq!(gated, whole_in_t, "{t:?}");
             matched += usize::from(!whole.is_empty());
         }
     }
@@ -160,7 +170,7 @@ fn the_term_gate_marks_the_values_whose_terms_occur() {
                 continue;
             };
             let own = frames.has_term(&text.folded.text);
-            assert_eq!(text.terms[*gate], own, "value {} on {t:?}", value.name);
+            assert_eq!(text.gate[*gate], own, "value {} on {t:?}", value.name);
             marked += usize::from(own);
         }
     }
