@@ -183,15 +183,15 @@ pub fn walk(
                     }
                 };
                 if item.is_some() || error.is_some() {
-                    if let Ok(mut found) = found.lock() {
-                        found.0.extend(item);
-                        found.1.extend(error);
-                    }
+                    // A poisoned lock still holds what was found: keep it rather than drop it.
+                    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
+                    found.0.extend(item);
+                    found.1.extend(error);
                 }
                 ignore::WalkState::Continue
             })
         });
-        let (found_items, found_errors) = found.into_inner().unwrap_or_default();
+        let (found_items, found_errors) = found.into_inner().unwrap_or_else(|e| e.into_inner());
         items.extend(found_items);
         errors.extend(found_errors);
     }

@@ -105,6 +105,11 @@ impl Choices {
         }
     }
 
+    /// The phrases as they occur in a folded text, in alternation order.
+    pub(crate) fn literals(&self) -> &[String] {
+        &self.folded
+    }
+
     /// Which phrases occur in `folded`, by position in alternation order.
     fn occurring(&self, folded: &str) -> Vec<bool> {
         let Some(literals) = &self.literals else {

@@ -17,9 +17,7 @@ use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
-use super::literal::{
-    boundary, fold, fold_phrase, is_space, leftmost_first, literal_automaton, Folded, Hit,
-};
+use super::literal::{boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit};
 use aho_corasick::AhoCorasick;
 
 #[derive(Debug, Deserialize)]
@@ -476,7 +474,7 @@ impl Vocab {
                     None
                 } else {
                     let terms = Choices::few(&v.terms);
-                    slots.push(v.terms.iter().map(|t| fold_phrase(t)).collect());
+                    slots.push(terms.literals().to_vec());
                     let frames = Frames::new(frames.clone(), modifiers.clone(), terms);
                     Some((frames, slots.len() - 1))
                 };
