@@ -6,6 +6,7 @@
 //! prompt that passed its keyword prefilter. Most runs never build most of them.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
@@ -48,12 +49,30 @@ pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
     LazyRegex::unchecked(alternation(patterns))
 }
 
+/// Haystack bytes one regex answers `is_match` for with its regex-lite form before the full
+/// regex is built. regex-lite builds about ten times faster and searches tens of times slower:
+/// a run that only asks about a few names or short expressions (a pre-commit run) never pays
+/// for the full build, and a run that asks about many pays at most about one build's worth of
+/// slow searches first.
+#[cfg(not(test))]
+const LITE_BUDGET: usize = 1024;
+/// Unit tests answer every ASCII text with regex-lite, so `is_match`'s debug check compares the
+/// two engines on every text the pack and extractor tests give it.
+#[cfg(test)]
+const LITE_BUDGET: usize = usize::MAX;
+
 #[derive(Debug)]
 pub struct LazyRegex {
-    pattern: String,
+    pattern: Cow<'static, str>,
     /// Built without Unicode tables when the pattern allows it (see `vocab`).
     ascii: bool,
     compiled: OnceLock<Option<Regex>>,
+    lite: OnceLock<Option<regex_lite::Regex>>,
+    /// What is left of `LITE_BUDGET`.
+    lite_budget: AtomicUsize,
+    /// The full regex that debug builds check regex-lite's answers against.
+    #[cfg(debug_assertions)]
+    checker: OnceLock<Option<Regex>>,
 }
 
 impl LazyRegex {
@@ -63,31 +82,36 @@ impl LazyRegex {
             .build()
             .parse(pattern)
             .map_err(|e| e.to_string())?;
-        Ok(LazyRegex {
-            pattern: pattern.to_string(),
-            ascii: false,
+        Ok(LazyRegex::with(Cow::Owned(pattern.to_string()), false))
+    }
+
+    const fn with(pattern: Cow<'static, str>, ascii: bool) -> LazyRegex {
+        LazyRegex {
+            pattern,
+            ascii,
             compiled: OnceLock::new(),
-        })
+            lite: OnceLock::new(),
+            lite_budget: AtomicUsize::new(LITE_BUDGET),
+            #[cfg(debug_assertions)]
+            checker: OnceLock::new(),
+        }
     }
 
     /// Skips the syntax check: for built-in vocabularies, which the pack tests build in full
     /// (`force`), and whose syntax check alone would cost more than a pre-commit run.
     pub fn unchecked(pattern: String) -> LazyRegex {
-        LazyRegex {
-            pattern,
-            ascii: false,
-            compiled: OnceLock::new(),
-        }
+        LazyRegex::with(Cow::Owned(pattern), false)
+    }
+
+    /// A fixed pattern of the source, like `unchecked`, for a `static`.
+    pub const fn fixed(pattern: &'static str) -> LazyRegex {
+        LazyRegex::with(Cow::Borrowed(pattern), false)
     }
 
     /// A built-in English vocabulary regex (unchecked, like `unchecked`), built by
     /// `ascii_first`.
     pub fn vocab(pattern: String) -> LazyRegex {
-        LazyRegex {
-            pattern,
-            ascii: true,
-            compiled: OnceLock::new(),
-        }
+        LazyRegex::with(Cow::Owned(pattern), true)
     }
 
     fn build(&self) -> Result<Regex, regex::Error> {
@@ -106,7 +130,45 @@ impl LazyRegex {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
+        if self.compiled.get().is_none() {
+            if let Some(lite) = self.lite_for(text) {
+                let found = lite.is_match(text);
+                // Every debug build (so every test run) checks the two engines agree.
+                #[cfg(debug_assertions)]
+                {
+                    let checker = self.checker.get_or_init(|| self.build().ok());
+                    assert_eq!(
+                        found,
+                        checker.as_ref().is_some_and(|r| r.is_match(text)),
+                        "regex-lite and regex disagree: /{}/ on {text:?}",
+                        self.pattern
+                    );
+                }
+                return found;
+            }
+        }
         self.get().is_some_and(|r| r.is_match(text))
+    }
+
+    /// The regex-lite form of the pattern, when it answers exactly as the full regex on `text`
+    /// and the budget covers `text`. regex-lite differs from regex only in Unicode: its `\w`,
+    /// `\d`, `\s` and `\b` are ASCII, its case folding is ASCII, and it has no `\p{..}` (those
+    /// fail to build here). On an ASCII text, with an ASCII pattern (no character that could
+    /// fold onto an ASCII letter), the Unicode and ASCII meanings select the same characters.
+    /// (A pattern over the full regex's size cap, which `force` reports, never matches in full
+    /// but may in its lite form; built-in patterns are all forced by the pack tests.)
+    fn lite_for(&self, text: &str) -> Option<&regex_lite::Regex> {
+        if !text.is_ascii() || !self.pattern.is_ascii() {
+            return None;
+        }
+        self.lite_budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(text.len())
+            })
+            .ok()?;
+        self.lite
+            .get_or_init(|| regex_lite::Regex::new(&self.pattern).ok())
+            .as_ref()
     }
 
     /// Builds it now and reports a failure (for pack tests).
@@ -179,7 +241,7 @@ impl KeyedRegex {
 pub struct Caseless {
     /// The pattern without the `i` flag; its letters are lowercase.
     pattern: &'static str,
-    lower: OnceLock<Regex>,
+    lower: LazyRegex,
     folding: OnceLock<Regex>,
 }
 
@@ -187,7 +249,7 @@ impl Caseless {
     pub const fn new(pattern: &'static str) -> Caseless {
         Caseless {
             pattern,
-            lower: OnceLock::new(),
+            lower: LazyRegex::fixed(pattern),
             folding: OnceLock::new(),
         }
     }
@@ -200,25 +262,29 @@ impl Caseless {
             });
             return (re, Cow::Borrowed(text));
         }
-        let re = self
-            .lower
-            .get_or_init(|| Regex::new(self.pattern).expect("caseless regex"));
-        let hay = if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(text.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(text)
-        };
-        (re, hay)
+        let re = self.lower.get().expect("caseless regex");
+        (re, lowercased(text))
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        let (re, hay) = self.on(text);
-        re.is_match(&hay)
+        if folds_onto_ascii(text) {
+            let (re, hay) = self.on(text);
+            return re.is_match(&hay);
+        }
+        self.lower.is_match(&lowercased(text))
     }
 
     #[cfg(test)]
     pub fn pattern(&self) -> &'static str {
         self.pattern
+    }
+}
+
+fn lowercased(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -236,6 +302,72 @@ pub fn has_uppercase_literal(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_lite_answers_as_regex_on_ascii_text() {
+        let patterns = [
+            r"(?i)^(?:current_?)?(?:date|time|now)$",
+            r"(?-u:\b)(?:frozen)?set\s*\(",
+            r"\bkeep\b|\w+_id\b|\d{3}-\d{4}",
+            r"(?m)^[ \t]*(?:#+[ \t]+)?examples?:?\s*$",
+            r"(?is)^\s*select\s.+\sfrom\s",
+            r"[^,:;.]{1,12}[,:]",
+        ];
+        let texts = [
+            "current_date",
+            "CurrentTime",
+            "NOW",
+            "now_",
+            "frozenset(x)",
+            "subset(",
+            "keep it",
+            "user_id",
+            "call 555-0100",
+            "## Examples\n",
+            "  example",
+            "SELECT a\nFROM t ",
+            "a, b",
+            "",
+            "\t\n",
+            "x_y z",
+            "Ab12_ - :",
+        ];
+        let mut matched = 0;
+        for p in patterns {
+            let full = Regex::new(p).unwrap();
+            let lite = regex_lite::Regex::new(p).unwrap();
+            for t in texts {
+                assert_eq!(lite.is_match(t), full.is_match(t), "/{p}/ on {t:?}");
+                matched += usize::from(full.is_match(t));
+            }
+        }
+        assert!(matched >= 10, "the cases must match something: {matched}");
+    }
+
+    #[test]
+    fn non_ascii_text_and_spent_budget_go_to_the_full_regex() {
+        // Unicode case folding maps the Kelvin sign onto `k`: only the full regex knows.
+        let r = LazyRegex::unchecked(r"(?i)^kelvin$".into());
+        assert!(r.is_match("\u{212A}elvin"));
+        assert!(r.lite.get().is_none() && r.compiled.get().is_some());
+
+        let r = LazyRegex::unchecked(r"(?i)^(?:today|now)$".into());
+        r.lite_budget.store(6, Ordering::Relaxed);
+        assert!(
+            r.is_match("Today") && r.compiled.get().is_none(),
+            "within the budget: lite"
+        );
+        assert!(
+            r.is_match("NOW") && r.compiled.get().is_some(),
+            "past the budget: full"
+        );
+        assert!(!r.is_match("nowhere"));
+
+        // A pattern regex-lite cannot build is answered by the full regex.
+        let r = LazyRegex::unchecked(r"^\p{Lu}".into());
+        assert!(r.is_match("Name") && !r.is_match("name"));
+        assert!(r.lite.get().is_some_and(Option::is_none));
+    }
 
     #[test]
     fn syntax_errors_surface_at_load() {
