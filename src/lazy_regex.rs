@@ -49,17 +49,14 @@ pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
     LazyRegex::unchecked(alternation(patterns))
 }
 
-/// Haystack bytes one regex answers `is_match` for with its regex-lite form before the full
-/// regex is built. regex-lite builds about ten times faster and searches tens of times slower:
-/// a run that only asks about a few names or short expressions (a pre-commit run) never pays
-/// for the full build, and a run that asks about many pays at most about one build's worth of
-/// slow searches first.
-#[cfg(not(test))]
+/// Haystack bytes one regex answers with its regex-lite form before the full regex is built.
+/// regex-lite builds several times faster and searches tens of times slower: a run that asks
+/// about a few names or short texts (a pre-commit run) never pays for the full build, and a
+/// run that asks about many pays a bounded share of a build in slow searches first. Its
+/// searches slow down with the pattern's size, and so does the full build, but not in step:
+/// long alternations get fewer bytes (`LITE_WORK` divided by the pattern's length).
 const LITE_BUDGET: usize = 1024;
-/// Unit tests answer every ASCII text with regex-lite, so `is_match`'s debug check compares the
-/// two engines on every text the pack and extractor tests give it.
-#[cfg(test)]
-const LITE_BUDGET: usize = usize::MAX;
+const LITE_WORK: usize = 512 * 1024;
 
 #[derive(Debug)]
 pub struct LazyRegex {
@@ -68,8 +65,8 @@ pub struct LazyRegex {
     ascii: bool,
     compiled: OnceLock<Option<Regex>>,
     lite: OnceLock<Option<regex_lite::Regex>>,
-    /// What is left of `LITE_BUDGET`.
-    lite_budget: AtomicUsize,
+    /// Haystack bytes regex-lite has answered for (see `LITE_BUDGET`).
+    lite_spent: AtomicUsize,
     /// The full regex that debug builds check regex-lite's answers against.
     #[cfg(debug_assertions)]
     checker: OnceLock<Option<Regex>>,
@@ -91,7 +88,7 @@ impl LazyRegex {
             ascii,
             compiled: OnceLock::new(),
             lite: OnceLock::new(),
-            lite_budget: AtomicUsize::new(LITE_BUDGET),
+            lite_spent: AtomicUsize::new(0),
             #[cfg(debug_assertions)]
             checker: OnceLock::new(),
         }
@@ -130,44 +127,105 @@ impl LazyRegex {
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        if self.compiled.get().is_none() {
-            if let Some(lite) = self.lite_for(text) {
+        match self.engine(text) {
+            Some(Engine::Full(r)) => r.is_match(text),
+            Some(Engine::Lite(lite)) => {
                 let found = lite.is_match(text);
-                // Every debug build (so every test run) checks the two engines agree.
-                #[cfg(debug_assertions)]
-                {
-                    let checker = self.checker.get_or_init(|| self.build().ok());
-                    assert_eq!(
-                        found,
-                        checker.as_ref().is_some_and(|r| r.is_match(text)),
-                        "regex-lite and regex disagree: /{}/ on {text:?}",
-                        self.pattern
-                    );
-                }
-                return found;
+                self.verify(text, &found, |r| r.is_match(text));
+                found
+            }
+            None => false,
+        }
+    }
+
+    /// Every non-overlapping match's groups, leftmost first (`Regex::captures_iter`).
+    pub fn captures_iter<'t>(&self, text: &'t str) -> Vec<Captures<'t>> {
+        match self.engine(text) {
+            Some(Engine::Full(r)) => r.captures_iter(text).map(Captures::Full).collect(),
+            Some(Engine::Lite(lite)) => {
+                let all: Vec<Captures<'t>> = lite.captures_iter(text).map(Captures::Lite).collect();
+                self.verify(text, &spans(&all), |r| {
+                    spans(
+                        &r.captures_iter(text)
+                            .map(Captures::Full)
+                            .collect::<Vec<_>>(),
+                    )
+                });
+                all
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// The leftmost match's groups (`Regex::captures`).
+    pub fn captures<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
+        match self.engine(text)? {
+            Engine::Full(r) => r.captures(text).map(Captures::Full),
+            Engine::Lite(lite) => {
+                let first = lite.captures(text).map(Captures::Lite);
+                self.verify(text, &spans(first.as_slice()), |r| {
+                    spans(r.captures(text).map(Captures::Full).as_slice())
+                });
+                first
             }
         }
-        self.get().is_some_and(|r| r.is_match(text))
+    }
+
+    /// The engine to answer for `text`: the full regex once built, else regex-lite while it
+    /// answers exactly and its budget lasts, else the full regex, built now (`None` only when
+    /// it fails to build).
+    fn engine(&self, text: &str) -> Option<Engine<'_>> {
+        if self.compiled.get().is_none() {
+            if let Some(lite) = self.lite_for(text) {
+                return Some(Engine::Lite(lite));
+            }
+        }
+        self.get().map(Engine::Full)
+    }
+
+    /// Debug builds (so every test run) check each regex-lite answer against the full regex.
+    #[cfg_attr(not(debug_assertions), allow(unused_variables))]
+    fn verify<T: PartialEq + std::fmt::Debug>(
+        &self,
+        text: &str,
+        lite: &T,
+        full: impl FnOnce(&Regex) -> T,
+    ) {
+        #[cfg(debug_assertions)]
+        if let Some(checker) = self.checker.get_or_init(|| self.build().ok()) {
+            assert_eq!(
+                lite,
+                &full(checker),
+                "regex-lite and regex disagree: /{}/ on {text:?}",
+                self.pattern
+            );
+        }
     }
 
     /// The regex-lite form of the pattern, when it answers exactly as the full regex on `text`
-    /// and the budget covers `text`. regex-lite differs from regex only in Unicode: its `\w`,
-    /// `\d`, `\s` and `\b` are ASCII, its case folding is ASCII, and it has no `\p{..}` (those
-    /// fail to build here). On an ASCII text, with an ASCII pattern (no character that could
-    /// fold onto an ASCII letter), the Unicode and ASCII meanings select the same characters.
-    /// (A pattern over the full regex's size cap, which `force` reports, never matches in full
-    /// but may in its lite form; built-in patterns are all forced by the pack tests.)
+    /// (see `lite_exact`) and the budget covers `text`.
     fn lite_for(&self, text: &str) -> Option<&regex_lite::Regex> {
-        if !text.is_ascii() || !self.pattern.is_ascii() {
+        if !text.is_ascii() {
             return None;
         }
-        self.lite_budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(text.len())
+        // Unit tests let regex-lite answer every ASCII text, so `verify` compares the two
+        // engines on every text the pack and extractor tests give them.
+        let budget = if cfg!(test) {
+            usize::MAX
+        } else {
+            (LITE_WORK / self.pattern.len().max(1)).min(LITE_BUDGET)
+        };
+        self.lite_spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                spent.checked_add(text.len()).filter(|s| *s <= budget)
             })
             .ok()?;
         self.lite
-            .get_or_init(|| regex_lite::Regex::new(&self.pattern).ok())
+            .get_or_init(|| {
+                lite_exact(&self.pattern)
+                    .then(|| regex_lite::Regex::new(&self.pattern).ok())
+                    .flatten()
+            })
             .as_ref()
     }
 
@@ -175,6 +233,101 @@ impl LazyRegex {
     pub fn force(&self) -> Result<(), String> {
         self.build().map(|_| ()).map_err(|e| e.to_string())
     }
+}
+
+/// Whether regex-lite finds on every ASCII text what regex finds for `pattern` (when it builds
+/// it: it has no `\p{..}`). The two differ only in Unicode: regex-lite's `\w`, `\d`, `\s` and
+/// `\b` are ASCII, which on ASCII text select what the Unicode classes select, and its case
+/// folding is ASCII. Unicode folding maps just two non-ASCII characters onto ASCII letters, the
+/// Kelvin sign and the long s, so a case-insensitive pattern must not be able to name either:
+/// no hex escape and no class range with a non-ASCII end. (A pattern over the full regex's
+/// size cap, which `force` reports, never matches in full but may in its lite form.)
+fn lite_exact(pattern: &str) -> bool {
+    if pattern.contains(['\u{212A}', '\u{17F}']) {
+        return false;
+    }
+    let caseless = pattern.match_indices("(?").any(|(at, _)| {
+        pattern[at + 2..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphabetic() || *b == b'-')
+            .take_while(|b| *b != b'-')
+            .any(|b| b == b'i')
+    });
+    if !caseless {
+        return true;
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let non_ascii_range = chars
+        .windows(3)
+        .any(|w| w[1] == '-' && (!w[0].is_ascii() || !w[2].is_ascii()));
+    !non_ascii_range && !["\\x", "\\u", "\\U"].iter().any(|e| pattern.contains(e))
+}
+
+enum Engine<'r> {
+    Full(&'r Regex),
+    Lite(&'r regex_lite::Regex),
+}
+
+/// One match's groups, from whichever engine answered (see `LazyRegex::engine`).
+pub enum Captures<'t> {
+    Full(regex::Captures<'t>),
+    Lite(regex_lite::Captures<'t>),
+}
+
+/// A group's text and byte range, as `regex::Match` gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group<'t> {
+    start: usize,
+    end: usize,
+    text: &'t str,
+}
+
+impl<'t> Group<'t> {
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    pub fn end(&self) -> usize {
+        self.end
+    }
+    pub fn as_str(&self) -> &'t str {
+        self.text
+    }
+}
+
+impl<'t> Captures<'t> {
+    pub fn get(&self, i: usize) -> Option<Group<'t>> {
+        match self {
+            Captures::Full(c) => c.get(i).map(|m| (m.start(), m.end(), m.as_str())),
+            Captures::Lite(c) => c.get(i).map(|m| (m.start(), m.end(), m.as_str())),
+        }
+        .map(|(start, end, text)| Group { start, end, text })
+    }
+
+    pub fn name(&self, name: &str) -> Option<Group<'t>> {
+        match self {
+            Captures::Full(c) => c.name(name).map(|m| (m.start(), m.end(), m.as_str())),
+            Captures::Lite(c) => c.name(name).map(|m| (m.start(), m.end(), m.as_str())),
+        }
+        .map(|(start, end, text)| Group { start, end, text })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Captures::Full(c) => c.len(),
+            Captures::Lite(c) => c.len(),
+        }
+    }
+}
+
+/// Every group of every match (for the debug check of the two engines).
+fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
+    all.iter()
+        .map(|c| {
+            (0..c.len())
+                .map(|i| c.get(i).map(|g| (g.start, g.end)))
+                .collect()
+        })
+        .collect()
 }
 
 /// Whether `text` holds one of the two non-ASCII characters Unicode simple case folding maps
@@ -210,16 +363,22 @@ impl KeyedRegex {
         })
     }
 
-    /// The regex, when `text` may hold a match.
-    pub fn on(&self, text: &str) -> Option<&Regex> {
-        if !self.keys.is_match(text) && !folds_onto_ascii(text) {
-            return None;
-        }
-        self.regex.get()
+    /// Whether `text` may hold a match.
+    fn may_match(&self, text: &str) -> bool {
+        self.keys.is_match(text) || folds_onto_ascii(text)
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.on(text).is_some_and(|r| r.is_match(text))
+        self.may_match(text) && self.regex.is_match(text)
+    }
+
+    /// Always with the full regex: regex-lite's captures search (a Pike VM) over these large
+    /// alternations costs about as much per kilobyte as the full build, so it would not pay.
+    pub fn captures_iter<'t>(&self, text: &'t str) -> Vec<Captures<'t>> {
+        if !self.may_match(text) {
+            return Vec::new();
+        }
+        self.regex.captures_iter(text)
     }
 
     pub fn force(&self) -> Result<(), String> {
@@ -352,7 +511,7 @@ mod tests {
         assert!(r.lite.get().is_none() && r.compiled.get().is_some());
 
         let r = LazyRegex::unchecked(r"(?i)^(?:today|now)$".into());
-        r.lite_budget.store(6, Ordering::Relaxed);
+        r.lite_spent.store(usize::MAX - 6, Ordering::Relaxed);
         assert!(
             r.is_match("Today") && r.compiled.get().is_none(),
             "within the budget: lite"
@@ -367,6 +526,27 @@ mod tests {
         let r = LazyRegex::unchecked(r"^\p{Lu}".into());
         assert!(r.is_match("Name") && !r.is_match("name"));
         assert!(r.lite.get().is_some_and(Option::is_none));
+    }
+
+    #[test]
+    fn regex_lite_answers_only_where_case_folding_cannot_reach_ascii() {
+        for (pattern, exact) in [
+            (r"(?i)^(?:now|today)$", true),
+            (r"(?-i:K)x", true),
+            (r"(?:-|to|\u{2013})", true),
+            ("(?i)(?:-|to|\u{2013})", true),
+            (r"[\x{100}-\x{300}]", true),
+            (r"(?i)[\x{100}-\x{300}]", false),
+            ("(?i)[\u{100}-\u{300}]", false),
+            (r"(?i)\u{17F}", false),
+            ("(?is)\u{212A}", false),
+            ("\u{212A}", false),
+        ] {
+            assert_eq!(lite_exact(pattern), exact, "{pattern}");
+        }
+        // What the refused ones would get wrong: Unicode folding reaches `s` and `k`.
+        let r = LazyRegex::unchecked(r"(?i)^[\x{100}-\x{300}]\x{212A}$".into());
+        assert!(r.is_match("sk") && r.lite.get().is_some_and(Option::is_none));
     }
 
     #[test]

@@ -831,23 +831,17 @@ impl Vocab {
     ) -> Vec<Limit> {
         let n = &self.numeric;
         let mut out = Vec::new();
-        let listed_units = n.regex.on(t);
-        let listed: Vec<(usize, usize)> = listed_units
-            .into_iter()
-            .flat_map(|r| r.find_iter(t))
+        let listed_captures = n.regex.captures_iter(t);
+        let listed: Vec<(usize, usize)> = listed_captures
+            .iter()
+            .filter_map(|c| c.get(0))
             .map(|m| (m.start(), m.end()))
             .collect();
-        let generic = n
-            .generic
-            .on(t)
-            .into_iter()
-            .flat_map(|r| r.captures_iter(t))
-            .filter(|c| {
-                c.get(0)
-                    .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
-            });
-        let listed_captures = listed_units.into_iter().flat_map(|r| r.captures_iter(t));
-        for c in listed_captures.chain(generic) {
+        let generic = n.generic.captures_iter(t).into_iter().filter(|c| {
+            c.get(0)
+                .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
+        });
+        for c in listed_captures.into_iter().chain(generic) {
             let (Some(all), Some(num), Some(unit)) = (c.get(0), c.name("n"), c.name("unit")) else {
                 continue;
             };
@@ -985,7 +979,7 @@ impl Vocab {
     /// "The refund policy must always be mentioned" / "Refunds must never be discussed": the
     /// subject is the object, the participle the verb.
     pub(crate) fn passive_action(&self, clause: &str) -> Option<Action> {
-        let c = self.passive.get()?.captures(clause.trim_start())?;
+        let c = self.passive.captures(clause.trim_start())?;
         let (obj, participle) = (
             c.name("obj")?.as_str(),
             c.name("verb")?.as_str().to_ascii_lowercase(),

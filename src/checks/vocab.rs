@@ -646,7 +646,7 @@ impl Vocab {
     /// tried longest first, so a later one only makes `x` longer. When the preferred `x` is over
     /// the limit, every other one is too, as with `{1,120}` in the pattern.
     pub(crate) fn scope_lead<'t>(&self, t: &'t str) -> Option<&'t str> {
-        let x = self.scope_regex.get()?.captures(t)?.name("x")?.as_str();
+        let x = self.scope_regex.captures(t)?.name("x")?.as_str();
         (x.chars().count() <= 120).then_some(x)
     }
 

@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::extract::PromptSpec;
+use crate::lazy_regex::Caseless;
 use crate::prompt::{
     Origin, Placeholder, PlaceholderSyntax, Prompt, PromptBuilder, PromptFormat, Volatility,
 };
@@ -24,11 +25,9 @@ use crate::span::PromptSpan;
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)\{\{\{(.*?)\}\}\}|\{\{(.*?)\}\}|\{%-?(.*?)-?%\}|\{#.*?#\}").expect("tag regex")
 });
-/// A Prompty role marker alone on its line.
-static PROMPTY_ROLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^[ \t]*(system|user|assistant|developer)[ \t]*:[ \t]*\r?$")
-        .expect("role regex")
-});
+/// A Prompty role marker alone on its line, in any letter case.
+static PROMPTY_ROLE: Caseless =
+    Caseless::new(r"(?m)^[ \t]*(system|user|assistant|developer)[ \t]*:[ \t]*\r?$");
 /// Identifier-like single-brace placeholder (`{user_name}`, `{doc.title}`, `{x!r}`, `{n:>4}`).
 static BRACE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -111,7 +110,8 @@ fn roles(body: &str, format: PromptFormat) -> Vec<Segment> {
     // (role, content start, marker start)
     let mut marks: Vec<(Role, usize, usize)> = Vec::new();
     if matches!(format, PromptFormat::Prompty | PromptFormat::Jinja) {
-        for c in PROMPTY_ROLE.captures_iter(body) {
+        let (role_marker, hay) = PROMPTY_ROLE.on(body);
+        for c in role_marker.captures_iter(&hay) {
             let (Some(m), Some(r)) = (c.get(0), c.get(1)) else {
                 continue;
             };
@@ -365,6 +365,20 @@ mod tests {
                 ("documents", PlaceholderSyntax::JinjaBlock),
                 ("item.title", PlaceholderSyntax::DoubleBrace),
                 ("question", PlaceholderSyntax::DoubleBrace)
+            ]
+        );
+    }
+
+    #[test]
+    fn prompty_role_markers_in_any_letter_case() {
+        let src = "---\nname: Chat\n---\nSystem:\nYou are helpful.\n\nUSER :\r\n{{question}}\nAssistant:\nDone.\nsystems:\n";
+        let p = &run("chat.prompty", PromptFormat::Prompty, src)[0];
+        assert_eq!(
+            role_texts(p),
+            vec![
+                (Role::System, "You are helpful."),
+                (Role::User, "{{question}}"),
+                (Role::Assistant, "Done.\nsystems:")
             ]
         );
     }

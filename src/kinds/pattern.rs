@@ -57,10 +57,7 @@ impl PatternMatcher {
         let prompt = cx.prompt;
         let text = prompt.text.as_str();
         let mut hits = Vec::new();
-        let Some(regex) = self.regex.get() else {
-            return Vec::new();
-        };
-        for caps in regex.captures_iter(text) {
+        for caps in self.regex.captures_iter(text) {
             let Some(m) = caps
                 .name("value")
                 .or_else(|| caps.get(1))
