@@ -157,6 +157,22 @@ impl LazyRegex {
         }
     }
 
+    /// Every non-overlapping match's byte range, leftmost first (`Regex::find_iter`).
+    pub fn find_iter(&self, text: &str) -> Vec<(usize, usize)> {
+        match self.engine(text) {
+            Some(Engine::Full(r)) => r.find_iter(text).map(|m| (m.start(), m.end())).collect(),
+            Some(Engine::Lite(lite)) => {
+                let all: Vec<(usize, usize)> =
+                    lite.find_iter(text).map(|m| (m.start(), m.end())).collect();
+                self.verify(text, &all, |r| {
+                    r.find_iter(text).map(|m| (m.start(), m.end())).collect()
+                });
+                all
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// The leftmost match's groups (`Regex::captures`).
     pub fn captures<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
         match self.engine(text)? {

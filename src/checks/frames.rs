@@ -9,8 +9,9 @@
 //! match anywhere in it, and neither can a modifier or term absent from it; removing branches
 //! that cannot match leaves the others in their order, so the alternation of what remains
 //! finds exactly what the full alternation finds there. Such regexes are kept per pattern
-//! until they have cost about one full build; then the value builds its full alternation once
-//! and uses it from then on.
+//! until their patterns add up to the full one's length; then the value uses its full
+//! alternation from then on. Each is a `LazyRegex`: its first texts are searched with
+//! regex-lite, and the full build happens only when a run searches more with it.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -21,7 +22,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use super::directive::phrase_pattern;
 use super::literal::{fold_phrase, literal_automaton};
 use super::vocab::{fold_pattern, longest_first};
-use crate::lazy_regex::ascii_first;
+use crate::lazy_regex::{ascii_first, LazyRegex};
 
 /// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
 /// boundaries) and, worked out on first use, their leading literals; shared by its values.
@@ -162,16 +163,16 @@ pub(crate) struct Frames {
     /// match and no regex is built or run.
     terms: Choices,
     built: Mutex<Partials>,
-    /// The alternation of every frame, once built: from then on it serves every text without
-    /// the lead checks or the lock.
-    full: OnceLock<Option<Arc<Regex>>>,
+    /// The alternation of every frame, once a text needs it: from then on it serves every text
+    /// without the lead checks or the lock.
+    full: OnceLock<Arc<LazyRegex>>,
     /// The full alternation's length: what partial patterns may add up to.
     budget: usize,
 }
 
 #[derive(Debug, Default)]
 struct Partials {
-    regexes: Vec<(String, Option<Arc<Regex>>)>,
+    regexes: Vec<(String, Arc<LazyRegex>)>,
     /// Total length of the patterns built so far.
     spent: usize,
 }
@@ -218,9 +219,9 @@ impl Frames {
         ascii_first(&self.alternation(None, None))
     }
 
-    fn full_regex(&self) -> Option<Arc<Regex>> {
+    fn full_regex(&self) -> Arc<LazyRegex> {
         self.full
-            .get_or_init(|| self.build_full().ok().map(Arc::new))
+            .get_or_init(|| Arc::new(LazyRegex::vocab(self.alternation(None, None))))
             .clone()
     }
 
@@ -239,27 +240,27 @@ impl Frames {
     }
 
     /// The regex to run on `folded`: the alternation of what can match there (`None` when
-    /// nothing can, or the build failed). A text none of the terms occur in cannot match; the
-    /// vocabulary checks that for all values at once before calling this.
-    pub(crate) fn regex_for(&self, folded: &str) -> Option<Arc<Regex>> {
+    /// nothing can). A text none of the terms occur in cannot match; the vocabulary checks that
+    /// for all values at once before calling this.
+    pub(crate) fn regex_for(&self, folded: &str) -> Option<Arc<LazyRegex>> {
         if let Some(full) = self.full.get() {
-            return full.clone();
+            return Some(full.clone());
         }
         let pattern = self.partial_pattern(folded)?;
         let Ok(mut built) = self.built.lock() else {
             return None;
         };
         if let Some((_, regex)) = built.regexes.iter().find(|(p, _)| *p == pattern) {
-            return regex.clone();
+            return Some(regex.clone());
         }
         // A text that needs everything gets the full alternation, not a copy of it.
         if pattern.len() >= self.budget || built.spent + pattern.len() > self.budget {
-            return self.full_regex();
+            return Some(self.full_regex());
         }
-        let regex = ascii_first(&pattern).ok().map(Arc::new);
         built.spent += pattern.len();
+        let regex = Arc::new(LazyRegex::vocab(pattern.clone()));
         built.regexes.push((pattern, regex.clone()));
-        regex
+        Some(regex)
     }
 
     /// Builds the full alternation and reports a failure (for pack tests).
@@ -345,7 +346,10 @@ mod tests {
             let spans = |r: &Regex| -> Vec<(usize, usize)> {
                 r.find_iter(text).map(|m| (m.start(), m.end())).collect()
             };
-            let partial = set.regex_for(text).map(|r| spans(&r)).unwrap_or_default();
+            let partial = set
+                .regex_for(text)
+                .map(|r| r.find_iter(text))
+                .unwrap_or_default();
             assert_eq!(partial, spans(&full), "{text}");
         }
         // Partial builds stop at the full alternation's length; the full one serves from then.

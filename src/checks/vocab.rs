@@ -10,8 +10,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use regex::Regex;
-
 use crate::lazy_regex::{folds_onto_ascii, KeyedRegex, LazyRegex};
 use serde::Deserialize;
 
@@ -118,18 +116,18 @@ struct Patterns {
 impl Patterns {
     /// The regex, when `text` may hold a match. The Kelvin sign and the long s always pass, in
     /// case a pattern needed Unicode to build and folds them onto `k` and `s`.
-    fn on(&self, text: &ValueText) -> Option<&Regex> {
+    fn on(&self, text: &ValueText) -> Option<&LazyRegex> {
         if self.gate.is_some_and(|g| !text.gate[g]) && !text.folds_onto_ascii {
             return None;
         }
-        self.regex.get()
+        Some(&self.regex)
     }
 }
 
 impl Value {
     /// The framed regex for `text`, when the text can match it: one of the value's terms
     /// occurs (every frame holds one).
-    fn framed_regex(&self, text: &ValueText) -> Option<std::sync::Arc<Regex>> {
+    fn framed_regex(&self, text: &ValueText) -> Option<std::sync::Arc<LazyRegex>> {
         let (frames, gate) = self.framed.as_ref()?;
         if !text.gate[*gate] {
             return None;
@@ -158,7 +156,8 @@ impl Value {
         if let Some(r) = self.framed_regex(text) {
             all.extend(
                 r.find_iter(&folded.text)
-                    .map(|m| (folded.hit(t, m.start(), m.end()), 0)),
+                    .into_iter()
+                    .map(|(start, end)| (folded.hit(t, start, end), 0)),
             );
         }
         if let Some(p) = &self.patterns {
@@ -272,7 +271,8 @@ fn hits<'t>(patterns: &Patterns, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
         .on(text)
         .map(|r| {
             r.find_iter(&folded.text)
-                .map(|m| folded.hit(t, m.start(), m.end()))
+                .into_iter()
+                .map(|(start, end)| folded.hit(t, start, end))
                 .collect()
         })
         .unwrap_or_default()
