@@ -3,6 +3,7 @@
 #
 #   bench/run.sh TREE            # e.g. a generated tree (bench/gen_tree.py) or a real repo
 #   bench/run.sh --precommit TREE   # the pre-commit case: 10 files named on the command line
+#   bench/run.sh --precommit TREE FILE...   # the same with these files (relative to TREE)
 #   SKIP_SLOW=1 bench/run.sh TREE   # without semgrep and detect-secrets (minutes on a large tree)
 #
 # Tools that are not installed are skipped (install: `pip install ruff detect-secrets semgrep
@@ -12,8 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=full
 if [ "${1:-}" = "--precommit" ]; then mode=precommit; shift; fi
-tree=${1:?usage: bench/run.sh [--precommit] TREE}
+tree=${1:?usage: bench/run.sh [--precommit] TREE [FILE...]}
 tree=$(cd "$tree" && pwd)
+shift
 cargo build --release --quiet
 bin=$PWD/target/release/promptlint
 mkdir -p bench/out
@@ -32,7 +34,11 @@ add() { names+=("$1"); cmds+=("$2"); }
 
 if [ "$mode" = precommit ]; then
   # `head` closes the pipe early: keep pipefail from ending the script there.
-  files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | sort | head -10 | tr '\n' ' ' || true)
+  if [ $# -gt 0 ]; then
+    files="$*"
+  else
+    files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | sort | head -10 | tr '\n' ' ' || true)
+  fi
   add promptlint "cd $tree && $bin check --exit-zero -q $files"
   have ruff && add ruff "cd $tree && $(real ruff) check --isolated --select E9 --no-cache --exit-zero $files"
   args=()
