@@ -3,7 +3,9 @@
 //! Start-up must stay cheap (a pre-commit run over a few files in well under 20 ms), so pack
 //! regexes are syntax-checked when a pack loads — every pack error still surfaces at load,
 //! naming the file, rule and key — but built into automata only when a rule first runs on a
-//! prompt that passed its keyword prefilter. Most runs never build most of them.
+//! prompt that passed its keyword prefilter. Most runs never build most of them, and a
+//! `LazyRegex` answers its first texts with regex-lite, which builds several times faster, before
+//! it builds the full regex (see `LITE_BUDGET` and `lite_exact`).
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -388,8 +390,7 @@ impl KeyedRegex {
         self.may_match(text) && self.regex.is_match(text)
     }
 
-    /// Always with the full regex: regex-lite's captures search (a Pike VM) over these large
-    /// alternations costs about as much per kilobyte as the full build, so it would not pay.
+    /// Like `LazyRegex::captures_iter`, on a text that holds a key.
     pub fn captures_iter<'t>(&self, text: &'t str) -> Vec<Captures<'t>> {
         if !self.may_match(text) {
             return Vec::new();
