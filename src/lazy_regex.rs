@@ -60,6 +60,10 @@ pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
 const LITE_BUDGET: usize = 1024;
 const LITE_WORK: usize = 512 * 1024;
 
+fn lite_budget(pattern_len: usize) -> usize {
+    (LITE_WORK / pattern_len.max(1)).min(LITE_BUDGET)
+}
+
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: Cow<'static, str>,
@@ -190,15 +194,20 @@ impl LazyRegex {
     }
 
     /// The engine to answer for `text`: the full regex once built, else regex-lite while it
-    /// answers exactly and its budget lasts, else the full regex, built now (`None` only when
-    /// it fails to build).
+    /// answers exactly and its budget lasts, else the full regex, built now. A pattern over the
+    /// full regex's size cap (`force` reports it; a user's may only show at run time) keeps
+    /// regex-lite for every ASCII text, so which texts match never depends on the order they
+    /// come in; `None` then for the others.
     fn engine(&self, text: &str) -> Option<Engine<'_>> {
         if self.compiled.get().is_none() {
-            if let Some(lite) = self.lite_for(text) {
+            if let Some(lite) = self.lite_for(text, false) {
                 return Some(Engine::Lite(lite));
             }
         }
-        self.get().map(Engine::Full)
+        match self.get() {
+            Some(full) => Some(Engine::Full(full)),
+            None => self.lite_for(text, true).map(Engine::Lite),
+        }
     }
 
     /// Debug builds (so every test run) check each regex-lite answer against the full regex.
@@ -221,17 +230,17 @@ impl LazyRegex {
     }
 
     /// The regex-lite form of the pattern, when it answers exactly as the full regex on `text`
-    /// (see `lite_exact`) and the budget covers `text`.
-    fn lite_for(&self, text: &str) -> Option<&regex_lite::Regex> {
+    /// (see `lite_exact`) and the budget covers `text` (or `unbudgeted`).
+    fn lite_for(&self, text: &str, unbudgeted: bool) -> Option<&regex_lite::Regex> {
         if !text.is_ascii() {
             return None;
         }
         // Unit tests let regex-lite answer every ASCII text, so `verify` compares the two
         // engines on every text the pack and extractor tests give them.
-        let budget = if cfg!(test) {
+        let budget = if cfg!(test) || unbudgeted {
             usize::MAX
         } else {
-            (LITE_WORK / self.pattern.len().max(1)).min(LITE_BUDGET)
+            lite_budget(self.pattern.len())
         };
         self.lite_spent
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
@@ -258,27 +267,38 @@ impl LazyRegex {
 /// `\b` are ASCII, which on ASCII text select what the Unicode classes select, and its case
 /// folding is ASCII. Unicode folding maps just two non-ASCII characters onto ASCII letters, the
 /// Kelvin sign and the long s, so a case-insensitive pattern must not be able to name either:
-/// no hex escape and no class range with a non-ASCII end. (A pattern over the full regex's
-/// size cap, which `force` reports, never matches in full but may in its lite form.)
+/// no hex escape and no class range with a non-ASCII end. One syntax difference: regex-lite
+/// case folds a class after negating a `[:^class:]` inside it, regex before. (A review found
+/// these by hand; the debug check in `verify` compares the engines on every test text.)
 fn lite_exact(pattern: &str) -> bool {
     if pattern.contains(['\u{212A}', '\u{17F}']) {
         return false;
     }
-    let caseless = pattern.match_indices("(?").any(|(at, _)| {
-        pattern[at + 2..]
-            .bytes()
-            .take_while(|b| b.is_ascii_alphabetic() || *b == b'-')
-            .take_while(|b| *b != b'-')
-            .any(|b| b == b'i')
-    });
-    if !caseless {
+    // The flags a group turns on (`(?is)`, `(?i-s:`); not those after `-`.
+    let enabled = |flag: u8| {
+        pattern.match_indices("(?").any(|(at, _)| {
+            pattern[at + 2..]
+                .bytes()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .any(|b| b == flag)
+        })
+    };
+    // Verbose mode lets whitespace and comments hide a flag group or a range from the checks
+    // below: leave such patterns to the full regex.
+    if enabled(b'x') {
+        return false;
+    }
+    if !enabled(b'i') {
         return true;
     }
     let chars: Vec<char> = pattern.chars().collect();
     let non_ascii_range = chars
         .windows(3)
         .any(|w| w[1] == '-' && (!w[0].is_ascii() || !w[2].is_ascii()));
-    !non_ascii_range && !["\\x", "\\u", "\\U"].iter().any(|e| pattern.contains(e))
+    // regex-lite negates a `[:^class:]` before case folding the class around it, regex after.
+    !non_ascii_range
+        && !pattern.contains("[:^")
+        && !["\\x", "\\u", "\\U"].iter().any(|e| pattern.contains(e))
 }
 
 enum Engine<'r> {
@@ -402,10 +422,10 @@ impl KeyedRegex {
         self.regex.force()
     }
 
-    /// The regex without its keys (for tests).
+    /// The regex without its keys, built apart from the one `captures_iter` uses (for tests).
     #[cfg(test)]
-    pub fn ungated(&self) -> &Regex {
-        self.regex.get().expect("keyed regex builds")
+    pub fn ungated(&self) -> Regex {
+        self.regex.build().expect("keyed regex builds")
     }
 }
 
@@ -558,12 +578,77 @@ mod tests {
             (r"(?i)\u{17F}", false),
             ("(?is)\u{212A}", false),
             ("\u{212A}", false),
+            // Verbose mode can hide a flag group or a range from the checks.
+            (r"(?x)( ?i)\x{212A}", false),
+            ("(?xi)[\u{100} - \u{1FF}]", false),
+            (r"(?s-x)a", true),
+            // regex-lite folds after negating a `[:^class:]`, regex before.
+            (r"(?i)[[:^lower:]]", false),
+            (r"[[:^lower:]]", true),
         ] {
             assert_eq!(lite_exact(pattern), exact, "{pattern}");
+        }
+        let full = |p: &str, t: &str| Regex::new(p).unwrap().is_match(t);
+        for (p, t) in [
+            (r"(?x)( ?i)\x{212A}", "k"),
+            ("(?xi)[\u{100} - \u{1FF}]", "s"),
+            (r"(?i)[[:^lower:]]", "a"),
+            (r"(?i)[^[:^lower:]]", "a"),
+        ] {
+            assert_eq!(
+                LazyRegex::unchecked(p.into()).is_match(t),
+                full(p, t),
+                "/{p}/ on {t}"
+            );
         }
         // What the refused ones would get wrong: Unicode folding reaches `s` and `k`.
         let r = LazyRegex::unchecked(r"(?i)^[\x{100}-\x{300}]\x{212A}$".into());
         assert!(r.is_match("sk") && r.lite.get().is_some_and(Option::is_none));
+    }
+
+    #[test]
+    fn lite_captures_and_spans_are_the_full_regexes() {
+        let p = r"(?i)(?-u:\b)(?P<n>[0-9]+|two|three)\s+(?P<unit>words?|lines?)|(?P<empty>x*)";
+        let full = Regex::new(p).unwrap();
+        let lazy = LazyRegex::unchecked(p.into());
+        let texts = ["Use 3 words, two LINES", "", "xx 12 lines", "three words"];
+        for t in texts {
+            let want: Vec<Vec<Option<(usize, usize)>>> = full
+                .captures_iter(t)
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                .collect();
+            let got = spans(&lazy.captures_iter(t));
+            assert_eq!(got, want, "{t:?}");
+            let found: Vec<(usize, usize)> =
+                full.find_iter(t).map(|m| (m.start(), m.end())).collect();
+            assert_eq!(lazy.find_iter(t), found, "{t:?}");
+        }
+        assert!(lazy.compiled.get().is_none(), "the lite form answered");
+        assert!(spans(&lazy.captures_iter("Use 3 words")).len() >= 2);
+    }
+
+    #[test]
+    fn long_patterns_get_a_smaller_budget() {
+        assert_eq!(lite_budget(30), 1024);
+        assert_eq!(lite_budget(512), 1024);
+        assert_eq!(lite_budget(1024), 512);
+        assert_eq!(lite_budget(1322), 396);
+        assert_eq!(lite_budget(6000), 87);
+    }
+
+    #[test]
+    fn a_pattern_over_the_size_cap_answers_ascii_texts_with_regex_lite() {
+        // `\w` is Unicode in regex (a large automaton) and ASCII in regex-lite.
+        let r = LazyRegex::unchecked(r"\w{4000}x".into());
+        let text = format!("{}x", "a".repeat(4000));
+        let before = r.is_match(&text);
+        assert!(r.get().is_none(), "over the full regex's cap");
+        assert_eq!(
+            r.is_match(&text),
+            before,
+            "the same answer before and after"
+        );
+        assert!(before);
     }
 
     #[test]
