@@ -127,6 +127,10 @@ impl LazyRegex {
         }
     }
 
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
     /// The compiled regex; `None` only if it exceeds the size cap (checked by `force`).
     pub fn get(&self) -> Option<&Regex> {
         self.compiled.get_or_init(|| self.build().ok()).as_ref()
@@ -271,7 +275,7 @@ impl LazyRegex {
 /// case folds a class after negating a `[:^class:]` inside it, regex before. (A review found
 /// these by hand; the debug check in `verify` compares the engines on every test text.)
 fn lite_exact(pattern: &str) -> bool {
-    if pattern.contains(['\u{212A}', '\u{17F}']) {
+    if folds_onto_ascii(pattern) {
         return false;
     }
     // The flags a group turns on (`(?is)`, `(?i-s:`); not those after `-`.

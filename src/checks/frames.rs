@@ -166,29 +166,35 @@ pub(crate) struct Frames {
     /// The alternation of every frame, once a text needs it: from then on it serves every text
     /// without the lead checks or the lock.
     full: OnceLock<Arc<LazyRegex>>,
-    /// The full alternation's length: what partial patterns may add up to.
-    budget: usize,
+    /// The full alternation's length: what partial patterns may add up to. Worked out when a
+    /// text first needs a regex: most values meet no such text in a run.
+    budget: OnceLock<usize>,
 }
 
 #[derive(Debug, Default)]
 struct Partials {
-    regexes: Vec<(String, Arc<LazyRegex>)>,
+    /// By pattern (`LazyRegex::pattern`).
+    regexes: Vec<Arc<LazyRegex>>,
     /// Total length of the patterns built so far.
     spent: usize,
 }
 
 impl Frames {
     pub(crate) fn new(axis: Arc<AxisFrames>, modifiers: Arc<Choices>, terms: Choices) -> Frames {
-        let mut frames = Frames {
+        Frames {
             axis,
             modifiers,
             terms,
             built: Mutex::new(Partials::default()),
             full: OnceLock::new(),
-            budget: 0,
-        };
-        frames.budget = frames.alternation(None, None).len();
-        frames
+            budget: OnceLock::new(),
+        }
+    }
+
+    fn budget(&self) -> usize {
+        *self
+            .budget
+            .get_or_init(|| self.alternation(None, None).len())
     }
 
     /// Which frames can match somewhere in `folded`.
@@ -250,16 +256,17 @@ impl Frames {
         let Ok(mut built) = self.built.lock() else {
             return None;
         };
-        if let Some((_, regex)) = built.regexes.iter().find(|(p, _)| *p == pattern) {
+        if let Some(regex) = built.regexes.iter().find(|r| r.pattern() == pattern) {
             return Some(regex.clone());
         }
         // A text that needs everything gets the full alternation, not a copy of it.
-        if pattern.len() >= self.budget || built.spent + pattern.len() > self.budget {
+        let budget = self.budget();
+        if pattern.len() >= budget || built.spent + pattern.len() > budget {
             return Some(self.full_regex());
         }
         built.spent += pattern.len();
-        let regex = Arc::new(LazyRegex::vocab(pattern.clone()));
-        built.regexes.push((pattern, regex.clone()));
+        let regex = Arc::new(LazyRegex::vocab(pattern));
+        built.regexes.push(regex.clone());
         Some(regex)
     }
 
@@ -336,7 +343,7 @@ mod tests {
                 // Only what occurs in the first text: no `brief`, no modifier, no `be`/`length`.
                 let built = set.built.lock().unwrap();
                 assert_eq!(built.regexes.len(), 1);
-                let pattern = &built.regexes[0].0;
+                let pattern = built.regexes[0].pattern();
                 assert!(
                     !pattern.contains("brief") && !pattern.contains("very"),
                     "{pattern}"
@@ -354,7 +361,7 @@ mod tests {
         }
         // Partial builds stop at the full alternation's length; the full one serves from then.
         let built = set.built.lock().unwrap();
-        assert!(built.regexes.len() >= 2 && built.spent <= set.budget);
+        assert!(built.regexes.len() >= 2 && built.spent <= set.budget());
         assert!(set.full.get().is_some());
     }
 

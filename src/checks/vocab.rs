@@ -154,14 +154,10 @@ impl Value {
         let folded = &text.folded;
         let mut all: Vec<(Hit<'t>, usize)> = Vec::new();
         if let Some(r) = self.framed_regex(text) {
-            all.extend(
-                r.find_iter(&folded.text)
-                    .into_iter()
-                    .map(|(start, end)| (folded.hit(t, start, end), 0)),
-            );
+            all.extend(hits(&r, t, folded).into_iter().map(|h| (h, 0)));
         }
-        if let Some(p) = &self.patterns {
-            all.extend(hits(p, t, text).into_iter().map(|h| (h, 1)));
+        if let Some(r) = self.patterns.as_ref().and_then(|p| p.on(text)) {
+            all.extend(hits(r, t, folded).into_iter().map(|h| (h, 1)));
         }
         leftmost_first(all)
     }
@@ -179,7 +175,8 @@ impl Value {
     pub(crate) fn negative_find_iter<'t>(&self, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
         self.negative
             .as_ref()
-            .map(|p| hits(p, t, text))
+            .and_then(|p| p.on(text))
+            .map(|r| hits(r, t, &text.folded))
             .unwrap_or_default()
     }
 }
@@ -265,17 +262,12 @@ pub(super) fn fold_pattern(pattern: &str) -> String {
 }
 
 /// Matches of `regex` on the folded view, as spans of the original `t`.
-fn hits<'t>(patterns: &Patterns, t: &'t str, text: &ValueText) -> Vec<Hit<'t>> {
-    let folded = &text.folded;
-    patterns
-        .on(text)
-        .map(|r| {
-            r.find_iter(&folded.text)
-                .into_iter()
-                .map(|(start, end)| folded.hit(t, start, end))
-                .collect()
-        })
-        .unwrap_or_default()
+fn hits<'t>(regex: &LazyRegex, t: &'t str, folded: &Folded) -> Vec<Hit<'t>> {
+    regex
+        .find_iter(&folded.text)
+        .into_iter()
+        .map(|(start, end)| folded.hit(t, start, end))
+        .collect()
 }
 
 #[derive(Debug)]

@@ -55,7 +55,10 @@ fn value_pattern_keys_pass_every_text_the_patterns_match() {
                 .find_iter(&text.folded.text)
                 .map(|m| m.range())
                 .collect();
-            let gated: Vec<_> = hits(p, &t, &text)
+            let gated: Vec<_> = p
+                .on(&text)
+                .map(|r| hits(r, &t, &text.folded))
+                .unwrap_or_default()
                 .iter()
                 .map(|h| h.start()..h.end())
                 .collect();
