@@ -440,7 +440,6 @@ impl KeyedRegex {
 /// `(?i)` form, so the matches are the same either way. Lowercasing keeps byte offsets.
 pub struct Caseless {
     /// The pattern without the `i` flag; its letters are lowercase.
-    pattern: &'static str,
     lower: LazyRegex,
     folding: OnceLock<Regex>,
 }
@@ -448,7 +447,6 @@ pub struct Caseless {
 impl Caseless {
     pub const fn new(pattern: &'static str) -> Caseless {
         Caseless {
-            pattern,
             lower: LazyRegex::fixed(pattern),
             folding: OnceLock::new(),
         }
@@ -458,7 +456,7 @@ impl Caseless {
     pub fn on<'t>(&self, text: &'t str) -> (&Regex, Cow<'t, str>) {
         if folds_onto_ascii(text) {
             let re = self.folding.get_or_init(|| {
-                Regex::new(&format!("(?i){}", self.pattern)).expect("caseless regex")
+                Regex::new(&format!("(?i){}", self.pattern())).expect("caseless regex")
             });
             return (re, Cow::Borrowed(text));
         }
@@ -474,9 +472,8 @@ impl Caseless {
         self.lower.is_match(&lowercased(text))
     }
 
-    #[cfg(test)]
-    pub fn pattern(&self) -> &'static str {
-        self.pattern
+    pub fn pattern(&self) -> &str {
+        self.lower.pattern()
     }
 }
 
