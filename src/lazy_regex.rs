@@ -5,7 +5,9 @@
 //! naming the file, rule and key — but built into automata only when a rule first runs on a
 //! prompt that passed its keyword prefilter. Most runs never build most of them, and a
 //! `LazyRegex` answers its first texts with regex-lite, which builds several times faster, before
-//! it builds the full regex (see `LITE_BUDGET` and `lite_exact`).
+//! it builds the full regex (see `LITE_BUDGET` and `lite_exact`); one run over whole texts builds
+//! the full regex at once (`whole_texts`). The full regex has no literal prefilter
+//! (`build_full`).
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +15,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_automata::util::syntax;
 
 /// Compiled-size cap for one pack regex.
 const SIZE_LIMIT: usize = 20 * (1 << 20);
@@ -46,6 +50,25 @@ pub fn ascii_first(pattern: &str) -> Result<Regex, regex::Error> {
         .or_else(|_| RegexBuilder::new(pattern).size_limit(SIZE_LIMIT).build())
 }
 
+/// A regex built as the `regex` crate builds one (leftmost-first, on UTF-8 text, the same
+/// syntax and size cap) but without a literal prefilter. Working out a prefilter's literals is
+/// most of the build of a long alternation (a case-insensitive list of a few words spent 0.8 of
+/// its 0.9 ms there), and a pre-commit run builds dozens of regexes to search a few kilobytes.
+/// Whole repositories, where searching outweighs building, ran within 3% either way.
+fn build_full(pattern: &str, unicode: bool) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .utf8_empty(true)
+                .nfa_size_limit(Some(SIZE_LIMIT))
+                .hybrid_cache_capacity(2 * (1 << 20))
+                .auto_prefilter(false),
+        )
+        .syntax(syntax::Config::new().unicode(unicode))
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
+
 /// A lazily built regex matching any of `patterns` (built-in data: syntax checked by tests).
 pub fn lazy_any_of(patterns: &[String]) -> LazyRegex {
     LazyRegex::unchecked(alternation(patterns))
@@ -69,13 +92,15 @@ pub struct LazyRegex {
     pattern: Cow<'static, str>,
     /// Built without Unicode tables when the pattern allows it (see `vocab`).
     ascii: bool,
-    compiled: OnceLock<Option<Regex>>,
+    /// Whether regex-lite answers its first texts (not for regexes run over whole texts).
+    starts_lite: bool,
+    compiled: OnceLock<Option<meta::Regex>>,
     lite: OnceLock<Option<regex_lite::Regex>>,
     /// Haystack bytes regex-lite has answered for (see `LITE_BUDGET`).
     lite_spent: AtomicUsize,
     /// The full regex that debug builds check regex-lite's answers against.
     #[cfg(debug_assertions)]
-    checker: OnceLock<Option<Regex>>,
+    checker: OnceLock<Option<meta::Regex>>,
 }
 
 impl LazyRegex {
@@ -85,13 +110,18 @@ impl LazyRegex {
             .build()
             .parse(pattern)
             .map_err(|e| e.to_string())?;
-        Ok(LazyRegex::with(Cow::Owned(pattern.to_string()), false))
+        Ok(LazyRegex::with(
+            Cow::Owned(pattern.to_string()),
+            false,
+            true,
+        ))
     }
 
-    const fn with(pattern: Cow<'static, str>, ascii: bool) -> LazyRegex {
+    const fn with(pattern: Cow<'static, str>, ascii: bool, starts_lite: bool) -> LazyRegex {
         LazyRegex {
             pattern,
             ascii,
+            starts_lite,
             compiled: OnceLock::new(),
             lite: OnceLock::new(),
             lite_spent: AtomicUsize::new(0),
@@ -103,27 +133,32 @@ impl LazyRegex {
     /// Skips the syntax check: for built-in vocabularies, which the pack tests build in full
     /// (`force`), and whose syntax check alone would cost more than a pre-commit run.
     pub fn unchecked(pattern: String) -> LazyRegex {
-        LazyRegex::with(Cow::Owned(pattern), false)
+        LazyRegex::with(Cow::Owned(pattern), false, true)
     }
 
     /// A fixed pattern of the source, like `unchecked`, for a `static`.
     pub const fn fixed(pattern: &'static str) -> LazyRegex {
-        LazyRegex::with(Cow::Borrowed(pattern), false)
+        LazyRegex::with(Cow::Borrowed(pattern), false, true)
+    }
+
+    /// A fixed pattern run over whole prompt or file texts, built in full when first used:
+    /// such texts would soon spend regex-lite's budget, after paying for its build too.
+    pub const fn whole_texts(pattern: &'static str) -> LazyRegex {
+        LazyRegex::with(Cow::Borrowed(pattern), false, false)
     }
 
     /// A built-in English vocabulary regex (unchecked, like `unchecked`), built by
     /// `ascii_first`.
     pub fn vocab(pattern: String) -> LazyRegex {
-        LazyRegex::with(Cow::Owned(pattern), true)
+        LazyRegex::with(Cow::Owned(pattern), true, true)
     }
 
-    fn build(&self) -> Result<Regex, regex::Error> {
+    /// Like `ascii_first` for a vocabulary regex, else with Unicode (see `build_full`).
+    fn build(&self) -> Result<meta::Regex, String> {
         if self.ascii {
-            ascii_first(&self.pattern)
+            build_full(&self.pattern, false).or_else(|_| build_full(&self.pattern, true))
         } else {
-            RegexBuilder::new(&self.pattern)
-                .size_limit(SIZE_LIMIT)
-                .build()
+            build_full(&self.pattern, true)
         }
     }
 
@@ -132,7 +167,7 @@ impl LazyRegex {
     }
 
     /// The compiled regex; `None` only if it exceeds the size cap (checked by `force`).
-    pub fn get(&self) -> Option<&Regex> {
+    fn get(&self) -> Option<&meta::Regex> {
         self.compiled.get_or_init(|| self.build().ok()).as_ref()
     }
 
@@ -151,13 +186,16 @@ impl LazyRegex {
     /// Every non-overlapping match's groups, leftmost first (`Regex::captures_iter`).
     pub fn captures_iter<'t>(&self, text: &'t str) -> Vec<Captures<'t>> {
         match self.engine(text) {
-            Some(Engine::Full(r)) => r.captures_iter(text).map(Captures::Full).collect(),
+            Some(Engine::Full(r)) => r
+                .captures_iter(text)
+                .map(|c| Captures::Full(c, text))
+                .collect(),
             Some(Engine::Lite(lite)) => {
                 let all: Vec<Captures<'t>> = lite.captures_iter(text).map(Captures::Lite).collect();
                 self.verify(text, &spans(&all), |r| {
                     spans(
                         &r.captures_iter(text)
-                            .map(Captures::Full)
+                            .map(|c| Captures::Full(c, text))
                             .collect::<Vec<_>>(),
                     )
                 });
@@ -185,12 +223,17 @@ impl LazyRegex {
 
     /// The leftmost match's groups (`Regex::captures`).
     pub fn captures<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
+        let full = |r: &meta::Regex| {
+            r.captures_iter(text)
+                .next()
+                .map(|c| Captures::Full(c, text))
+        };
         match self.engine(text)? {
-            Engine::Full(r) => r.captures(text).map(Captures::Full),
+            Engine::Full(r) => full(r),
             Engine::Lite(lite) => {
                 let first = lite.captures(text).map(Captures::Lite);
                 self.verify(text, &spans(first.as_slice()), |r| {
-                    spans(r.captures(text).map(Captures::Full).as_slice())
+                    spans(full(r).as_slice())
                 });
                 first
             }
@@ -220,7 +263,7 @@ impl LazyRegex {
         &self,
         text: &str,
         lite: &T,
-        full: impl FnOnce(&Regex) -> T,
+        full: impl FnOnce(&meta::Regex) -> T,
     ) {
         #[cfg(debug_assertions)]
         if let Some(checker) = self.checker.get_or_init(|| self.build().ok()) {
@@ -236,7 +279,7 @@ impl LazyRegex {
     /// The regex-lite form of the pattern, when it answers exactly as the full regex on `text`
     /// (see `lite_exact`) and the budget covers `text` (or `unbudgeted`).
     fn lite_for(&self, text: &str, unbudgeted: bool) -> Option<&regex_lite::Regex> {
-        if !text.is_ascii() {
+        if !self.starts_lite && !unbudgeted || !text.is_ascii() {
             return None;
         }
         // Unit tests let regex-lite answer every ASCII text, so `verify` compares the two
@@ -262,7 +305,7 @@ impl LazyRegex {
 
     /// Builds it now and reports a failure (for pack tests).
     pub fn force(&self) -> Result<(), String> {
-        self.build().map(|_| ()).map_err(|e| e.to_string())
+        self.build().map(|_| ())
     }
 }
 
@@ -306,13 +349,13 @@ fn lite_exact(pattern: &str) -> bool {
 }
 
 enum Engine<'r> {
-    Full(&'r Regex),
+    Full(&'r meta::Regex),
     Lite(&'r regex_lite::Regex),
 }
 
 /// One match's groups, from whichever engine answered (see `LazyRegex::engine`).
 pub enum Captures<'t> {
-    Full(regex::Captures<'t>),
+    Full(regex_automata::util::captures::Captures, &'t str),
     Lite(regex_lite::Captures<'t>),
 }
 
@@ -334,12 +377,18 @@ impl<'t> Group<'t> {
     pub fn as_str(&self) -> &'t str {
         self.text
     }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
 }
 
 impl<'t> Captures<'t> {
     pub fn get(&self, i: usize) -> Option<Group<'t>> {
         match self {
-            Captures::Full(c) => c.get(i).map(|m| (m.start(), m.end(), m.as_str())),
+            Captures::Full(c, text) => c.get_group(i).map(|s| (s.start, s.end, &text[s.range()])),
             Captures::Lite(c) => c.get(i).map(|m| (m.start(), m.end(), m.as_str())),
         }
         .map(|(start, end, text)| Group { start, end, text })
@@ -347,15 +396,18 @@ impl<'t> Captures<'t> {
 
     pub fn name(&self, name: &str) -> Option<Group<'t>> {
         match self {
-            Captures::Full(c) => c.name(name).map(|m| (m.start(), m.end(), m.as_str())),
+            Captures::Full(c, text) => c
+                .get_group_by_name(name)
+                .map(|s| (s.start, s.end, &text[s.range()])),
             Captures::Lite(c) => c.name(name).map(|m| (m.start(), m.end(), m.as_str())),
         }
         .map(|(start, end, text)| Group { start, end, text })
     }
 
-    fn len(&self) -> usize {
+    /// The number of groups, group 0 included.
+    pub fn group_len(&self) -> usize {
         match self {
-            Captures::Full(c) => c.len(),
+            Captures::Full(c, _) => c.group_len(),
             Captures::Lite(c) => c.len(),
         }
     }
@@ -365,7 +417,7 @@ impl<'t> Captures<'t> {
 fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
     all.iter()
         .map(|c| {
-            (0..c.len())
+            (0..c.group_len())
                 .map(|i| c.get(i).map(|g| (g.start, g.end)))
                 .collect()
         })
@@ -429,7 +481,7 @@ impl KeyedRegex {
     /// The regex without its keys, built apart from the one `captures_iter` uses (for tests).
     #[cfg(test)]
     pub fn ungated(&self) -> Regex {
-        self.regex.build().expect("keyed regex builds")
+        ascii_first(self.regex.pattern()).expect("keyed regex builds")
     }
 }
 
@@ -441,10 +493,11 @@ impl KeyedRegex {
 pub struct Caseless {
     /// The pattern without the `i` flag; its letters are lowercase.
     lower: LazyRegex,
-    folding: OnceLock<Regex>,
+    folding: OnceLock<LazyRegex>,
 }
 
 impl Caseless {
+    /// For short texts (a line, a title): regex-lite answers the first ones.
     pub const fn new(pattern: &'static str) -> Caseless {
         Caseless {
             lower: LazyRegex::fixed(pattern),
@@ -452,28 +505,38 @@ impl Caseless {
         }
     }
 
+    /// For whole texts (see `LazyRegex::whole_texts`).
+    pub const fn whole_texts(pattern: &'static str) -> Caseless {
+        Caseless {
+            lower: LazyRegex::whole_texts(pattern),
+            folding: OnceLock::new(),
+        }
+    }
+
     /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
-    pub fn on<'t>(&self, text: &'t str) -> (&Regex, Cow<'t, str>) {
+    pub fn on<'t>(&self, text: &'t str) -> (&LazyRegex, Cow<'t, str>) {
         if folds_onto_ascii(text) {
-            let re = self.folding.get_or_init(|| {
-                Regex::new(&format!("(?i){}", self.pattern())).expect("caseless regex")
-            });
+            let re = self
+                .folding
+                .get_or_init(|| LazyRegex::unchecked(format!("(?i){}", self.pattern())));
             return (re, Cow::Borrowed(text));
         }
-        let re = self.lower.get().expect("caseless regex");
-        (re, lowercased(text))
+        (&self.lower, lowercased(text))
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        if folds_onto_ascii(text) {
-            let (re, hay) = self.on(text);
-            return re.is_match(&hay);
-        }
-        self.lower.is_match(&lowercased(text))
+        let (re, hay) = self.on(text);
+        re.is_match(&hay)
     }
 
     pub fn pattern(&self) -> &str {
         self.lower.pattern()
+    }
+
+    /// Builds both forms now and reports a failure (for tests).
+    pub fn force(&self) -> Result<(), String> {
+        self.lower.force()?;
+        LazyRegex::unchecked(format!("(?i){}", self.pattern())).force()
     }
 }
 

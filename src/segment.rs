@@ -17,12 +17,10 @@
 //! header), so segmentation is cheap enough to run on every prompt.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::Serialize;
 
-use crate::lazy_regex::Caseless;
+use crate::lazy_regex::{Captures, Caseless, LazyRegex};
 use crate::prompt::Prompt;
 use crate::span::PromptSpan;
 
@@ -102,38 +100,35 @@ impl Segment {
     }
 }
 
-static HEADING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$").expect("heading regex"));
+static HEADING: LazyRegex = LazyRegex::whole_texts(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$");
 /// A fence line: its run of backticks or tildes and the rest of the line (info string).
-static FENCE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$").expect("fence regex"));
+static FENCE: LazyRegex = LazyRegex::whole_texts(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$");
 /// An opening or closing XML-ish tag. Name and attributes are unbounded here and their
 /// lengths checked after (`tag_fits`): bounded repeats of a Unicode class compile to hundreds
 /// of copies, and neither part can hold a `<`, so no other tag starts inside a rejected one.
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>").expect("tag regex")
-});
+static TAG: LazyRegex =
+    LazyRegex::whole_texts(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>");
 
 /// A tag name of at most 41 characters and at most 200 characters of attributes.
-fn tag_fits(c: &regex::Captures) -> bool {
+fn tag_fits(c: &Captures) -> bool {
     c.get(2).is_some_and(|n| n.len() <= 41)
         && c.get(3).is_none_or(|a| a.as_str().chars().count() <= 200)
 }
 /// A header line opening one example: `Example 1:`, `### Example 2`, `**Example**:`,
 /// `Example 3 - refund:`, `Sample output:`. "For example, ..." never starts a line this way,
 /// and "Examples of ..." (plural, no colon) is prose.
-static EXAMPLE_HEADER: Caseless = Caseless::new(
+static EXAMPLE_HEADER: Caseless = Caseless::whole_texts(
     r"(?m)^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?(?:few[- ]shot[ \t]+)?(?:example|sample|demonstration|demo)(?:[ \t]*#?[0-9]{1,3}|[ \t]+(?:[ivx]{1,4}|[a-z]|input|output|response|answer|conversation|dialogue|dialog|interaction|exchange|query|request|usage|prompt|call|email|message|ticket))?(?:\*\*|__)?[ \t]*(?:$|[:.()\-\x{2013}\x{2014}][^\n]*$)",
 );
 /// A line announcing a list of examples: `EXAMPLES:`, `Here are some examples:`.
-static EXAMPLES_LABEL: Caseless = Caseless::new(
+static EXAMPLES_LABEL: Caseless = Caseless::whole_texts(
     r"(?m)^[ \t]*(?:\*\*|__)?(?:[a-z][a-z' ,\-]{0,48}[ \t])?(?:examples|samples|demonstrations|few[- ]shots?(?:[ \t]+examples)?)(?:[ \t]+(?:below|follow|of [a-z ]{1,30}))?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*$",
 );
 /// A heading title that makes its section an examples block.
 static EXAMPLES_TITLE: Caseless =
     Caseless::new(r"(?-u:\b)(?:examples?|samples?|demonstrations?|few[- ]shots?)(?-u:\b)");
 /// A line opening a turn of an inline transcript or an input/output pair.
-static TURN: Caseless = Caseless::new(
+static TURN: Caseless = Caseless::whole_texts(
     r"(?m)^[ \t]*(?:[-*>][ \t]+)?(?:\*\*|__)?(input|output|question|answer|q|a|user|human|customer|client|assistant|ai|agent|bot|model|query|response|request|text|label|sentence|sentiment|review|category|message|reply|email|sql|completion)(?:[ \t]*[0-9]{1,2})?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?",
 );
 /// The start of an output value that describes a format rather than showing one.
@@ -232,13 +227,14 @@ struct Heading {
 fn headings(text: &str, code: &[PromptSpan]) -> Vec<Heading> {
     let mut heads: Vec<Heading> = HEADING
         .captures_iter(text)
+        .into_iter()
         .filter_map(|c| {
-            let m = c.get(0)?;
+            let (m, marks, title) = (c.get(0)?, c.get(1)?, c.get(2)?);
             (!inside_sorted(code, m.start())).then(|| Heading {
                 start: m.start(),
                 line_end: m.end(),
-                level: c[1].len(),
-                title: c[2].to_string(),
+                level: marks.len(),
+                title: title.as_str().to_string(),
                 section_end: text.len(),
             })
         })
@@ -418,17 +414,17 @@ fn find_examples(
         }
     }
     let (label, hay) = EXAMPLES_LABEL.on(text);
-    for m in label.find_iter(&hay) {
-        if inside_sorted(code, m.start())
+    for (start, end) in label.find_iter(&hay) {
+        if inside_sorted(code, start)
             || blocks
                 .iter()
                 .chain(&tagged)
-                .any(|b| b.start <= m.start() && m.start() < b.end)
+                .any(|b| b.start <= start && start < b.end)
         {
             continue;
         }
-        let end = block_end(text, m.end(), text.len());
-        blocks.push(PromptSpan::new(m.end(), end));
+        let block = block_end(text, end, text.len());
+        blocks.push(PromptSpan::new(end, block));
     }
     let blocks = {
         let mut b = blocks;
@@ -577,7 +573,8 @@ fn headed_examples(
     let (header, hay) = EXAMPLE_HEADER.on(&text[range.start..range.end]);
     let heads: Vec<(usize, usize)> = header
         .find_iter(&hay)
-        .map(|m| (range.start + m.start(), range.start + m.end()))
+        .into_iter()
+        .map(|(s, e)| (range.start + s, range.start + e))
         .filter(|(s, _)| !inside_sorted(code, *s) && !inside_sorted(skip, *s))
         .collect();
     for (i, &(start, header_end)) in heads.iter().enumerate() {
@@ -673,13 +670,14 @@ struct Turn {
 fn turns_in(text: &str, code: &[PromptSpan], range: PromptSpan, skip: &[PromptSpan]) -> Vec<Turn> {
     let (turn, hay) = TURN.on(&text[range.start..range.end]);
     turn.captures_iter(&hay)
+        .into_iter()
         .filter_map(|c| {
             let m = c.get(0)?;
             let start = range.start + m.start();
             if inside_sorted(code, start) || inside_sorted(skip, start) {
                 return None;
             }
-            let input = is_input_label(&c[1].to_ascii_lowercase())?;
+            let input = is_input_label(&c.get(1)?.as_str().to_ascii_lowercase())?;
             Some(Turn {
                 start,
                 label_end: range.start + m.end(),
@@ -1119,18 +1117,30 @@ mod tests {
             &FORMAT_SPEC,
             &INPUT_SPEC,
         ];
-        let spans = |re: &Regex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
+        let spans = |re: &LazyRegex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
             re.captures_iter(hay)
-                .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
+                .iter()
+                .map(|c| {
+                    (0..c.group_len())
+                        .map(|i| c.get(i).map(|m| m.start()..m.end()))
+                        .collect()
+                })
                 .collect()
         };
+        let reference_spans =
+            |re: &regex::Regex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
+                re.captures_iter(hay)
+                    .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
+                    .collect()
+            };
         let mut matched = 0;
         for c in all {
             assert!(!has_uppercase_literal(c.pattern()), "{}", c.pattern());
-            let reference = Regex::new(&format!("(?i){}", c.pattern())).unwrap();
+            c.force().unwrap();
+            let reference = regex::Regex::new(&format!("(?i){}", c.pattern())).unwrap();
             for t in texts.iter().flat_map(|t| t.lines().chain([*t])) {
                 let (re, hay) = c.on(t);
-                let want = spans(&reference, t);
+                let want = reference_spans(&reference, t);
                 assert_eq!(spans(re, &hay), want, "{} on {t:?}", c.pattern());
                 matched += want.len();
             }
@@ -1616,11 +1626,20 @@ mod tests {
 mod tag_tests {
     use super::*;
 
+    /// The fixed regexes build in full (a failure would otherwise show only as no matches).
+    #[test]
+    fn fixed_regexes_build() {
+        for r in [&HEADING, &FENCE, &TAG] {
+            r.force().unwrap();
+        }
+    }
+
     /// The unbounded tag regex plus `tag_fits` finds what the bounded one found.
     #[test]
     fn tag_limits_match_the_bounded_regex() {
         let bounded =
-            Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]{0,40})(?:[ \t\r\n][^<>]{0,200})?>").unwrap();
+            regex::Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9_\-]{0,40})(?:[ \t\r\n][^<>]{0,200})?>")
+                .unwrap();
         let long_name = format!("<{}>x</{}>", "a".repeat(45), "a".repeat(41));
         let long_attr = format!("<doc {}>é<doc é=\"{}\">", "k".repeat(201), "é".repeat(150));
         for text in [
@@ -1635,6 +1654,7 @@ mod tag_tests {
                 .collect();
             let got: Vec<(usize, usize)> = TAG
                 .captures_iter(text)
+                .into_iter()
                 .filter(tag_fits)
                 .filter_map(|c| c.get(0).map(|m| (m.start(), m.end())))
                 .collect();

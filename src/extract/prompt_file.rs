@@ -8,12 +8,8 @@
 //! by syntax: `{{ x }}`, `{{$x}}`, `{% for x in xs %}` and, in plain text and Markdown prompt
 //! files, identifier-like `{x}`. This module does not render templates or resolve partials.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::extract::PromptSpec;
-use crate::lazy_regex::Caseless;
+use crate::lazy_regex::{Caseless, LazyRegex};
 use crate::prompt::{
     Origin, Placeholder, PlaceholderSyntax, Prompt, PromptBuilder, PromptFormat, Volatility,
 };
@@ -22,27 +18,19 @@ use crate::source::SourceFile;
 use crate::span::PromptSpan;
 
 /// `{{ ... }}` / `{{{ ... }}}` tags, Jinja statements `{% ... %}` and comments `{# ... #}`.
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)\{\{\{(.*?)\}\}\}|\{\{(.*?)\}\}|\{%-?(.*?)-?%\}|\{#.*?#\}").expect("tag regex")
-});
+static TAG: LazyRegex =
+    LazyRegex::whole_texts(r"(?s)\{\{\{(.*?)\}\}\}|\{\{(.*?)\}\}|\{%-?(.*?)-?%\}|\{#.*?#\}");
 /// A Prompty role marker alone on its line, in any letter case.
 static PROMPTY_ROLE: Caseless =
-    Caseless::new(r"(?m)^[ \t]*(system|user|assistant|developer)[ \t]*:[ \t]*\r?$");
+    Caseless::whole_texts(r"(?m)^[ \t]*(system|user|assistant|developer)[ \t]*:[ \t]*\r?$");
 /// Identifier-like single-brace placeholder (`{user_name}`, `{doc.title}`, `{x!r}`, `{n:>4}`).
-static BRACE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?:![rsa])?(?::[^{}\n]{0,20})?\}",
-    )
-    .expect("brace regex")
-});
-static JINJA_FOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*for\s+[A-Za-z_][A-Za-z0-9_,\s]*?\s+in\s+(.+?)\s*$").expect("for regex")
-});
-static ROLE_ARG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"role\s*=?\s*["']([A-Za-z]+)["']"#).expect("role arg regex"));
-static ROLE_HELPER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^\s*role\s+["']([A-Za-z]+)["']\s*$"#).expect("role helper regex")
-});
+static BRACE: LazyRegex = LazyRegex::whole_texts(
+    r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?:![rsa])?(?::[^{}\n]{0,20})?\}",
+);
+static JINJA_FOR: LazyRegex =
+    LazyRegex::fixed(r"^\s*for\s+[A-Za-z_][A-Za-z0-9_,\s]*?\s+in\s+(.+?)\s*$");
+static ROLE_ARG: LazyRegex = LazyRegex::fixed(r#"role\s*=?\s*["']([A-Za-z]+)["']"#);
+static ROLE_HELPER: LazyRegex = LazyRegex::fixed(r#"^\s*role\s+["']([A-Za-z]+)["']\s*$"#);
 
 /// Handlebars/Dotprompt helpers that are not placeholders.
 const HELPERS: &[&str] = &["role", "section", "media", "else", "log", "lookup"];
@@ -131,14 +119,17 @@ fn roles(body: &str, format: PromptFormat) -> Vec<Segment> {
         if let Some(inner) = c.get(2) {
             if let Some(r) = ROLE_HELPER
                 .captures(inner.as_str())
-                .and_then(|r| Role::parse(&r[1]))
+                .and_then(|r| Role::parse(r.get(1)?.as_str()))
             {
                 marks.push((r, skip_newline(body, m.end()), m.start()));
             }
         } else if let Some(stmt) = c.get(3) {
             let s = stmt.as_str().trim();
             if let Some(rest) = s.strip_prefix("chat") {
-                if let Some(role) = ROLE_ARG.captures(rest).and_then(|r| Role::parse(&r[1])) {
+                if let Some(role) = ROLE_ARG
+                    .captures(rest)
+                    .and_then(|r| Role::parse(r.get(1)?.as_str()))
+                {
                     open_chats.push((role, skip_newline(body, m.end())));
                 }
             } else if s == "endchat" {
@@ -203,7 +194,9 @@ pub fn placeholders(body: &str, format: PromptFormat, instruction_file: bool) ->
             }
         } else if let Some(stmt) = c.get(3) {
             if let Some(f) = JINJA_FOR.captures(stmt.as_str()) {
-                let name = strip_filters(&f[1]);
+                let name = f
+                    .get(1)
+                    .map_or(String::new(), |g| strip_filters(g.as_str()));
                 if !name.is_empty() {
                     out.push(placeholder(&name, PlaceholderSyntax::JinjaBlock, span));
                 }
@@ -293,6 +286,15 @@ fn strip_filters(expr: &str) -> String {
 mod tests {
     use super::*;
     use crate::source::FileKind;
+
+    /// The fixed regexes build in full (a failure would otherwise show only as no matches).
+    #[test]
+    fn fixed_regexes_build() {
+        for r in [&TAG, &BRACE, &JINJA_FOR, &ROLE_ARG, &ROLE_HELPER] {
+            r.force().unwrap();
+        }
+        PROMPTY_ROLE.force().unwrap();
+    }
 
     fn spec() -> PromptSpec {
         PromptSpec::compile(&Default::default(), &[]).unwrap()

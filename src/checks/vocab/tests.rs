@@ -48,9 +48,7 @@ fn value_pattern_keys_pass_every_text_the_patterns_match() {
     for t in texts.iter().flat_map(|t| [t.clone(), t.to_uppercase()]) {
         let text = vocab.value_text(&t);
         for p in &lists {
-            let whole: Vec<_> = p
-                .regex
-                .get()
+            let whole: Vec<_> = crate::lazy_regex::ascii_first(p.regex.pattern())
                 .unwrap()
                 .find_iter(&text.folded.text)
                 .map(|m| m.range())

@@ -8,10 +8,7 @@
 //! module also decodes one string literal (prefixes, escapes, f-string fields) into a `Frag`.
 //! It does not resolve names or know about call sites (see `sites.rs` and the parent module).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
+use crate::lazy_regex::LazyRegex;
 use crate::prompt::{Placeholder, PlaceholderSyntax, PromptBuilder, Volatility};
 use crate::span::{FileSpan, PromptSpan};
 
@@ -45,16 +42,14 @@ pub(super) struct Frag {
     pub literal_bytes: usize,
 }
 
-static BRACE_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[A-Za-z0-9_]+\])*|[0-9]*)(?:![rsa])?(?::[^{}]*)?\}").expect("brace regex")
-});
-static DOUBLE_BRACE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{-?\s*\$?([A-Za-z_][A-Za-z0-9_.]*)[^{}]*?-?\}\}").expect("double brace regex")
-});
-static PERCENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"%(?:\(([A-Za-z_][A-Za-z0-9_]*)\))?[-#0 +]*[0-9*]*(?:\.[0-9*]+)?[sdirfgexXocaEGF%]")
-        .expect("percent regex")
-});
+static BRACE_FIELD: LazyRegex = LazyRegex::whole_texts(
+    r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[A-Za-z0-9_]+\])*|[0-9]*)(?:![rsa])?(?::[^{}]*)?\}",
+);
+static DOUBLE_BRACE: LazyRegex =
+    LazyRegex::whole_texts(r"\{\{-?\s*\$?([A-Za-z_][A-Za-z0-9_.]*)[^{}]*?-?\}\}");
+static PERCENT: LazyRegex = LazyRegex::whole_texts(
+    r"%(?:\(([A-Za-z_][A-Za-z0-9_]*)\))?[-#0 +]*[0-9*]*(?:\.[0-9*]+)?[sdirfgexXocaEGF%]",
+);
 
 impl Frag {
     pub fn new() -> Self {
@@ -405,14 +400,14 @@ impl Frag {
         let mut found = Vec::new();
         let mut keep = vec![true; self.text.len()];
         let mut widen = Vec::new();
-        for m in PERCENT.find_iter(&self.text) {
+        for c in PERCENT.captures_iter(&self.text) {
+            let Some(m) = c.get(0) else { continue };
             if m.as_str() == "%%" {
                 keep[m.start() + 1] = false;
                 widen.push(m.start());
                 continue;
             }
-            let caps = PERCENT.captures(m.as_str());
-            let named = caps.and_then(|c| c.get(1)).map(|n| n.as_str().to_string());
+            let named = c.get(1).map(|n| n.as_str().to_string());
             let (name, expr) = match named {
                 Some(n) => {
                     let e = keywords
@@ -661,5 +656,18 @@ fn escape(src: &str, i: usize, end: usize) -> Option<(String, usize)> {
         }
         // `\N{NAME}` needs the Unicode name table: kept as written.
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixed regexes build in full (a failure would otherwise show only as no matches).
+    #[test]
+    fn fixed_regexes_build() {
+        for r in [&BRACE_FIELD, &DOUBLE_BRACE, &PERCENT] {
+            r.force().unwrap();
+        }
     }
 }
