@@ -446,8 +446,10 @@ impl PromptSpec {
                 &extra.yaml.exclude_keys,
                 "yaml exclude-keys",
             )?,
+            // Run on the few YAML files with prompt keys: cheaper to build than a DFA.
             yaml_llm_signals: aho_corasick::AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .build(&raw.yaml.llm_signals)
                 .map_err(|e| SpecError(format!("prompts spec: yaml llm-signals: {e}")))?,
             volatility: VolatilitySpec::builtin().map_err(SpecError)?,

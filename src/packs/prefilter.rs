@@ -41,6 +41,9 @@ impl Prefilter {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    // Run on prompt texts only: a DFA of every rule's keywords costs more to
+                    // build than a pre-commit run's searches save.
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                     .build(&patterns)
                     .map_err(|e| format!("keyword prefilter: {e}"))?,
             )
