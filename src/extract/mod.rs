@@ -16,6 +16,7 @@ pub mod yaml;
 pub mod json;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use globset::{GlobSet, GlobSetBuilder};
@@ -177,16 +178,42 @@ pub struct PromptSpec {
     instruction_globs: GlobSet,
     user_prompt_globs: GlobSet,
     pub yaml_keys: Vec<String>,
-    pub yaml_prefilter: aho_corasick::AhoCorasick,
+    pub yaml_prefilter: FilePrefilter,
     pub yaml_strong_keys: Vec<String>,
     pub yaml_exclude_keys: Option<LazyRegex>,
     pub yaml_llm_signals: aho_corasick::AhoCorasick,
     pub volatility: &'static VolatilitySpec,
 }
 
+/// Words one of which a file of a kind must hold to be parsed. The automaton (a DFA: it scans
+/// every such file) is built when the first file of its kind comes, so a run over prompt files
+/// alone never builds the Python one.
+#[derive(Debug)]
+pub struct FilePrefilter {
+    words: Vec<String>,
+    automaton: OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl FilePrefilter {
+    fn new(words: Vec<String>) -> FilePrefilter {
+        FilePrefilter {
+            words,
+            automaton: OnceLock::new(),
+        }
+    }
+
+    /// Whether `text` holds one of the words (always, for an automaton too large to build).
+    pub fn is_match(&self, text: &[u8]) -> bool {
+        self.automaton
+            .get_or_init(|| aho_corasick::AhoCorasick::new(&self.words).ok())
+            .as_ref()
+            .is_none_or(|a| a.is_match(text))
+    }
+}
+
 #[derive(Debug)]
 pub struct PythonSpec {
-    pub prefilter: aho_corasick::AhoCorasick,
+    pub prefilter: FilePrefilter,
     pub name_pattern: LazyRegex,
     pub name_exclude: Option<LazyRegex>,
     pub min_name_chars: usize,
@@ -388,8 +415,7 @@ impl PromptSpec {
         };
         let ex = &extra.python;
         let python = PythonSpec {
-            prefilter: aho_corasick::AhoCorasick::new(&py.prefilter)
-                .map_err(|e| SpecError(format!("prompts spec: python prefilter: {e}")))?,
+            prefilter: FilePrefilter::new(py.prefilter.clone()),
             name_pattern: join(&py.name_patterns, &ex.name_patterns, "name-patterns")?
                 .unwrap_or_else(|| LazyRegex::unchecked("$^".into())),
             name_exclude: join(
@@ -438,8 +464,7 @@ impl PromptSpec {
             instruction_globs: globset(&raw.files.instruction_globs)?,
             user_prompt_globs: globset(user_prompt_globs)?,
             yaml_keys: raw.yaml.keys.clone(),
-            yaml_prefilter: aho_corasick::AhoCorasick::new(&raw.yaml.prefilter)
-                .map_err(|e| SpecError(format!("prompts spec: yaml prefilter: {e}")))?,
+            yaml_prefilter: FilePrefilter::new(raw.yaml.prefilter.clone()),
             yaml_strong_keys: raw.yaml.strong_keys.clone(),
             yaml_exclude_keys: join(
                 &raw.yaml.exclude_keys,
