@@ -114,7 +114,7 @@ impl Vocab {
             + self.flips.find_iter(seg).count();
         // A bounded quantity ("never more than one emoji") permits the thing.
         let clause = t[a..b].to_ascii_lowercase();
-        let bounded = self.numeric.regex.is_match(&t[a..b])
+        let bounded = self.numeric.regex.is_match(&clause)
             || ["more than", "fewer than", "less than"]
                 .iter()
                 .any(|p| clause.contains(p));
@@ -831,13 +831,15 @@ impl Vocab {
     ) -> Vec<Limit> {
         let n = &self.numeric;
         let mut out = Vec::new();
-        let listed_captures = n.regex.captures_iter(t);
+        // Offsets are `t`'s; group texts are lowercase (see `Numeric`).
+        let lower = t.to_ascii_lowercase();
+        let listed_captures = n.regex.captures_iter(&lower);
         let listed: Vec<(usize, usize)> = listed_captures
             .iter()
             .filter_map(|c| c.get(0))
             .map(|m| (m.start(), m.end()))
             .collect();
-        let generic = n.generic.captures_iter(t).into_iter().filter(|c| {
+        let generic = n.generic.captures_iter(&lower).into_iter().filter(|c| {
             c.get(0)
                 .is_some_and(|m| !listed.iter().any(|(a, b)| m.start() < *b && *a < m.end()))
         });
@@ -920,7 +922,7 @@ impl Vocab {
                 },
                 lo,
                 hi,
-                text: all.as_str().to_string(),
+                text: t[all.start()..all.end()].to_string(),
             });
         }
         out

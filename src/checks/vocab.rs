@@ -280,6 +280,9 @@ pub struct Axis {
     pub(crate) values: Vec<Value>,
 }
 
+/// Numeric limits. Both regexes are lowercase and case-sensitive, run on ASCII-lowercased
+/// text: `(?i)` makes every letter a class and the build several times slower, and their
+/// patterns build without Unicode, where ASCII case folding is all `(?i)` would do (tested).
 #[derive(Debug)]
 pub struct Numeric {
     pub(crate) regex: KeyedRegex,
@@ -531,11 +534,16 @@ impl Vocab {
         .flatten()
         .cloned()
         .collect();
-        let num = format!("(?:[0-9]{{1,5}}|{})", alt(&number_words));
+        // Lowercase and case-sensitive: see `Numeric`.
+        let lower = |words: &[String]| -> Vec<String> {
+            words.iter().map(|w| w.to_ascii_lowercase()).collect()
+        };
+        let cmps = lower(&cmps);
+        let num = format!("(?:[0-9]{{1,5}}|{})", alt(&lower(&number_words)));
         let numeric_re = format!(
-            "(?i)(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?(?:\\s+|-)(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
+            "(?-u:\\b)(?:(?P<cmp>{})\\s+)?(?P<n>{num})(?:\\s*(?:-|to|and|\u{2013})\\s*(?P<m>{num}))?(?:\\s+|-)(?:[a-z]+\\s+)?(?P<unit>{})(?-u:\\b)",
             alt(&cmps),
-            alt(&unit_words)
+            alt(&lower(&unit_words))
         );
         // Built on first use, and only for a text holding one of the words every match holds:
         // a unit for the listed units, a comparator for any noun. Syntax: the pack tests.
@@ -544,7 +552,7 @@ impl Vocab {
                 .map_err(|e| format!("[data.numeric]: {e}"))?,
             generic: KeyedRegex::new(
                 format!(
-                    "(?i)(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
+                    "(?-u:\\b)(?P<cmp>{})\\s+(?P<n>{num})\\s+(?P<unit>[a-z]{{3,20}})(?-u:\\b)",
                     alt(&cmps)
                 ),
                 cmps.iter().map(|w| first_word(w)),
