@@ -1626,14 +1626,6 @@ mod tests {
 mod tag_tests {
     use super::*;
 
-    /// The fixed regexes build in full (a failure would otherwise show only as no matches).
-    #[test]
-    fn fixed_regexes_build() {
-        for r in [&HEADING, &FENCE, &TAG] {
-            r.force().unwrap();
-        }
-    }
-
     /// The unbounded tag regex plus `tag_fits` finds what the bounded one found.
     #[test]
     fn tag_limits_match_the_bounded_regex() {

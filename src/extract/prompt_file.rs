@@ -287,15 +287,6 @@ mod tests {
     use super::*;
     use crate::source::FileKind;
 
-    /// The fixed regexes build in full (a failure would otherwise show only as no matches).
-    #[test]
-    fn fixed_regexes_build() {
-        for r in [&TAG, &BRACE, &JINJA_FOR, &ROLE_ARG, &ROLE_HELPER] {
-            r.force().unwrap();
-        }
-        PROMPTY_ROLE.force().unwrap();
-    }
-
     fn spec() -> PromptSpec {
         PromptSpec::compile(&Default::default(), &[]).unwrap()
     }
