@@ -55,18 +55,34 @@ pub fn ascii_first(pattern: &str) -> Result<Regex, regex::Error> {
 /// most of the build of a long alternation (a case-insensitive list of a few words spent 0.8 of
 /// its 0.9 ms there), and a pre-commit run builds dozens of regexes to search a few kilobytes.
 /// Whole repositories, where searching outweighs building, ran within 3% either way.
+///
+/// A pattern over the size cap is built again with the prefilter: a long plain list of words
+/// then runs as Aho-Corasick without an NFA, so it builds as it would with the `regex` crate.
+/// Errors read as the `regex` crate's.
 fn build_full(pattern: &str, unicode: bool) -> Result<meta::Regex, String> {
-    meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .utf8_empty(true)
-                .nfa_size_limit(Some(SIZE_LIMIT))
-                .hybrid_cache_capacity(2 * (1 << 20))
-                .auto_prefilter(false),
-        )
-        .syntax(syntax::Config::new().unicode(unicode))
-        .build(pattern)
-        .map_err(|e| e.to_string())
+    let build = |prefilter: bool| {
+        meta::Builder::new()
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(true)
+                    .nfa_size_limit(Some(SIZE_LIMIT))
+                    .hybrid_cache_capacity(2 * (1 << 20))
+                    .auto_prefilter(prefilter),
+            )
+            .syntax(syntax::Config::new().unicode(unicode))
+            .build(pattern)
+            .map_err(Box::new)
+    };
+    build(false)
+        .or_else(|e| match e.size_limit() {
+            Some(_) => build(true),
+            None => Err(e),
+        })
+        .map_err(|e| match (e.size_limit(), e.syntax_error()) {
+            (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+            (None, Some(syntax)) => syntax.to_string(),
+            (None, None) => e.to_string(),
+        })
 }
 
 /// A lazily built regex matching any of `patterns` (built-in data: syntax checked by tests).
@@ -155,11 +171,21 @@ impl LazyRegex {
 
     /// Like `ascii_first` for a vocabulary regex, else with Unicode (see `build_full`).
     fn build(&self) -> Result<meta::Regex, String> {
-        if self.ascii {
+        let built = if self.ascii {
             build_full(&self.pattern, false).or_else(|_| build_full(&self.pattern, true))
         } else {
             build_full(&self.pattern, true)
-        }
+        };
+        // The source's own patterns (`fixed`, `whole_texts`) must build. The tests reach every
+        // one (debug builds check regex-lite's answers with this build too), so a broken one
+        // fails them instead of never matching.
+        debug_assert!(
+            built.is_ok() || matches!(self.pattern, Cow::Owned(_)),
+            "/{}/: {:?}",
+            self.pattern,
+            built.as_ref().err()
+        );
+        built
     }
 
     pub fn pattern(&self) -> &str {
@@ -168,20 +194,7 @@ impl LazyRegex {
 
     /// The compiled regex; `None` only if it exceeds the size cap (checked by `force`).
     fn get(&self) -> Option<&meta::Regex> {
-        self.compiled
-            .get_or_init(|| {
-                let built = self.build();
-                // The source's own patterns (`fixed`, `whole_texts`) must build; the tests reach
-                // every one, so a broken one fails them instead of never matching.
-                debug_assert!(
-                    built.is_ok() || matches!(self.pattern, Cow::Owned(_)),
-                    "/{}/: {:?}",
-                    self.pattern,
-                    built.as_ref().err()
-                );
-                built.ok()
-            })
-            .as_ref()
+        self.compiled.get_or_init(|| self.build().ok()).as_ref()
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -292,7 +305,7 @@ impl LazyRegex {
     /// The regex-lite form of the pattern, when it answers exactly as the full regex on `text`
     /// (see `lite_exact`) and the budget covers `text` (or `unbudgeted`).
     fn lite_for(&self, text: &str, unbudgeted: bool) -> Option<&regex_lite::Regex> {
-        if !self.starts_lite && !unbudgeted || !text.is_ascii() {
+        if (!self.starts_lite && !unbudgeted) || !text.is_ascii() {
             return None;
         }
         // Unit tests let regex-lite answer every ASCII text, so `verify` compares the two
@@ -711,6 +724,27 @@ mod tests {
         assert_eq!(lite_budget(1024), 512);
         assert_eq!(lite_budget(1322), 396);
         assert_eq!(lite_budget(6000), 87);
+    }
+
+    /// A long plain list of words builds as with the `regex` crate (as Aho-Corasick, with the
+    /// prefilter, when the NFA would be over the cap), and errors read as the crate's.
+    #[test]
+    fn builds_and_fails_as_the_regex_crate() {
+        let words: Vec<String> = (0..50_000)
+            .map(|i| format!("word{i:07}xyzxyzxyzxyzxyz"))
+            .collect();
+        let long = alternation(&words);
+        let crate_build = |p: &str| RegexBuilder::new(p).size_limit(SIZE_LIMIT).build();
+        assert!(crate_build(&long).is_ok());
+        let built = build_full(&long, true).unwrap();
+        assert!(built.is_match("a word0012345xyzxyzxyzxyzxyz b"));
+        assert!(!built.is_match("a word0012345xyzxyzxyzxyzxy b"));
+        for broken in [r"\w{4000}x", r"(unclosed", r"[z-a]"] {
+            assert_eq!(
+                build_full(broken, true).unwrap_err(),
+                crate_build(broken).unwrap_err().to_string()
+            );
+        }
     }
 
     #[test]

@@ -513,6 +513,23 @@ mod tests {
         );
     }
 
+    /// The numeric regexes run on lowercased text; a limit is reported as written.
+    #[test]
+    fn limits_keep_their_letter_case() {
+        let found = analyse(
+            &vocab(),
+            &prompt("Use AT MOST 3 Bullets.\nUse at least 5 bullets."),
+        );
+        let whats: Vec<&str> = found
+            .iter()
+            .flat_map(|c| [c.earlier_what.as_str(), c.later_what.as_str()])
+            .collect();
+        assert!(
+            whats.contains(&"sets a limit of AT MOST 3 Bullets"),
+            "{whats:?}"
+        );
+    }
+
     #[test]
     fn conditions_scope_or_not() {
         // An exception or a user request scopes; the axis's own trigger does not.
