@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
+#[cfg(test)]
+use regex::RegexBuilder;
 use regex_automata::meta;
 use regex_automata::util::syntax;
 
@@ -39,9 +41,9 @@ pub fn any_of(patterns: &[String]) -> Result<Option<Regex>, regex::Error> {
     Regex::new(&alternation(patterns)).map(Some)
 }
 
-/// Builds `pattern` without Unicode tables when it allows it (ASCII case folding, `\s` and
-/// classes: several times cheaper to build), else with them (a class that could match a
-/// non-ASCII byte needs Unicode). For the built-in English vocabularies.
+/// The `regex` crate's build of a vocabulary pattern, as `LazyRegex::vocab` builds it: the
+/// tests' reference for the engines a run uses.
+#[cfg(test)]
 pub fn ascii_first(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
@@ -126,11 +128,7 @@ impl LazyRegex {
             .build()
             .parse(pattern)
             .map_err(|e| e.to_string())?;
-        Ok(LazyRegex::with(
-            Cow::Owned(pattern.to_string()),
-            false,
-            true,
-        ))
+        Ok(LazyRegex::unchecked(pattern.to_string()))
     }
 
     const fn with(pattern: Cow<'static, str>, ascii: bool, starts_lite: bool) -> LazyRegex {
@@ -169,7 +167,9 @@ impl LazyRegex {
         LazyRegex::with(Cow::Owned(pattern), true, true)
     }
 
-    /// Like `ascii_first` for a vocabulary regex, else with Unicode (see `build_full`).
+    /// A vocabulary regex without Unicode tables when it allows it (ASCII case folding, `\s`
+    /// and classes: several times cheaper to build), else with them (a class that could match
+    /// a non-ASCII byte needs Unicode); any other with Unicode (see `build_full`).
     fn build(&self) -> Result<meta::Regex, String> {
         let built = if self.ascii {
             build_full(&self.pattern, false).or_else(|_| build_full(&self.pattern, true))
@@ -439,8 +439,8 @@ impl<'t> Captures<'t> {
     }
 }
 
-/// Every group of every match (for the debug check of the two engines).
-fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
+/// Every group of every match (for the debug check of the two engines, and tests).
+pub(crate) fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
     all.iter()
         .map(|c| {
             (0..c.group_len())
@@ -542,12 +542,15 @@ impl Caseless {
     /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
     pub fn on<'t>(&self, text: &'t str) -> (&LazyRegex, Cow<'t, str>) {
         if folds_onto_ascii(text) {
-            let re = self
-                .folding
-                .get_or_init(|| LazyRegex::unchecked(format!("(?i){}", self.pattern())));
-            return (re, Cow::Borrowed(text));
+            return (self.folding(), Cow::Borrowed(text));
         }
         (&self.lower, lowercased(text))
+    }
+
+    /// The `(?i)` form, for texts holding the Kelvin sign or the long s.
+    fn folding(&self) -> &LazyRegex {
+        self.folding
+            .get_or_init(|| LazyRegex::unchecked(format!("(?i){}", self.pattern())))
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -562,7 +565,7 @@ impl Caseless {
     /// Builds both forms now and reports a failure (for tests).
     pub fn force(&self) -> Result<(), String> {
         self.lower.force()?;
-        LazyRegex::unchecked(format!("(?i){}", self.pattern())).force()
+        self.folding().force()
     }
 }
 

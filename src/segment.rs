@@ -1117,22 +1117,12 @@ mod tests {
             &FORMAT_SPEC,
             &INPUT_SPEC,
         ];
-        let spans = |re: &LazyRegex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
+        let spans = |re: &LazyRegex, hay: &str| crate::lazy_regex::spans(&re.captures_iter(hay));
+        let reference_spans = |re: &regex::Regex, hay: &str| -> Vec<Vec<Option<(usize, usize)>>> {
             re.captures_iter(hay)
-                .iter()
-                .map(|c| {
-                    (0..c.group_len())
-                        .map(|i| c.get(i).map(|m| m.start()..m.end()))
-                        .collect()
-                })
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
                 .collect()
         };
-        let reference_spans =
-            |re: &regex::Regex, hay: &str| -> Vec<Vec<Option<std::ops::Range<usize>>>> {
-                re.captures_iter(hay)
-                    .map(|c| c.iter().map(|m| m.map(|m| m.range())).collect())
-                    .collect()
-            };
         let mut matched = 0;
         for c in all {
             assert!(!has_uppercase_literal(c.pattern()), "{}", c.pattern());

@@ -16,13 +16,16 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::AhoCorasick;
+#[cfg(test)]
 use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::directive::phrase_pattern;
 use super::literal::{fold_phrase, literal_automaton};
 use super::vocab::{fold_pattern, longest_first};
-use crate::lazy_regex::{ascii_first, LazyRegex};
+#[cfg(test)]
+use crate::lazy_regex::ascii_first;
+use crate::lazy_regex::LazyRegex;
 
 /// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
 /// boundaries) and, worked out on first use, their leading literals; shared by its values.
@@ -221,10 +224,6 @@ impl Frames {
             .join("|")
     }
 
-    fn build_full(&self) -> Result<Regex, regex::Error> {
-        ascii_first(&self.alternation(None, None))
-    }
-
     fn full_regex(&self) -> Arc<LazyRegex> {
         self.full
             .get_or_init(|| Arc::new(LazyRegex::vocab(self.alternation(None, None))))
@@ -270,15 +269,16 @@ impl Frames {
         Some(regex)
     }
 
-    /// Builds the full alternation and reports a failure (for pack tests).
+    /// Builds the full alternation as a run would and reports a failure (for pack tests).
     pub(crate) fn force(&self) -> Result<(), String> {
-        self.build_full().map(|_| ()).map_err(|e| e.to_string())
+        LazyRegex::vocab(self.alternation(None, None)).force()
     }
 
-    /// The full alternation, built apart from the cache (for tests).
+    /// The full alternation, built by the `regex` crate apart from the cache (the tests'
+    /// reference).
     #[cfg(test)]
     pub(crate) fn uncached_full_regex(&self) -> Regex {
-        self.build_full().expect("frames build")
+        ascii_first(&self.alternation(None, None)).expect("frames build")
     }
 
     /// Whether one of the value's terms occurs in `folded` (for tests).
