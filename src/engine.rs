@@ -6,17 +6,19 @@
 //! the scan goes on.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Once};
 
 use globset::{Glob, GlobMatcher};
 
+use crate::checks::contradiction::LazyVocab;
 use crate::config::RuleSettings;
 use crate::extract::{Extractor, PromptSpec};
 use crate::finding::{fingerprint, FileError, Finding, Label, Mask};
 use crate::inventory::PromptInfo;
-use crate::kinds::RuleContext;
+use crate::kinds::{Matcher, RuleContext};
 use crate::packs::{RuleSet, Severity};
 use crate::prompt::Prompt;
-use crate::source::{Skip, SourceFile};
+use crate::source::{FileKind, Skip, SourceFile};
 use crate::span::LineIndex;
 use crate::suppress;
 
@@ -41,6 +43,9 @@ pub struct Engine<'a> {
     enabled: Vec<bool>,
     severity: Vec<Severity>,
     per_file: Vec<(GlobMatcher, Vec<String>)>,
+    /// The enabled checks' state to build ahead (see `expect_prompts`), each once.
+    ahead: Vec<Arc<LazyVocab>>,
+    ahead_started: Once,
 }
 
 /// What one file produced.
@@ -79,7 +84,7 @@ impl<'a> Engine<'a> {
         settings: &'a RuleSettings,
         selection: &Selection,
     ) -> Result<Self, String> {
-        let enabled = rules
+        let enabled: Vec<bool> = rules
             .rules
             .iter()
             .map(|r| {
@@ -115,6 +120,16 @@ impl<'a> Engine<'a> {
                     .map_err(|e| format!("per-file-ignores: invalid glob `{glob}`: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut ahead: Vec<Arc<LazyVocab>> = Vec::new();
+        for (rule, _) in rules.rules.iter().zip(&enabled).filter(|(_, e)| **e) {
+            if let Matcher::Check(check) = &rule.matcher {
+                if let Some(state) = check.state_to_build_ahead() {
+                    if !ahead.iter().any(|a| Arc::ptr_eq(a, state)) {
+                        ahead.push(Arc::clone(state));
+                    }
+                }
+            }
+        }
         Ok(Engine {
             rules,
             spec,
@@ -122,6 +137,8 @@ impl<'a> Engine<'a> {
             enabled,
             severity,
             per_file,
+            ahead,
+            ahead_started: Once::new(),
         })
     }
 
@@ -189,8 +206,29 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Starts building the enabled checks' lazily built state (the contradiction vocabulary,
+    /// about 3 ms) on a thread of its own, once, when the run meets the first file that may
+    /// hold prompts. The workers go on reading and extracting meanwhile, instead of one of them
+    /// building it when its first prompt needs it while the other waits for it. A run whose
+    /// files cannot hold prompts never starts it; if no thread can start, the state is built on
+    /// first use as before.
+    fn expect_prompts(&self) {
+        self.ahead_started.call_once(|| {
+            if self.ahead.is_empty() {
+                return;
+            }
+            let ahead = self.ahead.clone();
+            let _ = std::thread::Builder::new()
+                .name("build-ahead".into())
+                .spawn(move || ahead.iter().for_each(|state| state.build()));
+        });
+    }
+
     /// Extracts prompts from `file` and runs the enabled rules on them.
     pub fn lint_file(&self, extractor: &mut Extractor<'_>, file: &SourceFile) -> FileResult {
+        if matches!(file.kind, FileKind::PromptFile(_)) {
+            self.expect_prompts();
+        }
         let (prompts, error) = extractor.extract(file);
         let mut result = FileResult {
             path: file.path.clone(),
@@ -199,10 +237,10 @@ impl<'a> Engine<'a> {
         };
         // Loader calls (for the registry pack) come from the same parse as the prompts.
         match (file.kind, &self.settings.loaders) {
-            (crate::source::FileKind::Python, Some(loaders)) => {
+            (FileKind::Python, Some(loaders)) => {
                 result.loader_calls = extractor.loader_calls(&file.text, loaders);
             }
-            (crate::source::FileKind::Notebook, Some(loaders)) => {
+            (FileKind::Notebook, Some(loaders)) => {
                 result.loader_calls =
                     crate::extract::loaders::notebook_references(&file.text, loaders);
             }
@@ -242,7 +280,7 @@ impl<'a> Engine<'a> {
         findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule);
         let mut directives = suppress::parse(&file.text);
         let literal_end_line = |f: &Finding| -> Option<usize> {
-            if file.kind != crate::source::FileKind::Python {
+            if file.kind != FileKind::Python {
                 return None;
             }
             let p = prompts.iter().find(|p| {
@@ -389,5 +427,34 @@ mod tests {
         assert_eq!(literal_end(&p.map, 13), Some(15));
         assert_eq!(literal_end(&p.map, 22), Some(23));
         assert_eq!(literal_end(&p.map, 16), None);
+    }
+
+    #[test]
+    fn the_contradiction_vocabulary_is_built_ahead_once_and_only_when_selected() {
+        let spec = PromptSpec::compile(&Default::default(), &[]).unwrap();
+        let rules = crate::packs::compile::compile_builtin(&|_| true).unwrap();
+        let settings = RuleSettings::default();
+        let engine = |select: &[&str]| {
+            let selection = Selection {
+                select: Some(select.iter().map(|s| s.to_string()).collect()),
+                ..Selection::default()
+            };
+            Engine::new(&rules, &spec, &settings, &selection).unwrap()
+        };
+        // Every rule of the pack shares one vocabulary: one state to build.
+        let all = engine(&["contradiction"]);
+        assert!(
+            rules
+                .rules
+                .iter()
+                .filter(|r| r.pack == "contradiction")
+                .count()
+                > 1
+        );
+        assert_eq!(all.ahead.len(), 1);
+        let one = engine(&["contradiction/length"]);
+        assert_eq!(one.ahead.len(), 1);
+        assert!(Arc::ptr_eq(&all.ahead[0], &one.ahead[0]));
+        assert!(engine(&["pii", "cache"]).ahead.is_empty());
     }
 }

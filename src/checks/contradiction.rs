@@ -314,6 +314,11 @@ pub struct LazyVocab {
 }
 
 impl LazyVocab {
+    /// Builds it now unless built (or being built) already.
+    pub fn build(&self) {
+        let _ = self.get();
+    }
+
     pub fn get(&self) -> Result<&Vocab, &str> {
         self.built
             .get_or_init(|| Vocab::compile(&self.data))
@@ -341,6 +346,10 @@ fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
 }
 
 impl Contradiction {
+    pub fn vocabulary(&self) -> &Arc<LazyVocab> {
+        &self.vocab
+    }
+
     pub fn compile(
         params: Option<&toml::Table>,
         data: Option<&Arc<toml::Table>>,

@@ -72,6 +72,15 @@ impl Check {
         }
     }
 
+    /// State the check builds on first use that a run about to lint prompts may build ahead, on
+    /// a thread of its own (see `Engine::expect_prompts`).
+    pub fn state_to_build_ahead(&self) -> Option<&std::sync::Arc<contradiction::LazyVocab>> {
+        match self {
+            Check::Contradiction(c) => Some(c.vocabulary()),
+            Check::InlinePrompt(_) | Check::CacheOrder(_) | Check::Registry => None,
+        }
+    }
+
     /// Builds what the check builds lazily (see `Matcher::force`).
     pub fn force(&self) -> Result<(), String> {
         match self {
