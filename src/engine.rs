@@ -226,10 +226,12 @@ impl<'a> Engine<'a> {
 
     /// Extracts prompts from `file` and runs the enabled rules on them.
     pub fn lint_file(&self, extractor: &mut Extractor<'_>, file: &SourceFile) -> FileResult {
+        // A prompt file holds prompts: start before reading them. Other files start once their
+        // prompts are found (a Python file passing the prefilter often holds none).
         if matches!(file.kind, FileKind::PromptFile(_)) {
             self.expect_prompts();
         }
-        let (prompts, error) = extractor.extract(file);
+        let (prompts, error) = extractor.extract_then(file, || self.expect_prompts());
         let mut result = FileResult {
             path: file.path.clone(),
             scanned: true,

@@ -642,6 +642,16 @@ impl<'a> Extractor<'a> {
     /// All prompts in `file`, segmented, with placeholder volatility decided. Errors are
     /// per-file messages (a notebook that is not JSON); partial results are still returned.
     pub fn extract(&mut self, file: &SourceFile) -> (Vec<Prompt>, Option<String>) {
+        self.extract_then(file, || {})
+    }
+
+    /// `extract`, calling `found` once the file's prompts are found, before their segmentation
+    /// and volatility (which build regexes of their own on a run's first prompts).
+    pub fn extract_then(
+        &mut self,
+        file: &SourceFile,
+        found: impl FnOnce(),
+    ) -> (Vec<Prompt>, Option<String>) {
         let (mut prompts, error) = match file.kind {
             FileKind::Python => {
                 if !self.spec.python.prefilter.is_match(file.text.as_bytes()) {
@@ -666,6 +676,9 @@ impl<'a> Extractor<'a> {
             }
             FileKind::Json => yaml::extract_as(file, self.spec, PromptFormat::Json),
         };
+        if !prompts.is_empty() {
+            found();
+        }
         for p in &mut prompts {
             crate::segment::segment(p);
             self.spec.volatility.classify(p);
