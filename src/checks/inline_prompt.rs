@@ -8,7 +8,7 @@
 //! merges the hits of a constant and of the call that embeds it, since they map to the same
 //! bytes). The message suggests a registry id from the file stem and the prompt's name.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
@@ -26,7 +26,10 @@ pub struct InlinePrompt {
     min_words: usize,
     /// Words that make a literal a prompt even under the character floor.
     min_words_short: usize,
-    allow: GlobSet,
+    /// `allow-paths`, checked at load and built into a set on first use: only runs with a
+    /// registry configured use it, and building it costs a fifth of the start-up.
+    allow_paths: Vec<Glob>,
+    allow: OnceLock<Result<GlobSet, String>>,
     /// Name suffixes dropped when suggesting an id (`_prompt`, `_template`).
     suffixes: Vec<String>,
     /// Calls that write to a registry (`create_prompt`, `hub.push`): their text is the registry's.
@@ -62,20 +65,36 @@ fn strings_param(params: Option<&toml::Table>, key: &str) -> Result<Vec<String>,
 
 impl InlinePrompt {
     pub fn compile(params: Option<&toml::Table>) -> Result<Self, String> {
-        let mut b = GlobSetBuilder::new();
-        for g in strings_param(params, "allow-paths")? {
-            b.add(Glob::new(&g).map_err(|e| format!("`allow-paths`: invalid glob `{g}`: {e}"))?);
-        }
+        let allow_paths = strings_param(params, "allow-paths")?
+            .iter()
+            .map(|g| Glob::new(g).map_err(|e| format!("`allow-paths`: invalid glob `{g}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(InlinePrompt {
             min_chars: usize_param(params, "min-chars", 20)?,
             min_chars_inferred: usize_param(params, "min-chars-inferred", 20)?,
             min_words: usize_param(params, "min-words", 3)?,
             min_words_short: usize_param(params, "min-words-short", 5)?,
-            allow: b.build().map_err(|e| format!("`allow-paths`: {e}"))?,
+            allow_paths,
+            allow: OnceLock::new(),
             suffixes: strings_param(params, "suffixes")?,
             exempt_callees: strings_param(params, "exempt-callees")?,
             generic_names: strings_param(params, "generic-names")?,
         })
+    }
+
+    fn allow(&self) -> &Result<GlobSet, String> {
+        self.allow.get_or_init(|| {
+            let mut b = GlobSetBuilder::new();
+            for g in &self.allow_paths {
+                b.add(g.clone());
+            }
+            b.build().map_err(|e| format!("`allow-paths`: {e}"))
+        })
+    }
+
+    /// Builds `allow-paths` now and reports a failure (for pack tests).
+    pub fn force(&self) -> Result<(), String> {
+        self.allow().as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {
@@ -87,7 +106,12 @@ impl InlinePrompt {
             return Vec::new();
         }
         let path = cx.file.path.as_str();
-        if self.allow.is_match(path) || registry.dirs.iter().any(|d| under_dir(path, d)) {
+        // A set that cannot be built (`force` reports it) allows every path: silence over noise.
+        let allowed = match self.allow() {
+            Ok(allow) => allow.is_match(path),
+            Err(_) => true,
+        };
+        if allowed || registry.dirs.iter().any(|d| under_dir(path, d)) {
             return Vec::new();
         }
         if let Origin::Call { callee, .. } = &p.origin {

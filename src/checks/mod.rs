@@ -86,7 +86,8 @@ impl Check {
         match self {
             Check::Contradiction(c) => c.force(),
             Check::CacheOrder(c) => c.force(),
-            Check::InlinePrompt(_) | Check::Registry => Ok(()),
+            Check::InlinePrompt(c) => c.force(),
+            Check::Registry => Ok(()),
         }
     }
 }
