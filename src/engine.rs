@@ -207,10 +207,10 @@ impl<'a> Engine<'a> {
     }
 
     /// Starts building the enabled checks' lazily built state (the contradiction vocabulary,
-    /// about 3 ms) on a thread of its own, once, when the run meets the first file that may
-    /// hold prompts. The workers go on reading and extracting meanwhile, instead of one of them
-    /// building it when its first prompt needs it while the other waits for it. A run whose
-    /// files cannot hold prompts never starts it; if no thread can start, the state is built on
+    /// about 3 ms) on a thread of its own, once: when the run meets a prompt file or finds a
+    /// file's first prompts. The workers go on reading and extracting meanwhile, instead of one
+    /// of them building it when its first prompt needs it while the other waits for it. A run
+    /// that finds no prompt never starts it; if no thread can start, the state is built on
     /// first use as before.
     fn expect_prompts(&self) {
         self.ahead_started.call_once(|| {
