@@ -233,9 +233,18 @@ pub struct PythonSpec {
     pub dedent_callees: Vec<String>,
     pub cleandoc_callees: Vec<String>,
     pub model_keywords: Vec<String>,
+    /// The token gate before a parse, built with the first Python file that passes `prefilter`.
+    gate: OnceLock<python::gate::Gate>,
 }
 
 impl PythonSpec {
+    /// Whether `source` may hold a prompt (see `python::gate`): false only when it cannot.
+    pub fn may_hold_prompt(&self, source: &str) -> bool {
+        self.gate
+            .get_or_init(|| python::gate::Gate::new(self))
+            .may_hold_prompt(source, self)
+    }
+
     /// Call-site families whose callee suffix matches `callee` (a dotted name).
     pub fn sites_for<'a>(&'a self, callee: &'a str) -> impl Iterator<Item = &'a RawCallSite> + 'a {
         self.calls_index
@@ -456,6 +465,7 @@ impl PromptSpec {
             dedent_callees: py.dedent_callees.clone(),
             cleandoc_callees: py.cleandoc_callees.clone(),
             model_keywords: py.model_keywords.clone(),
+            gate: OnceLock::new(),
         };
         Ok(PromptSpec {
             python,
@@ -658,6 +668,21 @@ impl<'a> Extractor<'a> {
                     return (Vec::new(), None);
                 }
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);
+                if !self.spec.python.may_hold_prompt(&file.text) {
+                    // Debug builds (every test run) parse what the gate skips and check it.
+                    #[cfg(debug_assertions)]
+                    {
+                        let found =
+                            py.extract(&file.text, &file.path, self.spec, PromptFormat::Python);
+                        assert!(
+                            found.is_empty(),
+                            "the Python gate skipped {} holding {:?}",
+                            file.path,
+                            found.iter().map(|p| &p.id).collect::<Vec<_>>()
+                        );
+                    }
+                    return (Vec::new(), None);
+                }
                 (
                     py.extract(&file.text, &file.path, self.spec, PromptFormat::Python),
                     None,

@@ -26,6 +26,7 @@
 
 mod decls;
 mod eval;
+pub(crate) mod gate;
 pub(crate) mod grammar;
 mod sites;
 #[cfg(test)]
