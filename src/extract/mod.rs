@@ -233,16 +233,26 @@ pub struct PythonSpec {
     pub dedent_callees: Vec<String>,
     pub cleandoc_callees: Vec<String>,
     pub model_keywords: Vec<String>,
-    /// The token gate before a parse, built with the first Python file that passes `prefilter`.
+    /// The token gate after `prefilter`, built with the first Python file that passes it.
     gate: OnceLock<python::gate::Gate>,
 }
 
 impl PythonSpec {
-    /// Whether `source` may hold a prompt (see `python::gate`): false only when it cannot.
+    /// Whether a Python module may hold a prompt, false only when it cannot: it has a prompt
+    /// word (`prefilter`) and a token pattern some prompt needs (see `python::gate`).
     pub fn may_hold_prompt(&self, source: &str) -> bool {
-        self.gate
-            .get_or_init(|| python::gate::Gate::new(self))
-            .may_hold_prompt(source, self)
+        self.prefilter.is_match(source.as_bytes())
+            && self
+                .gate
+                .get_or_init(|| python::gate::Gate::new(self))
+                .may_hold_prompt(source, self)
+    }
+
+    /// Whether a name reads as few-shot examples (`FEW_SHOT_EXAMPLES`).
+    pub fn is_examples_name(&self, name: &str) -> bool {
+        self.examples_name
+            .as_ref()
+            .is_some_and(|r| r.is_match(name))
     }
 
     /// Call-site families whose callee suffix matches `callee` (a dotted name).
@@ -313,7 +323,7 @@ impl CalleeIndex {
     }
 }
 
-fn last_segment(dotted: &str) -> &str {
+pub(crate) fn last_segment(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
@@ -664,14 +674,11 @@ impl<'a> Extractor<'a> {
     ) -> (Vec<Prompt>, Option<String>) {
         let (mut prompts, error) = match file.kind {
             FileKind::Python => {
-                if !self.spec.python.prefilter.is_match(file.text.as_bytes()) {
-                    return (Vec::new(), None);
-                }
-                let py = self.python.get_or_insert_with(python::PythonExtractor::new);
                 if !self.spec.python.may_hold_prompt(&file.text) {
                     // Debug builds (every test run) parse what the gate skips and check it.
                     #[cfg(debug_assertions)]
                     {
+                        let py = self.python.get_or_insert_with(python::PythonExtractor::new);
                         let found =
                             py.extract(&file.text, &file.path, self.spec, PromptFormat::Python);
                         assert!(
@@ -683,6 +690,7 @@ impl<'a> Extractor<'a> {
                     }
                     return (Vec::new(), None);
                 }
+                let py = self.python.get_or_insert_with(python::PythonExtractor::new);
                 (
                     py.extract(&file.text, &file.path, self.spec, PromptFormat::Python),
                     None,

@@ -106,11 +106,7 @@ impl<'a> Module<'a> {
         let short = full.rsplit('.').next().unwrap_or(&full).to_string();
         let origin = Origin::Assignment { name: full.clone() };
         let prompt_name = self.spec.is_prompt_name(&short);
-        let examples_name = self
-            .spec
-            .examples_name
-            .as_ref()
-            .is_some_and(|r| r.is_match(&short));
+        let examples_name = self.spec.is_examples_name(&short);
         let mut cand = Candidate::new(stmt.start_byte(), full, origin);
         match value.kind() {
             "list" | "tuple" => {

@@ -23,7 +23,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::super::{PythonSpec, RawCallSite};
+use super::super::{last_segment, PythonSpec, RawCallSite};
+use super::eval::STRING_METHODS;
 use crate::segment::Role;
 
 /// The call sites and names the gate looks for, derived from the prompt spec.
@@ -63,7 +64,7 @@ impl Gate {
                     continue;
                 }
                 let plain = callee.split('.').all(is_name);
-                let last = callee.rsplit('.').next().unwrap_or(callee).to_string();
+                let last = last_segment(callee).to_string();
                 gate.sites.entry(last).or_default().push(GateSite {
                     segments: plain.then(|| callee.split('.').map(str::to_string).collect()),
                     keywords: keywords.clone(),
@@ -77,24 +78,24 @@ impl Gate {
                 });
             }
         }
-        let last = |s: &String| s.rsplit('.').next().unwrap_or(s).to_string();
+        let last = |s: &String| last_segment(s).to_string();
         gate.decorators = spec.prompt_decorators.iter().map(last).collect();
         gate.bases = spec.docstring_bases.iter().map(last).collect();
-        gate.string_calls = [
-            "strip",
-            "lstrip",
-            "rstrip",
-            "format",
-            "format_map",
-            "replace",
-            "join",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(spec.dedent_callees.iter().map(last))
-        .chain(spec.cleandoc_callees.iter().map(last))
-        .collect();
+        gate.string_calls = STRING_METHODS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(spec.dedent_callees.iter().map(last))
+            .chain(spec.cleandoc_callees.iter().map(last))
+            .collect();
         gate
+    }
+
+    /// Whether `word` bound to text (`word = ...`, `word: T = ...`, `word=` in a call) may
+    /// make a prompt: a prompt-like or examples-like name, or a keyword any call passes text in.
+    fn binds_prompt(&self, word: &str, spec: &PythonSpec) -> bool {
+        self.star_keywords.contains(word)
+            || spec.is_prompt_name(word)
+            || spec.is_examples_name(word)
     }
 
     /// Whether `source` may hold a prompt `collect` would find (false only when it cannot).
@@ -192,6 +193,9 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
                     i += 1;
                 }
             }
+            // A line continuation joins the next line to this logical line.
+            b'\\' if src[i + 1..].starts_with(b"\r\n") => i += 3,
+            b'\\' if src.get(i + 1) == Some(&b'\n') => i += 2,
             b'\\' => i += 1,
             b'"' | b'\'' => {
                 let tok = string(src, i, i)?;
@@ -565,13 +569,7 @@ impl<'s> Module<'s> {
             },
             _ => return false,
         };
-        (gate.star_keywords.contains(word)
-            || spec.is_prompt_name(word)
-            || spec
-                .examples_name
-                .as_ref()
-                .is_some_and(|r| r.is_match(word)))
-            && self.may_be_text(value, gate)
+        gate.binds_prompt(word, spec) && self.may_be_text(value, gate)
     }
 
     /// After `NAME :` at `from`: the value after the annotation's `=`, if one follows.
@@ -804,15 +802,7 @@ impl<'s> Module<'s> {
             let next = body[i..].trim_start().bytes().next();
             let hit = match next {
                 Some(b'(' | b'[') => gate.sites.contains_key(word) || word == "dict",
-                Some(b'=' | b':') => {
-                    word == "role"
-                        || gate.star_keywords.contains(word)
-                        || spec.is_prompt_name(word)
-                        || spec
-                            .examples_name
-                            .as_ref()
-                            .is_some_and(|r| r.is_match(word))
-                }
+                Some(b'=' | b':') => word == "role" || gate.binds_prompt(word, spec),
                 _ => false,
             };
             if hit || gate.bases.contains(word) || gate.decorators.contains(word) {
@@ -879,6 +869,9 @@ mod tests {
             "x = f\"{ {'role': 'user', 'content': 'hello world'} }\"\n",
             "x = f'{f(prompt=\"Summarize\")}'\n",
             "x = {'ro\\x6ce': 'user', 'content': 'Feedback: bad'}\n",
+            // A line continuation does not end the statement.
+            "msgs = \\\n    [('system', 'Be terse.'), ('human', '{q}')]\n",
+            "msgs = \\\r\n    [dict(role=r, content='Summarize.')]\n",
             // Broken modules are always parsed.
             "x = 'unterminated\n",
             "f(a, b\n",
