@@ -238,14 +238,19 @@ pub struct PythonSpec {
 }
 
 impl PythonSpec {
-    /// Whether a Python module may hold a prompt, false only when it cannot: it has a prompt
-    /// word (`prefilter`) and a token pattern some prompt needs (see `python::gate`).
-    pub fn may_hold_prompt(&self, source: &str) -> bool {
+    /// Whether a Python module holds a prompt word (`prefilter`): one without any is not
+    /// searched for prompts.
+    pub fn has_prompt_word(&self, source: &str) -> bool {
         self.prefilter.is_match(source.as_bytes())
-            && self
-                .gate
-                .get_or_init(|| python::gate::Gate::new(self))
-                .may_hold_prompt(source, self)
+    }
+
+    /// What tree-sitter must parse of a Python module with a prompt word: nothing when it
+    /// holds no token pattern some prompt needs, else the whole module or the top-level
+    /// statements its prompts need (see `python::gate`).
+    pub fn parse_plan(&self, source: &str) -> python::gate::Plan {
+        self.gate
+            .get_or_init(|| python::gate::Gate::new(self))
+            .plan(source, self)
     }
 
     /// Whether a name reads as few-shot examples (`FEW_SHOT_EXAMPLES`).
@@ -674,27 +679,52 @@ impl<'a> Extractor<'a> {
     ) -> (Vec<Prompt>, Option<String>) {
         let (mut prompts, error) = match file.kind {
             FileKind::Python => {
-                if !self.spec.python.may_hold_prompt(&file.text) {
-                    // Debug builds (every test run) parse what the gate skips and check it.
-                    #[cfg(debug_assertions)]
-                    {
-                        let py = self.python.get_or_insert_with(python::PythonExtractor::new);
-                        let found =
-                            py.extract(&file.text, &file.path, self.spec, PromptFormat::Python);
-                        assert!(
-                            found.is_empty(),
-                            "the Python gate skipped {} holding {:?}",
-                            file.path,
-                            found.iter().map(|p| &p.id).collect::<Vec<_>>()
-                        );
-                    }
+                use python::gate::Plan;
+                if !self.spec.python.has_prompt_word(&file.text) {
                     return (Vec::new(), None);
                 }
-                let py = self.python.get_or_insert_with(python::PythonExtractor::new);
-                (
-                    py.extract(&file.text, &file.path, self.spec, PromptFormat::Python),
-                    None,
-                )
+                let plan = self.spec.python.parse_plan(&file.text);
+                let parse = |py: &mut Option<python::PythonExtractor>, parts| {
+                    py.get_or_insert_with(python::PythonExtractor::new)
+                        .extract_statements(
+                            &file.text,
+                            &file.path,
+                            self.spec,
+                            PromptFormat::Python,
+                            parts,
+                        )
+                };
+                let statements = match &plan {
+                    Plan::Skip => {
+                        // Debug builds (every test run) parse what the gate skips and check it.
+                        #[cfg(debug_assertions)]
+                        {
+                            let found = parse(&mut self.python, None);
+                            assert!(
+                                found.is_empty(),
+                                "the Python gate skipped {} holding {:?}",
+                                file.path,
+                                found.iter().map(|p| &p.id).collect::<Vec<_>>()
+                            );
+                        }
+                        return (Vec::new(), None);
+                    }
+                    Plan::Whole => None,
+                    Plan::Statements(parts) => Some(parts.as_slice()),
+                };
+                let found = parse(&mut self.python, statements);
+                // Debug builds check that the statements parsed find what the whole module does.
+                #[cfg(debug_assertions)]
+                if statements.is_some() {
+                    let whole = parse(&mut self.python, None);
+                    assert_eq!(
+                        format!("{found:#?}"),
+                        format!("{whole:#?}"),
+                        "the statements parsed of {} find other prompts than the whole module",
+                        file.path
+                    );
+                }
+                (found, None)
             }
             FileKind::Notebook => {
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);

@@ -92,14 +92,37 @@ impl PythonExtractor {
         spec: &PromptSpec,
         format: PromptFormat,
     ) -> Vec<Prompt> {
-        let Some(tree) = self.parser.parse(source, None) else {
+        self.extract_statements(source, path, spec, format, None)
+    }
+
+    /// `extract`, parsing only `statements` (byte ranges of whole top-level statements, in
+    /// order; see `gate::Plan`) when given.
+    pub fn extract_statements(
+        &mut self,
+        source: &str,
+        path: &str,
+        spec: &PromptSpec,
+        format: PromptFormat,
+        statements: Option<&[std::ops::Range<usize>]>,
+    ) -> Vec<Prompt> {
+        let partial = statements.is_some_and(|parts| {
+            self.parser
+                .set_included_ranges(&included_ranges(source, parts))
+                .is_ok()
+        });
+        let parsed = self.parser.parse(source, None);
+        if partial {
+            let _ = self.parser.set_included_ranges(&[]);
+        }
+        let Some(tree) = parsed else {
             return Vec::new();
         };
         let mut module = Module::new(source, &tree, &spec.python);
         let visits = module.index();
         let candidates = module.collect(visits);
         let prompts = finalize(candidates, path, format);
-        self.last = Some((tree, source.as_ptr() as usize, source.len()));
+        // A partial tree does not serve the loader-call scan, which reads every statement.
+        self.last = (!partial).then_some((tree, source.as_ptr() as usize, source.len()));
         prompts
     }
 }
@@ -156,6 +179,34 @@ impl Candidate {
         }
         span
     }
+}
+
+/// Tree-sitter ranges (with row and column points) for byte ranges of `src`, in order.
+fn included_ranges(src: &str, parts: &[std::ops::Range<usize>]) -> Vec<tree_sitter::Range> {
+    let bytes = src.as_bytes();
+    let (mut row, mut line_start, mut at) = (0, 0, 0);
+    let mut point = |to: usize| {
+        for (i, b) in bytes[at..to].iter().enumerate() {
+            if *b == b'\n' {
+                row += 1;
+                line_start = at + i + 1;
+            }
+        }
+        at = to;
+        tree_sitter::Point::new(row, to - line_start)
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for r in parts {
+        let start_point = point(r.start);
+        let end_point = point(r.end);
+        out.push(tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point,
+            end_point,
+        });
+    }
+    out
 }
 
 fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) -> Vec<Prompt> {

@@ -25,6 +25,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::super::{last_segment, PythonSpec, RawCallSite};
 use super::eval::STRING_METHODS;
+
+mod plan;
 use crate::segment::Role;
 
 /// The call sites and names the gate looks for, derived from the prompt spec.
@@ -39,6 +41,28 @@ pub struct Gate {
     bases: HashSet<String>,
     /// Last segments of the calls `eval_str` reads a string from.
     string_calls: HashSet<String>,
+    /// First segments of the packages call sites need imported (`imports` is module-wide in
+    /// the extractor, so a function importing one is always parsed).
+    import_roots: HashSet<String>,
+}
+
+/// What tree-sitter parses of a module (see `Gate::plan`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// It cannot hold a prompt.
+    Skip,
+    Whole,
+    /// Only these byte ranges: whole top-level statements, in order.
+    Statements(Vec<std::ops::Range<usize>>),
+}
+
+/// The tokens that start a pattern some prompt needs, and the prompt-like names bound
+/// anywhere (`system_prompt = ...`), whose references the extractor reads module-wide by name
+/// (a constant folded into every use, glued into a larger string, filled by `.format`).
+#[derive(Default)]
+struct Triggers<'s> {
+    toks: Vec<usize>,
+    names: HashSet<&'s str>,
 }
 
 #[derive(Debug)]
@@ -65,6 +89,11 @@ impl Gate {
                 }
                 let plain = callee.split('.').all(is_name);
                 let last = last_segment(callee).to_string();
+                gate.import_roots.extend(
+                    site.requires_import
+                        .iter()
+                        .map(|i| i.split('.').next().unwrap_or(i).to_string()),
+                );
                 gate.sites.entry(last).or_default().push(GateSite {
                     segments: plain.then(|| callee.split('.').map(str::to_string).collect()),
                     keywords: keywords.clone(),
@@ -98,15 +127,26 @@ impl Gate {
             || spec.is_examples_name(word)
     }
 
-    /// Whether `source` may hold a prompt `collect` would find (false only when it cannot).
-    pub fn may_hold_prompt(&self, source: &str, spec: &PythonSpec) -> bool {
+    /// Which of `source` tree-sitter must parse for `collect` to find every prompt in it:
+    /// nothing when it cannot hold one, else the top-level statements it needs (see `plan`).
+    pub fn plan(&self, source: &str, spec: &PythonSpec) -> Plan {
         let Some(toks) = tokenize(source.as_bytes()) else {
-            return true;
+            return Plan::Whole;
         };
         let Some(module) = Module::new(source, toks) else {
-            return true;
+            return Plan::Whole;
         };
-        module.holds_pattern(self, spec)
+        let triggers = module.triggers(self, spec);
+        if triggers.toks.is_empty() {
+            return Plan::Skip;
+        }
+        plan::statements_to_parse(&module, triggers, &self.import_roots)
+    }
+
+    /// Whether `source` may hold a prompt `collect` would find (false only when it cannot).
+    #[cfg(test)]
+    pub fn may_hold_prompt(&self, source: &str, spec: &PythonSpec) -> bool {
+        !matches!(self.plan(source, spec), Plan::Skip)
     }
 }
 
@@ -511,34 +551,43 @@ impl<'s> Module<'s> {
             || (self.attr_bound.contains(word) && self.in_class.as_ref().is_none_or(|c| c[v]))
     }
 
-    fn holds_pattern(&self, gate: &Gate, spec: &PythonSpec) -> bool {
+    /// Every token that starts a pattern some prompt needs (see the module doc), and the names
+    /// whose references the extractor reads across the module (see `Triggers`).
+    fn triggers(&self, gate: &Gate, spec: &PythonSpec) -> Triggers<'s> {
+        let mut found = Triggers::default();
         let mut in_decorator = false;
         for i in 0..self.toks.len() {
             let t = self.toks[i];
-            match t.kind {
-                Kind::Newline => in_decorator = false,
-                Kind::Op if self.is(i, "@") && self.starts_target(i) => in_decorator = true,
+            let hit = match t.kind {
+                Kind::Newline => {
+                    in_decorator = false;
+                    false
+                }
+                Kind::Op if self.is(i, "@") && self.starts_target(i) => {
+                    in_decorator = true;
+                    false
+                }
                 Kind::Name => {
                     let word = self.text(i);
-                    if in_decorator && gate.decorators.contains(word) {
-                        return true;
+                    if matches!(self.toks.get(i + 1), Some(n) if n.kind == Kind::Op)
+                        && matches!(self.text(i + 1), "=" | "+=" | ":")
+                        && gate.binds_prompt(word, spec)
+                    {
+                        found.names.insert(word);
                     }
-                    if self.name_pattern(i, word, gate, spec) {
-                        return true;
-                    }
+                    (in_decorator && gate.decorators.contains(word))
+                        || self.name_pattern(i, word, gate, spec)
                 }
                 Kind::Str { fmt, bytes } => {
-                    if fmt && self.fstring_pattern(t, gate, spec) {
-                        return true;
-                    }
-                    if !bytes && self.role_pattern(i) {
-                        return true;
-                    }
+                    (fmt && self.fstring_pattern(t, gate, spec)) || (!bytes && self.role_pattern(i))
                 }
-                _ => {}
+                _ => false,
+            };
+            if hit {
+                found.toks.push(i);
             }
         }
-        false
+        found
     }
 
     /// The patterns that start at name token `i`.
