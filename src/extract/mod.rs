@@ -679,51 +679,22 @@ impl<'a> Extractor<'a> {
     ) -> (Vec<Prompt>, Option<String>) {
         let (mut prompts, error) = match file.kind {
             FileKind::Python => {
-                use python::gate::Plan;
                 if !self.spec.python.has_prompt_word(&file.text) {
                     return (Vec::new(), None);
                 }
                 let plan = self.spec.python.parse_plan(&file.text);
-                let parse = |py: &mut Option<python::PythonExtractor>, parts| {
-                    py.get_or_insert_with(python::PythonExtractor::new)
-                        .extract_statements(
-                            &file.text,
-                            &file.path,
-                            self.spec,
-                            PromptFormat::Python,
-                            parts,
-                        )
-                };
-                let statements = match &plan {
-                    Plan::Skip => {
-                        // Debug builds (every test run) parse what the gate skips and check it.
-                        #[cfg(debug_assertions)]
-                        {
-                            let found = parse(&mut self.python, None);
-                            assert!(
-                                found.is_empty(),
-                                "the Python gate skipped {} holding {:?}",
-                                file.path,
-                                found.iter().map(|p| &p.id).collect::<Vec<_>>()
-                            );
-                        }
-                        return (Vec::new(), None);
-                    }
-                    Plan::Whole => None,
-                    Plan::Statements(parts) => Some(parts.as_slice()),
-                };
-                let found = parse(&mut self.python, statements);
-                // Debug builds check that the statements parsed find what the whole module does.
-                #[cfg(debug_assertions)]
-                if statements.is_some() {
-                    let whole = parse(&mut self.python, None);
-                    assert_eq!(
-                        format!("{found:#?}"),
-                        format!("{whole:#?}"),
-                        "the statements parsed of {} find other prompts than the whole module",
-                        file.path
-                    );
+                // A module the gate skips needs no parser (debug builds still check it).
+                if plan == python::gate::Plan::Skip && !cfg!(debug_assertions) {
+                    return (Vec::new(), None);
                 }
+                let py = self.python.get_or_insert_with(python::PythonExtractor::new);
+                let found = py.extract_planned(
+                    plan,
+                    &file.text,
+                    &file.path,
+                    self.spec,
+                    PromptFormat::Python,
+                );
                 (found, None)
             }
             FileKind::Notebook => {

@@ -21,8 +21,10 @@ pub fn extract(
     py: &mut PythonExtractor,
     spec: &PromptSpec,
 ) -> (Vec<Prompt>, Option<String>) {
+    // Each cell is a module of its own: the gate decides what of it to parse.
     extract_with(file, &mut |cell: &str| {
-        py.extract(cell, &file.path, spec, PromptFormat::Notebook)
+        let plan = spec.python.parse_plan(cell);
+        py.extract_planned(plan, cell, &file.path, spec, PromptFormat::Notebook)
     })
 }
 

@@ -95,6 +95,36 @@ impl PythonExtractor {
         self.extract_statements(source, path, spec, format, None)
     }
 
+    /// `extract` as the gate planned it (`PythonSpec::parse_plan`): nothing parsed for a module
+    /// it skips, only the statements its prompts need where it says so. Debug builds (every
+    /// test run) parse the whole module too and check that it finds the same prompts.
+    pub fn extract_planned(
+        &mut self,
+        plan: gate::Plan,
+        source: &str,
+        path: &str,
+        spec: &PromptSpec,
+        format: PromptFormat,
+    ) -> Vec<Prompt> {
+        let found = match &plan {
+            gate::Plan::Skip => Vec::new(),
+            gate::Plan::Whole => self.extract(source, path, spec, format),
+            gate::Plan::Statements(parts) => {
+                self.extract_statements(source, path, spec, format, Some(parts))
+            }
+        };
+        #[cfg(debug_assertions)]
+        if plan != gate::Plan::Whole {
+            let whole = self.extract(source, path, spec, format);
+            assert_eq!(
+                format!("{found:#?}"),
+                format!("{whole:#?}"),
+                "the gate's plan for {path} ({plan:?}) finds other prompts than the whole module"
+            );
+        }
+        found
+    }
+
     /// `extract`, parsing only `statements` (byte ranges of whole top-level statements, in
     /// order; see `gate::Plan`) when given.
     pub fn extract_statements(
