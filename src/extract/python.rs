@@ -33,7 +33,8 @@ mod sites;
 mod tests;
 mod text;
 
-use std::collections::{HashMap, HashSet};
+// A fast hasher: these maps key on identifiers and node ids, hashed for every identifier.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use grammar::Field;
 use tree_sitter::{Node, Tree};

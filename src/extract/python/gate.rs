@@ -21,7 +21,8 @@
 //! unbalanced brackets) is always parsed: tree-sitter's error recovery is not predictable from
 //! tokens. Debug builds parse every module the gate skips and check that it holds no prompt.
 
-use std::collections::{HashMap, HashSet};
+// A fast hasher: the gate looks up every name token of a module.
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use super::super::{last_segment, PythonSpec, RawCallSite};
 use super::eval::STRING_METHODS;

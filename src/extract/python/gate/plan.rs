@@ -18,7 +18,7 @@
 //! A line indented with a form feed (which resets Python's indentation) makes the module
 //! parse whole. Debug builds parse whole too and check that both parses find the same prompts.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::ops::Range;
 
 use super::{Kind, Module, Plan, Triggers};
