@@ -373,6 +373,24 @@ fn fstring_end(src: &[u8], mut i: usize, q: u8, triple: bool) -> Option<usize> {
     None
 }
 
+/// The token ranges of the logical lines, each with its closing newline token.
+fn logical_lines(toks: &[Tok]) -> Vec<std::ops::Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Newline {
+            if start < i {
+                lines.push(start..i + 1);
+            }
+            start = i + 1;
+        }
+    }
+    if start < toks.len() {
+        lines.push(start..toks.len());
+    }
+    lines
+}
+
 /// A tokenized module with its brackets matched.
 struct Module<'s> {
     src: &'s str,
@@ -381,6 +399,8 @@ struct Module<'s> {
     partner: Vec<usize>,
     /// For each token, the index of the innermost bracket open around it.
     enclosing: Vec<Option<usize>>,
+    /// The logical lines' token ranges, each with its closing newline token.
+    lines: Vec<std::ops::Range<usize>>,
     /// Names bound by an assignment (`x = ...`, `x: T = ...`, chained `x = y = ...`).
     bound: HashSet<&'s str>,
     /// Attributes bound by `self.x = ...` / `cls.x = ...`: a class's names, which a bare name
@@ -426,11 +446,13 @@ impl<'s> Module<'s> {
         if !open.is_empty() {
             return None;
         }
+        let lines = logical_lines(&toks);
         let mut m = Module {
             src,
             toks,
             partner,
             enclosing,
+            lines,
             bound: HashSet::new(),
             attr_bound: HashSet::new(),
             in_class: None,
@@ -513,16 +535,10 @@ impl<'s> Module<'s> {
         let mut out = vec![false; self.toks.len()];
         // (indent, whether the block is a class body)
         let mut blocks: Vec<(usize, bool)> = Vec::new();
-        let mut start = 0;
-        while start < self.toks.len() {
-            let end = (start..self.toks.len())
-                .find(|&j| self.toks[j].kind == Kind::Newline)
-                .unwrap_or(self.toks.len());
-            let line_start = src[..self.toks[start].start]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1);
-            let lead = &src[line_start..self.toks[start].start];
+        for line in &self.lines {
+            let start = line.start;
+            let end = line.end - usize::from(self.toks[line.end - 1].kind == Kind::Newline);
+            let lead = &src[self.line_start(start)..self.toks[start].start];
             if lead.iter().any(|b| *b != b' ') {
                 return None;
             }
@@ -540,9 +556,16 @@ impl<'s> Module<'s> {
             if opens {
                 blocks.push((indent, header_class));
             }
-            start = end + 1;
         }
         Some(out)
+    }
+
+    /// Where the physical line holding token `i` starts.
+    fn line_start(&self, i: usize) -> usize {
+        self.src.as_bytes()[..self.toks[i].start]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
     }
 
     /// Whether a bare name `x` at token `v` may resolve to a binding: one of the module's, or a
@@ -570,8 +593,7 @@ impl<'s> Module<'s> {
                 }
                 Kind::Name => {
                     let word = self.text(i);
-                    if matches!(self.toks.get(i + 1), Some(n) if n.kind == Kind::Op)
-                        && matches!(self.text(i + 1), "=" | "+=" | ":")
+                    if ["=", "+=", ":"].iter().any(|op| self.is(i + 1, op))
                         && gate.binds_prompt(word, spec)
                     {
                         found.names.insert(word);

@@ -11,16 +11,9 @@ fn spec() -> PromptSpec {
 fn run(src: &str) -> Vec<Prompt> {
     let spec = spec();
     let mut x = PythonExtractor::new();
-    let prompts = x.extract(src, "m.py", &spec, PromptFormat::Python);
-    // Where the gate would parse only some statements, they must find the same prompts.
-    if let gate::Plan::Statements(parts) = spec.python.parse_plan(src) {
-        let partial = x.extract_statements(src, "m.py", &spec, PromptFormat::Python, Some(&parts));
-        assert_eq!(
-            format!("{partial:#?}"),
-            format!("{prompts:#?}"),
-            "parsed {parts:?}"
-        );
-    }
+    // As the gate plans it: a test build also parses whole and checks both find the same.
+    let plan = spec.python.parse_plan(src);
+    let prompts = x.extract_planned(plan, src, "m.py", &spec, PromptFormat::Python);
     for p in &prompts {
         assert_map(p, src);
     }

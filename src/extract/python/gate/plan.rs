@@ -42,10 +42,10 @@ pub(super) fn statements_to_parse(
     triggers: Triggers,
     import_roots: &HashSet<String>,
 ) -> Plan {
-    let Some(lines) = logical_lines(m) else {
+    let lines = &m.lines;
+    let Some(stmts) = statements(m) else {
         return Plan::Whole;
     };
-    let stmts = statements(m, &lines);
     let mut keep: Vec<bool> = stmts.iter().map(|s| s.head == Head::Other).collect();
     let stmt_of = |tok: usize| stmts.partition_point(|s| s.toks.end <= tok);
     let line_of = |tok: usize| lines.partition_point(|l| l.end <= tok);
@@ -94,30 +94,6 @@ pub(super) fn statements_to_parse(
     Plan::Statements(ranges)
 }
 
-/// The token ranges of the logical lines; `None` when one is indented with a form feed.
-fn logical_lines(m: &Module) -> Option<Vec<Range<usize>>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    for (i, t) in m.toks.iter().enumerate() {
-        if t.kind == Kind::Newline {
-            if start < i {
-                lines.push(start..i + 1);
-            }
-            start = i + 1;
-        }
-    }
-    if start < m.toks.len() {
-        lines.push(start..m.toks.len());
-    }
-    let src = m.src.as_bytes();
-    lines
-        .iter()
-        .all(|l| {
-            !src[line_start(src, m.toks[l.start].start)..m.toks[l.start].start].contains(&b'\x0c')
-        })
-        .then_some(lines)
-}
-
 /// The names among tokens `toks`, with every word of an f-string's body (its fields name
 /// what tree-sitter parses as identifiers).
 fn names_in<'s, 'm>(m: &'m Module<'s>, toks: Range<usize>) -> impl Iterator<Item = &'s str> + 'm {
@@ -135,23 +111,18 @@ fn names_in<'s, 'm>(m: &'m Module<'s>, toks: Range<usize>) -> impl Iterator<Item
     })
 }
 
-/// Where the line holding byte `at` starts.
-fn line_start(src: &[u8], at: usize) -> usize {
-    src[..at]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1)
-}
-
 /// The top-level statements: a logical line starting in column 0 starts one (decorators
-/// join the definition below them); indented lines belong to the statement above.
-fn statements<'s>(m: &Module<'s>, lines: &[Range<usize>]) -> Vec<Statement<'s>> {
-    let src = m.src.as_bytes();
+/// join the definition below them); indented lines belong to the statement above. `None`
+/// when a line is indented with a form feed, which resets Python's indentation.
+fn statements<'s>(m: &Module<'s>) -> Option<Vec<Statement<'s>>> {
     let mut out: Vec<Statement> = Vec::new();
     let mut decorated = false;
-    for line in lines {
+    for line in &m.lines {
         let first = line.start;
-        let start = line_start(src, m.toks[first].start);
+        let start = m.line_start(first);
+        if m.src.as_bytes()[start..m.toks[first].start].contains(&b'\x0c') {
+            return None;
+        }
         let top = start == m.toks[first].start;
         match out.last_mut() {
             Some(last) if !top || decorated => {
@@ -170,7 +141,7 @@ fn statements<'s>(m: &Module<'s>, lines: &[Range<usize>]) -> Vec<Statement<'s>> 
             decorated = m.is(first, "@");
         }
     }
-    out
+    Some(out)
 }
 
 /// What the top-level line starting at token `i` defines.
@@ -195,14 +166,14 @@ fn list_bindings<'s>(m: &Module<'s>, line: Range<usize>) -> Vec<&'s str> {
         }
         let target = m.starts_target(j)
             || (j >= 2 && m.is(j - 1, ".") && matches!(m.text(j - 2), "self" | "cls"));
-        let mut value = match m.toks.get(j + 1).map(|_| m.text(j + 1)) {
-            Some("=") => j + 2,
-            Some(":") => match m.annotated_value(j + 2) {
-                Some(v) => v,
-                None => continue,
-            },
-            _ => continue,
+        let value = if m.is(j + 1, "=") {
+            Some(j + 2)
+        } else if m.is(j + 1, ":") {
+            m.annotated_value(j + 2)
+        } else {
+            None
         };
+        let Some(mut value) = value else { continue };
         while m.is_name(value) && m.is(value + 1, "=") {
             value += 2;
         }
