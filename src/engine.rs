@@ -1,7 +1,7 @@
 //! Lint one file: read, extract, run candidate rules, map to file space, suppress.
 //!
 //! `Engine` is built once per run and shared read-only by worker threads; each worker owns an
-//! `Extractor` (with its tree-sitter parser). Per-file problems become `FileError`s, never
+//! `Extractor` (with its Python extractor). Per-file problems become `FileError`s, never
 //! aborts; a panic inside one file's analysis is caught and reported as a bug for that file so
 //! the scan goes on.
 

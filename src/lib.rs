@@ -1,7 +1,7 @@
 //! promptlint: a fast, precise static linter for LLM prompts.
 //!
 //! The pipeline: `walk` finds files (respecting `.gitignore`); workers `extract` prompts from
-//! each (`extract::python` via tree-sitter, prompt files, YAML, notebooks) into the `prompt`
+//! each (`extract::python` via Ruff's Python parser, prompt files, YAML, notebooks) into the `prompt`
 //! model (text, offset map, placeholders, `segment`s); the `engine` runs the candidate rules of
 //! the compiled `packs` (keyword prefilter, then `kinds` and `checks`) and maps hits back to
 //! file spans; findings are `suppress`ed, filtered by `baseline`, sorted, and rendered by

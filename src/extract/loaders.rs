@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::extract::callee_matches;
 use crate::extract::python::grammar::Field;
+use crate::extract::python::tree::{Node, Tree};
 use crate::span::{FileSpan, LineCol, LineIndex};
 
 /// One `[[data.loader]]` family as written in `rules/registry.toml`.
@@ -205,11 +206,7 @@ pub struct LoaderCall {
 }
 
 /// Every loader call under `root`, in source order.
-pub fn collect_loader_calls(
-    root: tree_sitter::Node<'_>,
-    source: &str,
-    loaders: &LoaderSpec,
-) -> Vec<LoaderCall> {
+pub fn collect_loader_calls(root: Node<'_>, source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> {
     let mut out = Vec::new();
     if loaders.families.is_empty() {
         return out;
@@ -296,17 +293,8 @@ pub fn parse_and_collect(source: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> 
     if !loaders.may_occur_in(source) {
         return Vec::new();
     }
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .is_err()
-    {
-        return Vec::new();
-    }
-    match parser.parse(source, None) {
-        Some(tree) => collect_loader_calls(tree.root_node(), source, loaders),
-        None => Vec::new(),
-    }
+    let tree = Tree::parse(source);
+    collect_loader_calls(tree.root_node(), source, loaders)
 }
 
 /// Loader calls in a notebook's code cells, as references only: their spans are not mapped
@@ -343,12 +331,12 @@ pub fn notebook_references(json: &str, loaders: &LoaderSpec) -> Vec<LoaderCall> 
         .collect()
 }
 
-fn text<'s>(node: tree_sitter::Node<'_>, source: &'s str) -> &'s str {
+fn text<'s>(node: Node<'_>, source: &'s str) -> &'s str {
     source.get(node.byte_range()).unwrap_or("")
 }
 
 /// The dotted text of a callee: `a.b.c`, `Langfuse().get_prompt`.
-pub fn dotted(node: tree_sitter::Node<'_>, source: &str) -> String {
+pub fn dotted(node: Node<'_>, source: &str) -> String {
     match node.kind() {
         "identifier" => text(node, source).to_string(),
         "attribute" => {
@@ -381,7 +369,7 @@ enum StrValue {
     Other,
 }
 
-fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
+fn string_value(node: Node<'_>, source: &str) -> StrValue {
     match node.kind() {
         "string" => {
             let mut value = String::new();
@@ -467,7 +455,7 @@ fn string_value(node: tree_sitter::Node<'_>, source: &str) -> StrValue {
 }
 
 /// Whether a dict literal has a string key among `keys` (`{"version": 3}`).
-fn dict_has_key(node: tree_sitter::Node<'_>, source: &str, keys: &[String]) -> bool {
+fn dict_has_key(node: Node<'_>, source: &str, keys: &[String]) -> bool {
     let mut cursor = node.walk();
     let found = node.named_children(&mut cursor).any(|pair| {
         pair.kind() == "pair"
@@ -480,7 +468,7 @@ fn dict_has_key(node: tree_sitter::Node<'_>, source: &str, keys: &[String]) -> b
 
 type Found = (FileSpan, bool, LoaderCall);
 
-fn loader_call(node: tree_sitter::Node<'_>, source: &str, loaders: &LoaderSpec) -> Option<Found> {
+fn loader_call(node: Node<'_>, source: &str, loaders: &LoaderSpec) -> Option<Found> {
     let function = node.field("function")?;
     if !matches!(function.kind(), "identifier" | "attribute") {
         return None;

@@ -244,9 +244,8 @@ impl PythonSpec {
         self.prefilter.is_match(source.as_bytes())
     }
 
-    /// What tree-sitter must parse of a Python module with a prompt word: nothing when it
-    /// holds no token pattern some prompt needs, else the whole module or the top-level
-    /// statements its prompts need (see `python::gate`).
+    /// Whether a Python module with a prompt word is parsed at all: not when it holds no token
+    /// pattern some prompt needs (see `python::gate`).
     pub fn parse_plan(&self, source: &str) -> python::gate::Plan {
         self.gate
             .get_or_init(|| python::gate::Gate::new(self))
@@ -642,7 +641,7 @@ fn globset(globs: &[String]) -> Result<GlobSet, SpecError> {
         .map_err(|e| SpecError(format!("invalid globs: {e}")))
 }
 
-/// Per-thread extraction state: a reusable tree-sitter parser.
+/// Per-thread extraction state: the Python extractor (and the last tree it parsed).
 pub struct Extractor<'a> {
     pub spec: &'a PromptSpec,
     python: Option<python::PythonExtractor>,

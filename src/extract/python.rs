@@ -1,4 +1,4 @@
-//! Prompts inline in Python, found with tree-sitter.
+//! Prompts inline in Python, found in the syntax tree of `tree.rs` (Ruff's parser).
 //!
 //! A string is a prompt when it flows into a known LLM call or prompt constructor (the call
 //! sites of `rules/prompts.toml`), when it is bound to a prompt-like name, when it is returned
@@ -22,7 +22,8 @@
 //! walk that also gathers the nodes the passes visit), resolves names and runs the passes; `eval`
 //! reads string expressions, `text` holds text with per-byte origins (escapes, dedent, format),
 //! `sites` reads call sites and message lists, `decls` reads assignments, prompt functions and
-//! DSPy signatures; `grammar` resolves field and kind ids once.
+//! DSPy signatures; `grammar` resolves field and kind ids once; `tree` builds the syntax tree
+//! the passes read from Ruff's parser.
 
 mod decls;
 mod eval;
@@ -32,12 +33,13 @@ mod sites;
 #[cfg(test)]
 mod tests;
 mod text;
+pub(crate) mod tree;
 
 // A fast hasher: these maps key on identifiers and node ids, hashed for every identifier.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use grammar::Field;
-use tree_sitter::{Node, Tree};
+use tree::{Node, Tree};
 
 use crate::extract::{PromptSpec, PythonSpec};
 use crate::prompt::{Origin, Prompt, PromptBuilder, PromptFormat};
@@ -47,19 +49,16 @@ use text::Frag;
 /// Recursion limit for nested expressions and name resolution.
 const MAX_DEPTH: usize = 48;
 
-/// A reusable tree-sitter parser for Python (one per worker thread).
+/// The Python extractor of one worker thread.
 pub struct PythonExtractor {
-    parser: tree_sitter::Parser,
     /// The last tree parsed, and the source it was parsed from (address and length), so the
     /// registry's loader-call scan reuses the one parse instead of parsing the file again.
-    last: Option<(tree_sitter::Tree, usize, usize)>,
+    last: Option<(Tree, usize, usize)>,
 }
 
 impl PythonExtractor {
     pub fn new() -> Self {
-        let mut parser = tree_sitter::Parser::new();
-        let _ = parser.set_language(&tree_sitter_python::LANGUAGE.into());
-        Self { parser, last: None }
+        Self { last: None }
     }
 
     /// Registry loader calls in `source`, from the tree `extract` just built for it when there
@@ -75,9 +74,9 @@ impl PythonExtractor {
         let key = (source.as_ptr() as usize, source.len());
         let fresh = match self.last.take() {
             Some((tree, ptr, len)) if (ptr, len) == key => Some(tree),
-            _ => self.parser.parse(source, None),
+            _ => None,
         };
-        let Some(tree) = fresh else { return Vec::new() };
+        let tree = fresh.unwrap_or_else(|| Tree::parse(source));
         let calls =
             crate::extract::loaders::collect_loader_calls(tree.root_node(), source, loaders);
         self.last = Some((tree, key.0, key.1));
@@ -85,7 +84,7 @@ impl PythonExtractor {
     }
 
     /// Every prompt in `source` (a Python module or a notebook's joined code cells). Broken
-    /// Python is still searched: tree-sitter recovers around syntax errors.
+    /// Python is still searched: the parser recovers around syntax errors.
     pub fn extract(
         &mut self,
         source: &str,
@@ -93,12 +92,18 @@ impl PythonExtractor {
         spec: &PromptSpec,
         format: PromptFormat,
     ) -> Vec<Prompt> {
-        self.extract_statements(source, path, spec, format, None)
+        let tree = Tree::parse(source);
+        let mut module = Module::new(source, &tree, &spec.python);
+        let visits = module.index();
+        let candidates = module.collect(visits);
+        let prompts = finalize(candidates, path, format);
+        self.last = Some((tree, source.as_ptr() as usize, source.len()));
+        prompts
     }
 
     /// `extract` as the gate planned it (`PythonSpec::parse_plan`): nothing parsed for a module
-    /// it skips, only the statements its prompts need where it says so. Debug builds (every
-    /// test run) parse the whole module too and check that it finds the same prompts.
+    /// it skips. Debug builds (every test run) parse a skipped module too and check that it
+    /// holds no prompt.
     pub fn extract_planned(
         &mut self,
         plan: gate::Plan,
@@ -107,54 +112,18 @@ impl PythonExtractor {
         spec: &PromptSpec,
         format: PromptFormat,
     ) -> Vec<Prompt> {
-        let found = match &plan {
-            gate::Plan::Skip => Vec::new(),
-            gate::Plan::Whole => self.extract(source, path, spec, format),
-            gate::Plan::Statements(parts) => {
-                self.extract_statements(source, path, spec, format, Some(parts))
-            }
-        };
+        if plan != gate::Plan::Skip {
+            return self.extract(source, path, spec, format);
+        }
         #[cfg(debug_assertions)]
-        if plan != gate::Plan::Whole {
+        {
             let whole = self.extract(source, path, spec, format);
-            assert_eq!(
-                format!("{found:#?}"),
-                format!("{whole:#?}"),
-                "the gate's plan for {path} ({plan:?}) finds other prompts than the whole module"
+            assert!(
+                whole.is_empty(),
+                "the gate skips {path}, which holds prompts: {whole:#?}"
             );
         }
-        found
-    }
-
-    /// `extract`, parsing only `statements` (byte ranges of whole top-level statements, in
-    /// order; see `gate::Plan`) when given.
-    pub fn extract_statements(
-        &mut self,
-        source: &str,
-        path: &str,
-        spec: &PromptSpec,
-        format: PromptFormat,
-        statements: Option<&[std::ops::Range<usize>]>,
-    ) -> Vec<Prompt> {
-        let partial = statements.is_some_and(|parts| {
-            self.parser
-                .set_included_ranges(&included_ranges(source, parts))
-                .is_ok()
-        });
-        let parsed = self.parser.parse(source, None);
-        if partial {
-            let _ = self.parser.set_included_ranges(&[]);
-        }
-        let Some(tree) = parsed else {
-            return Vec::new();
-        };
-        let mut module = Module::new(source, &tree, &spec.python);
-        let visits = module.index();
-        let candidates = module.collect(visits);
-        let prompts = finalize(candidates, path, format);
-        // A partial tree does not serve the loader-call scan, which reads every statement.
-        self.last = (!partial).then_some((tree, source.as_ptr() as usize, source.len()));
-        prompts
+        Vec::new()
     }
 }
 
@@ -212,34 +181,6 @@ impl Candidate {
     }
 }
 
-/// Tree-sitter ranges (with row and column points) for byte ranges of `src`, in order.
-fn included_ranges(src: &str, parts: &[std::ops::Range<usize>]) -> Vec<tree_sitter::Range> {
-    let bytes = src.as_bytes();
-    let (mut row, mut line_start, mut at) = (0, 0, 0);
-    let mut point = |to: usize| {
-        for (i, b) in bytes[at..to].iter().enumerate() {
-            if *b == b'\n' {
-                row += 1;
-                line_start = at + i + 1;
-            }
-        }
-        at = to;
-        tree_sitter::Point::new(row, to - line_start)
-    };
-    let mut out = Vec::with_capacity(parts.len());
-    for r in parts {
-        let start_point = point(r.start);
-        let end_point = point(r.end);
-        out.push(tree_sitter::Range {
-            start_byte: r.start,
-            end_byte: r.end,
-            start_point,
-            end_point,
-        });
-    }
-    out
-}
-
 fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) -> Vec<Prompt> {
     candidates.sort_by(|a, b| a.anchor.cmp(&b.anchor).then_with(|| a.name.cmp(&b.name)));
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -288,7 +229,7 @@ fn is_binding_target(ids: &grammar::WalkIds, parent: u16, field: u16) -> bool {
 }
 
 /// Target and value of an assignment, or name and default of a parameter (`prompt: str = "..."`;
-/// also what tree-sitter makes of some assignments after a syntax error).
+/// also what a parser may make of some assignments after a syntax error).
 fn assign_parts(n: Node) -> Option<(Node, Node)> {
     match n.kind() {
         "assignment" => Some((n.field("left")?, n.field("right")?)),

@@ -51,11 +51,7 @@ hosted = true
 }
 
 fn calls(src: &str) -> Vec<LoaderCall> {
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .unwrap();
-    let tree = parser.parse(src, None).unwrap();
+    let tree = crate::extract::python::tree::Tree::parse(src);
     collect_loader_calls(tree.root_node(), src, &spec())
 }
 

@@ -4,7 +4,7 @@
 //! `Signature` docstrings (the one docstring that is a prompt).
 
 use super::grammar::Field;
-use tree_sitter::Node;
+use super::tree::Node;
 
 use super::{assign_parts, Candidate, Module};
 use crate::extract::callee_matches;

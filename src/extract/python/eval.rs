@@ -7,7 +7,7 @@
 //! constant is not listed again on its own.
 
 use super::grammar::Field;
-use tree_sitter::Node;
+use super::tree::Node;
 
 use super::text::{self, Frag};
 use super::{Binding, Module, MAX_DEPTH};

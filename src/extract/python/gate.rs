@@ -1,5 +1,5 @@
-//! Whether a Python module may hold a prompt, decided from its tokens before tree-sitter parses
-//! it (the parse is most of what a whole-repository run costs).
+//! Whether a Python module may hold a prompt, decided from its tokens before it is parsed
+//! (most Python files of a repository hold none, and the parse is the costly step).
 //!
 //! Every way `collect` finds a prompt needs some token pattern, and a module holding none of
 //! them is left unparsed:
@@ -18,7 +18,7 @@
 //! the module never binds (nothing for `eval_str` to resolve), or one call whose callee ends in
 //! a name `eval_str` does not read (`kwargs.get(...)`; it reads `.format`, `.strip`, `.join`,
 //! `.replace` and the dedent callees). A module that does not tokenize (an unterminated string,
-//! unbalanced brackets) is always parsed: tree-sitter's error recovery is not predictable from
+//! unbalanced brackets) is always parsed: the parser's error recovery is not predictable from
 //! tokens. Debug builds parse every module the gate skips and check that it holds no prompt.
 
 // A fast hasher: the gate looks up every name token of a module.
@@ -27,7 +27,6 @@ use foldhash::{HashMap, HashSet, HashSetExt};
 use super::super::{last_segment, PythonSpec, RawCallSite};
 use super::eval::STRING_METHODS;
 
-mod plan;
 use crate::segment::Role;
 
 /// The call sites and names the gate looks for, derived from the prompt spec.
@@ -47,14 +46,12 @@ pub struct Gate {
     import_roots: HashSet<String>,
 }
 
-/// What tree-sitter parses of a module (see `Gate::plan`).
+/// Whether a module is parsed (see `Gate::plan`).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Plan {
     /// It cannot hold a prompt.
     Skip,
     Whole,
-    /// Only these byte ranges: whole top-level statements, in order.
-    Statements(Vec<std::ops::Range<usize>>),
 }
 
 /// The tokens that start a pattern some prompt needs, and the prompt-like names bound
@@ -128,8 +125,8 @@ impl Gate {
             || spec.is_examples_name(word)
     }
 
-    /// Which of `source` tree-sitter must parse for `collect` to find every prompt in it:
-    /// nothing when it cannot hold one, else the top-level statements it needs (see `plan`).
+    /// Whether `source` must be parsed for `collect` to find every prompt in it: not when it
+    /// cannot hold one.
     pub fn plan(&self, source: &str, spec: &PythonSpec) -> Plan {
         let Some(toks) = tokenize(source.as_bytes()) else {
             return Plan::Whole;
@@ -141,7 +138,7 @@ impl Gate {
         if triggers.toks.is_empty() {
             return Plan::Skip;
         }
-        plan::statements_to_parse(&module, triggers, &self.import_roots)
+        Plan::Whole
     }
 
     /// Whether `source` may hold a prompt `collect` would find (false only when it cannot).

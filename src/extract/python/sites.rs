@@ -7,7 +7,7 @@
 //! cache breakpoints as it appends their text.
 
 use super::grammar::Field;
-use tree_sitter::Node;
+use super::tree::Node;
 
 use super::text::Frag;
 use super::{Candidate, Module, MAX_DEPTH};
