@@ -17,7 +17,7 @@
 use std::num::NonZeroU16;
 use std::ops::Range;
 
-use ruff_python_ast::token::{TokenKind, Tokens};
+use ruff_python_ast::token::{Token, TokenKind, Tokens};
 use ruff_python_ast::visitor::source_order::{self, SourceOrderVisitor, TraversalSignal};
 use ruff_python_ast::{self as ast, AnyNodeRef, Expr, ExprContext, Stmt, StringFlags};
 use ruff_python_parser::{Mode, ParseOptions};
@@ -587,10 +587,22 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The tokens that start at or after `offset` (`Tokens::after` without its panic on an
+    /// offset inside a token: a recovered tree's ranges need not fall on token bounds).
+    fn tokens_after(&self, offset: TextSize) -> &'s [Token] {
+        let tokens: &'s [Token] = self.tokens;
+        &tokens[tokens.partition_point(|t| t.start() < offset)..]
+    }
+
+    /// The tokens that end at or before `offset`.
+    fn tokens_before(&self, offset: TextSize) -> &'s [Token] {
+        let tokens: &'s [Token] = self.tokens;
+        &tokens[..tokens.partition_point(|t| t.end() <= offset)]
+    }
+
     /// Offset of the first token at or after `from` that is not a closing parenthesis or trivia.
     fn next_token(&self, from: TextSize) -> Option<(TokenKind, u32, u32)> {
-        self.tokens
-            .after(from)
+        self.tokens_after(from)
             .iter()
             .find(|t| {
                 !matches!(
@@ -709,8 +721,7 @@ impl<'s> Builder<'s> {
 
     /// The `*` or `**` token right before `at` (a variadic parameter's name).
     fn star_before(&self, at: TextSize) -> Option<(TokenKind, u32)> {
-        self.tokens
-            .before(at)
+        self.tokens_before(at)
             .last()
             .filter(|t| matches!(t.kind(), TokenKind::Star | TokenKind::DoubleStar))
             .map(|t| (t.kind(), pos(t.start())))
@@ -718,8 +729,7 @@ impl<'s> Builder<'s> {
 
     /// Where a decorated definition's own `def`/`class` keyword starts.
     fn definition_start(&self, after: TextSize, fallback: u32) -> u32 {
-        self.tokens
-            .after(after)
+        self.tokens_after(after)
             .iter()
             .find(|t| {
                 matches!(
@@ -760,8 +770,7 @@ impl<'s> Builder<'s> {
                     frame.next += 1;
                     // `**rest`: the `**` token precedes the value.
                     let start = self
-                        .tokens
-                        .before(item.value.start())
+                        .tokens_before(item.value.start())
                         .iter()
                         .rev()
                         .find(|t| t.kind() == TokenKind::DoubleStar)
@@ -821,7 +830,8 @@ impl<'s> Builder<'s> {
                         .format_spec
                         .as_ref()
                         .map_or(pos(node.start()), |s| pos(s.start()));
-                    self.push(k::FORMAT_SPECIFIER, start, pos(e.end()) - 1, 0);
+                    let end = pos(e.end()).saturating_sub(1).max(start);
+                    self.push(k::FORMAT_SPECIFIER, start, end, 0);
                 }
                 (0, 0)
             }
@@ -1167,7 +1177,7 @@ impl<'s> SourceOrderVisitor<'s> for Builder<'s> {
                 | AnyNodeRef::TString(_)
         ) {
             let e = pos(node.end());
-            self.add(k::STRING_END, e - close, e, 0);
+            self.add(k::STRING_END, e.saturating_sub(close), e, 0);
         }
         for _ in 0..frame.opened {
             self.open.pop();
