@@ -233,8 +233,6 @@ pub struct PythonSpec {
     pub dedent_callees: Vec<String>,
     pub cleandoc_callees: Vec<String>,
     pub model_keywords: Vec<String>,
-    /// The token gate after `prefilter`, built with the first Python file that passes it.
-    gate: OnceLock<python::gate::Gate>,
 }
 
 impl PythonSpec {
@@ -242,14 +240,6 @@ impl PythonSpec {
     /// searched for prompts.
     pub fn has_prompt_word(&self, source: &str) -> bool {
         self.prefilter.is_match(source.as_bytes())
-    }
-
-    /// Whether a Python module with a prompt word is parsed at all: not when it holds no token
-    /// pattern some prompt needs (see `python::gate`).
-    pub fn parse_plan(&self, source: &str) -> python::gate::Plan {
-        self.gate
-            .get_or_init(|| python::gate::Gate::new(self))
-            .plan(source, self)
     }
 
     /// Whether a name reads as few-shot examples (`FEW_SHOT_EXAMPLES`).
@@ -479,7 +469,6 @@ impl PromptSpec {
             dedent_callees: py.dedent_callees.clone(),
             cleandoc_callees: py.cleandoc_callees.clone(),
             model_keywords: py.model_keywords.clone(),
-            gate: OnceLock::new(),
         };
         Ok(PromptSpec {
             python,
@@ -681,19 +670,8 @@ impl<'a> Extractor<'a> {
                 if !self.spec.python.has_prompt_word(&file.text) {
                     return (Vec::new(), None);
                 }
-                let plan = self.spec.python.parse_plan(&file.text);
-                // A module the gate skips needs no parser (debug builds still check it).
-                if plan == python::gate::Plan::Skip && !cfg!(debug_assertions) {
-                    return (Vec::new(), None);
-                }
                 let py = self.python.get_or_insert_with(python::PythonExtractor::new);
-                let found = py.extract_planned(
-                    plan,
-                    &file.text,
-                    &file.path,
-                    self.spec,
-                    PromptFormat::Python,
-                );
+                let found = py.extract(&file.text, &file.path, self.spec, PromptFormat::Python);
                 (found, None)
             }
             FileKind::Notebook => {

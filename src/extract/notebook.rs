@@ -21,10 +21,10 @@ pub fn extract(
     py: &mut PythonExtractor,
     spec: &PromptSpec,
 ) -> (Vec<Prompt>, Option<String>) {
-    // Each cell is a module of its own: the gate decides what of it to parse.
+    // Each cell is a module of its own. Cells are parsed whether or not they hold a prompt word:
+    // a notebook's `llm.invoke("...")` cell often names nothing else.
     extract_with(file, &mut |cell: &str| {
-        let plan = spec.python.parse_plan(cell);
-        py.extract_planned(plan, cell, &file.path, spec, PromptFormat::Notebook)
+        py.extract(cell, &file.path, spec, PromptFormat::Notebook)
     })
 }
 
@@ -250,5 +250,19 @@ mod tests {
         assert!(err.unwrap().starts_with("invalid notebook JSON"));
         let (_, err) = extract_with(&file("{\"metadata\": {}}"), &mut fake_python);
         assert!(err.is_some());
+    }
+
+    #[test]
+    fn a_cell_is_searched_even_without_a_prompt_word() {
+        // `llm.invoke("...")` names no prompt word; a `.py` module like it is not parsed, but a
+        // notebook cell is.
+        let text = r#"{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+ "source": ["llm.invoke(\"Tell me a joke about cats\")"]}], "nbformat": 4}"#;
+        let spec = PromptSpec::compile(&crate::extract::RawPromptsSpec::default(), &[]).unwrap();
+        let mut py = PythonExtractor::new();
+        let (ps, err) = extract(&file(text), &mut py, &spec);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert_eq!(ps[0].text, "Tell me a joke about cats");
     }
 }

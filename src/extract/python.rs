@@ -27,7 +27,6 @@
 
 mod decls;
 mod eval;
-pub(crate) mod gate;
 pub(crate) mod grammar;
 mod sites;
 #[cfg(test)]
@@ -99,31 +98,6 @@ impl PythonExtractor {
         let prompts = finalize(candidates, path, format);
         self.last = Some((tree, source.as_ptr() as usize, source.len()));
         prompts
-    }
-
-    /// `extract` as the gate planned it (`PythonSpec::parse_plan`): nothing parsed for a module
-    /// it skips. Debug builds (every test run) parse a skipped module too and check that it
-    /// holds no prompt.
-    pub fn extract_planned(
-        &mut self,
-        plan: gate::Plan,
-        source: &str,
-        path: &str,
-        spec: &PromptSpec,
-        format: PromptFormat,
-    ) -> Vec<Prompt> {
-        if plan != gate::Plan::Skip {
-            return self.extract(source, path, spec, format);
-        }
-        #[cfg(debug_assertions)]
-        {
-            let whole = self.extract(source, path, spec, format);
-            assert!(
-                whole.is_empty(),
-                "the gate skips {path}, which holds prompts: {whole:#?}"
-            );
-        }
-        Vec::new()
     }
 }
 

@@ -13,17 +13,6 @@ use super::text::{self, Frag};
 use super::{Binding, Module, MAX_DEPTH};
 use crate::extract::callee_matches;
 
-/// The string methods `eval_call_str` reads (the token gate lets their calls through as text).
-pub(super) const STRING_METHODS: [&str; 7] = [
-    "strip",
-    "lstrip",
-    "rstrip",
-    "format",
-    "format_map",
-    "replace",
-    "join",
-];
-
 impl<'a> Module<'a> {
     /// The text of a string-valued expression, or `None` when it is not one (a bytes literal,
     /// a call result, a number...). Names are resolved one level and marked consumed.
@@ -119,7 +108,7 @@ impl<'a> Module<'a> {
         f
     }
 
-    /// String-producing calls: `dedent`, `cleandoc`, and the `STRING_METHODS`.
+    /// String-producing calls: `dedent`, `cleandoc`, and the string methods `strip`, `format`, `replace`, `join`.
     pub(super) fn eval_call_str(&mut self, n: Node<'a>, depth: usize) -> Option<Frag> {
         let func = n.field("function")?;
         let args = n.field("arguments")?;

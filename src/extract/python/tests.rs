@@ -11,9 +11,7 @@ fn spec() -> PromptSpec {
 fn run(src: &str) -> Vec<Prompt> {
     let spec = spec();
     let mut x = PythonExtractor::new();
-    // As the gate plans it: a test build also parses whole and checks both find the same.
-    let plan = spec.python.parse_plan(src);
-    let prompts = x.extract_planned(plan, src, "m.py", &spec, PromptFormat::Python);
+    let prompts = x.extract(src, "m.py", &spec, PromptFormat::Python);
     for p in &prompts {
         assert_map(p, src);
     }
