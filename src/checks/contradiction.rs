@@ -21,7 +21,8 @@
 //! `parse.rs` reads a unit as a directive, and this file compares directives and reports.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+// A fast hasher: the pair loop looks up axis names for every pair of directives.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -149,7 +150,7 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
         .collect();
     let mut out: Vec<Conflict> = Vec::new();
     // Only directives of the same part are ever compared: index them by part once.
-    let mut by_part: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let mut by_part: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, d) in ds.iter().enumerate() {
         by_part.entry(d.part.as_str()).or_default().push(i);
     }

@@ -413,32 +413,71 @@ pub fn stem(word: &str) -> String {
     w
 }
 
-/// Words of `s` (ASCII letters, digits, apostrophes and hyphens).
+/// Words of `s` (ASCII letters, digits, apostrophes and hyphens), each with the offset where
+/// its run starts and without leading or trailing apostrophes and hyphens. Lazy: callers that
+/// want the first few words of a long text stop there.
 pub fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in s.char_indices() {
-        let w = c.is_ascii_alphanumeric() || c == '\'' || c == '-';
-        match (w, start) {
-            (true, None) => start = Some(i),
-            (false, Some(a)) => {
-                out.push((a, &s[a..i]));
-                start = None;
-            }
-            _ => {}
+    // Every word character is ASCII, so a byte scan finds the same runs as a char scan.
+    let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'\'' || b == b'-';
+    let b = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || loop {
+        while i < b.len() && !word_byte(b[i]) {
+            i += 1;
         }
-    }
-    if let Some(a) = start {
-        out.push((a, &s[a..]));
-    }
-    out.into_iter()
-        .map(|(a, w)| (a, w.trim_matches(|c| c == '\'' || c == '-')))
-        .filter(|(_, w)| !w.is_empty())
+        if i >= b.len() {
+            return None;
+        }
+        let a = i;
+        while i < b.len() && word_byte(b[i]) {
+            i += 1;
+        }
+        let w = s[a..i].trim_matches(|c| c == '\'' || c == '-');
+        if !w.is_empty() {
+            return Some((a, w));
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `words` against the eager char scan it replaced.
+    #[test]
+    fn words_match_a_char_scan() {
+        fn reference(s: &str) -> Vec<(usize, &str)> {
+            let mut out = Vec::new();
+            let mut start = None;
+            for (i, c) in s.char_indices() {
+                let w = c.is_ascii_alphanumeric() || c == '\'' || c == '-';
+                match (w, start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(a)) => {
+                        out.push((a, &s[a..i]));
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(a) = start {
+                out.push((a, &s[a..]));
+            }
+            out.into_iter()
+                .map(|(a, w)| (a, w.trim_matches(|c| c == '\'' || c == '-')))
+                .filter(|(_, w)| !w.is_empty())
+                .collect()
+        }
+        for t in [
+            "",
+            "Don't use -- emoji; 'quoted' words-with-hyphens.",
+            "caf\u{e9} na\u{ef}ve r\u{e9}sum\u{e9}s 42 x-ray '-' -'a'-",
+            "\u{2019}twas ---",
+            "tail",
+        ] {
+            assert_eq!(words(t).collect::<Vec<_>>(), reference(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn sentences_split_and_skip_abbreviations() {

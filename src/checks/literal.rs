@@ -58,6 +58,32 @@ pub fn fold(t: &str) -> Folded {
     fold_general(t)
 }
 
+/// Texts this thread folded last, most recent first: a directive unit is searched by several
+/// phrase sets in turn, each of which used to fold it again.
+const RECENT_FOLDS: usize = 4;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Vec<(String, std::rc::Rc<Folded>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `fold`, reusing the fold of one of the last texts folded when `t` is one of them.
+pub fn fold_recent(t: &str) -> std::rc::Rc<Folded> {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some(i) = recent.iter().position(|(k, _)| k == t) {
+            let hit = recent.remove(i);
+            let f = hit.1.clone();
+            recent.insert(0, hit);
+            return f;
+        }
+        let f = std::rc::Rc::new(fold(t));
+        recent.truncate(RECENT_FOLDS - 1);
+        recent.insert(0, (t.to_string(), f.clone()));
+        f
+    })
+}
+
 /// `fold` for any text, with a table of original offsets.
 fn fold_general(t: &str) -> Folded {
     let b = t.as_bytes();
@@ -155,7 +181,7 @@ impl PhraseSet {
 
     /// Non-overlapping matches, leftmost first, as `Regex::find_iter` would give them.
     pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
-        let f = fold(t);
+        let f = fold_recent(t);
         leftmost_first(self.candidates(t, &f).collect())
     }
 
@@ -165,7 +191,7 @@ impl PhraseSet {
 
     /// Whether `find_iter` would find anything: whether any candidate exists.
     pub fn is_match(&self, t: &str) -> bool {
-        self.candidates(t, &fold(t)).next().is_some()
+        self.candidates(t, &fold_recent(t)).next().is_some()
     }
 
     /// Every phrase occurrence on word boundaries, tagged with its rank (longest first).
@@ -287,6 +313,27 @@ mod tests {
                 !t.contains("\r\n") && !t.contains("  ") && !t.contains('\u{2019}'),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn recent_folds_are_the_folds_of_their_own_text() {
+        let texts = [
+            "A  b",
+            "c\u{2019}d",
+            "A  b",
+            "e",
+            "f",
+            "g",
+            "h",
+            "c\u{2019}d",
+            "A  b",
+        ];
+        for t in texts {
+            let (cached, fresh) = (fold_recent(t), fold(t));
+            assert_eq!(cached.text, fresh.text, "{t:?}");
+            let n = fresh.text.len();
+            assert_eq!(cached.hit(t, 0, n), fresh.hit(t, 0, n), "{t:?}");
         }
     }
 }

@@ -7,7 +7,8 @@
 //! boundaries. This module holds no grammar: `parse.rs` reads
 //! directives with these tables, `contradiction.rs` compares them.
 
-use std::collections::{HashMap, HashSet};
+// A fast hasher: directive parsing looks up words in these sets all the time.
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use crate::lazy_regex::{folds_onto_ascii, KeyedRegex, LazyRegex};
