@@ -418,7 +418,6 @@ pub fn stem(word: &str) -> String {
 /// want the first few words of a long text stop there.
 pub fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
     // Every word character is ASCII, so a byte scan finds the same runs as a char scan.
-    let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'\'' || b == b'-';
     let b = s.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || loop {
@@ -435,6 +434,32 @@ pub fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
         let w = s[a..i].trim_matches(|c| c == '\'' || c == '-');
         if !w.is_empty() {
             return Some((a, w));
+        }
+    })
+}
+
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'\'' || b == b'-'
+}
+
+/// `words(s)` last to first: the words before a position without scanning from the start.
+pub fn words_rev(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let b = s.as_bytes();
+    let mut i = b.len();
+    std::iter::from_fn(move || loop {
+        while i > 0 && !word_byte(b[i - 1]) {
+            i -= 1;
+        }
+        if i == 0 {
+            return None;
+        }
+        let e = i;
+        while i > 0 && word_byte(b[i - 1]) {
+            i -= 1;
+        }
+        let w = s[i..e].trim_matches(|c| c == '\'' || c == '-');
+        if !w.is_empty() {
+            return Some((i, w));
         }
     })
 }
@@ -476,6 +501,9 @@ mod tests {
             "tail",
         ] {
             assert_eq!(words(t).collect::<Vec<_>>(), reference(t), "{t:?}");
+            let mut backward: Vec<_> = words_rev(t).collect();
+            backward.reverse();
+            assert_eq!(backward, reference(t), "{t:?}");
         }
     }
 

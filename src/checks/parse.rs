@@ -3,7 +3,7 @@
 //! object action. Everything it recognises comes from the pack's vocabulary (`vocab.rs`); this
 //! module is the grammar only and never compares directives (`contradiction.rs` does).
 
-use super::directive::{self, stem, words, Action, Directive, Limit, Mention, Unit};
+use super::directive::{self, stem, words, words_rev, Action, Directive, Limit, Mention, Unit};
 use super::vocab::Vocab;
 
 /// People nouns: function words in an object ("ask the user"), restrictions after a
@@ -477,8 +477,8 @@ impl Vocab {
 
     /// "Use ## for sections in long answers": a value after a preposition names a situation.
     pub(crate) fn after_preposition(&self, t: &str, at: usize) -> bool {
-        let prev = words(&t[..at])
-            .last()
+        let prev = words_rev(&t[..at])
+            .next()
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
         matches!(
@@ -804,10 +804,7 @@ impl Vocab {
                     "columns",
                 ]
                 .iter()
-                .any(|k| {
-                    let ws: Vec<&str> = words(&before).map(|(_, w)| w).collect();
-                    ws.iter().rev().take(4).any(|w| w == k)
-                });
+                .any(|k| words_rev(&before).take(4).any(|(_, w)| w == *k));
                 !field
                     && !claimed.iter().any(|(a, b)| {
                         m.start() < *b && *a < m.end()
@@ -878,8 +875,8 @@ impl Vocab {
                         (v.min(m), v.max(m))
                     } else {
                         // A bare count only after a verb that asks for it ("use 5 bullets").
-                        let prev = words(&t[..all.start()])
-                            .last()
+                        let prev = words_rev(&t[..all.start()])
+                            .next()
                             .map(|(_, w)| w.to_ascii_lowercase())
                             .unwrap_or_default();
                         if !n.bare_after.contains(&prev) {
