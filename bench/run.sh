@@ -37,7 +37,8 @@ if [ "$mode" = precommit ]; then
   if [ $# -gt 0 ]; then
     files="$*"
   else
-    files=$(cd "$tree" && { git ls-files 2>/dev/null || find . -type f; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | sort | head -10 | tr '\n' ' ' || true)
+    # A tree that is a git repository without commits (bench/gen_tree.py's) lists no files.
+    files=$(cd "$tree" && { listed=$(git ls-files 2>/dev/null); if [ -n "$listed" ]; then echo "$listed"; else find . -type f -not -path './.git/*'; fi; } | grep -E '\.(py|md|ya?ml|j2|prompt|prompty)$' | sort | head -10 | tr '\n' ' ' || true)
   fi
   add promptlint "cd $tree && $bin check --exit-zero -q $files"
   have ruff && add ruff "cd $tree && $(real ruff) check --isolated --select E9 --no-cache --exit-zero $files"
