@@ -21,7 +21,7 @@ use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::directive::phrase_pattern;
-use super::literal::{fold_phrase, literal_automaton};
+use super::literal::{fold_phrase, literal_automaton, LiteralAutomaton};
 use super::vocab::{fold_pattern, longest_first};
 #[cfg(test)]
 use crate::lazy_regex::ascii_first;
@@ -85,7 +85,7 @@ pub(crate) struct Choices {
     folded: Vec<String>,
     /// An automaton over `folded` for a long list (the modifiers); a value's few terms are
     /// searched one by one, which costs less than building an automaton per value.
-    literals: Option<AhoCorasick>,
+    literals: Option<LiteralAutomaton>,
 }
 
 impl Choices {

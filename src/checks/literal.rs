@@ -7,6 +7,9 @@
 //! lowercase, whitespace runs as one space, curly apostrophes straight) and builds in
 //! microseconds.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// A text as phrase matching sees it, with the way back to the original's byte offsets.
@@ -121,14 +124,73 @@ pub fn fold_phrase(p: &str) -> String {
     fold(&p.split_whitespace().collect::<Vec<_>>().join(" ")).text
 }
 
-/// An automaton over literal (folded) strings: a noncontiguous NFA, the cheapest kind to build
-/// (the default picks a DFA for small lists), which searches the short texts a vocabulary
-/// searches about as fast as the others.
-pub fn literal_automaton(literals: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
+/// An automaton over literal (folded) strings. It starts as a noncontiguous NFA, the cheapest
+/// kind to build (a run over a few files searches little text with it), and once it has
+/// searched `DFA_AFTER` bytes it builds a DFA of the same literals, several times cheaper per
+/// byte searched, for the rest of the run. Overlapping matches are the same either way.
+#[derive(Debug)]
+pub struct LiteralAutomaton {
+    nfa: AhoCorasick,
+    literals: Vec<String>,
+    searched: AtomicUsize,
+    dfa: OnceLock<Option<AhoCorasick>>,
+}
+
+/// Text an automaton searches as an NFA before it builds its DFA: about what a DFA build costs
+/// in NFA searching.
+const DFA_AFTER: usize = 128 * 1024;
+
+pub fn literal_automaton(
+    literals: &[String],
+) -> Result<LiteralAutomaton, aho_corasick::BuildError> {
+    Ok(LiteralAutomaton {
+        nfa: build_automaton(literals, AhoCorasickKind::NoncontiguousNFA)?,
+        literals: literals.to_vec(),
+        searched: AtomicUsize::new(0),
+        dfa: OnceLock::new(),
+    })
+}
+
+fn build_automaton(
+    literals: &[String],
+    kind: AhoCorasickKind,
+) -> Result<AhoCorasick, aho_corasick::BuildError> {
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+        .kind(Some(kind))
         .build(literals)
+}
+
+impl LiteralAutomaton {
+    /// Every occurrence of every literal in `haystack`, overlapping ones included.
+    pub fn find_overlapping_iter<'a, 'h>(
+        &'a self,
+        haystack: &'h str,
+    ) -> aho_corasick::FindOverlappingIter<'a, 'h> {
+        self.automaton(haystack.len())
+            .find_overlapping_iter(haystack)
+    }
+
+    fn automaton(&self, len: usize) -> &AhoCorasick {
+        if let Some(dfa) = self.dfa.get() {
+            return dfa.as_ref().unwrap_or(&self.nfa);
+        }
+        if self.searched.fetch_add(len, Ordering::Relaxed) + len < DFA_AFTER {
+            return &self.nfa;
+        }
+        // A DFA over too many states fails to build: the NFA then serves the whole run.
+        self.dfa
+            .get_or_init(|| build_automaton(&self.literals, AhoCorasickKind::DFA).ok())
+            .as_ref()
+            .unwrap_or(&self.nfa)
+    }
+
+    /// Builds the DFA now (the tests search with both kinds).
+    #[cfg(test)]
+    pub fn force_dfa(&self) {
+        self.searched.store(DFA_AFTER, Ordering::Relaxed);
+        let _ = self.automaton(0);
+    }
 }
 
 /// One match in the original text.
@@ -154,7 +216,7 @@ impl<'t> Hit<'t> {
 /// A list of literal phrases.
 #[derive(Debug)]
 pub struct PhraseSet {
-    ac: AhoCorasick,
+    ac: LiteralAutomaton,
 }
 
 fn word_byte(b: u8) -> bool {
@@ -335,5 +397,33 @@ mod tests {
             let n = fresh.text.len();
             assert_eq!(cached.hit(t, 0, n), fresh.hit(t, 0, n), "{t:?}");
         }
+    }
+
+    #[test]
+    fn the_dfa_finds_what_the_nfa_finds() {
+        let s = set(&[
+            "you must not",
+            "you must",
+            "don't",
+            "never",
+            "no",
+            "not only",
+            "a bit of",
+        ]);
+        let texts = [
+            "You must not share it; you  MUST\tshare it.",
+            "Don\u{2019}t do that, don't. Not only this; nothing, no-one, NO",
+            "notably never-ending a bit\nof luck",
+            "",
+        ];
+        let before: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
+        s.ac.force_dfa();
+        assert!(
+            s.ac.dfa.get().is_some_and(Option::is_some),
+            "the DFA was not built"
+        );
+        let after: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
+        assert_eq!(before, after);
+        assert!(before.iter().any(|v| !v.is_empty()));
     }
 }

@@ -16,8 +16,9 @@ use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
-use super::literal::{boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit};
-use aho_corasick::AhoCorasick;
+use super::literal::{
+    boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit, LiteralAutomaton,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -194,7 +195,7 @@ pub(crate) struct ValueText {
 /// occur there, instead of one scan per value.
 #[derive(Debug)]
 struct Gate {
-    literals: AhoCorasick,
+    literals: LiteralAutomaton,
     /// The slot of each literal.
     owner: Vec<usize>,
     slots: usize,
