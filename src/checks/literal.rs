@@ -302,26 +302,28 @@ mod tests {
             .collect()
     }
 
+    const PHRASES: [&str; 7] = [
+        "you must not",
+        "you must",
+        "don't",
+        "never",
+        "no",
+        "not only",
+        "a bit of",
+    ];
+    const TEXTS: [&str; 6] = [
+        "You must not share it; you  MUST\tshare it.",
+        "Don\u{2019}t do that, don't. Not only this; nothing, no-one, NO",
+        "notably never-ending a bit\nof luck",
+        "_never never_ xnever never",
+        "caf\u{e9} no caf\u{e9}no \u{2019}no",
+        "",
+    ];
+
     /// Every case is checked against the regex the phrase list used to be.
     #[test]
     fn matches_like_the_regex_alternation() {
-        let phrases = [
-            "you must not",
-            "you must",
-            "don't",
-            "never",
-            "no",
-            "not only",
-            "a bit of",
-        ];
-        let texts = [
-            "You must not share it; you  MUST\tshare it.",
-            "Don\u{2019}t do that, don't. Not only this; nothing, no-one, NO",
-            "notably never-ending a bit\nof luck",
-            "_never never_ xnever never",
-            "caf\u{e9} no caf\u{e9}no \u{2019}no",
-            "",
-        ];
+        let (phrases, texts) = (PHRASES, TEXTS);
         let s = set(&phrases);
         let owned: Vec<String> = phrases.iter().map(|p| p.to_string()).collect();
         let mut sorted: Vec<&String> = owned.iter().collect();
@@ -401,21 +403,7 @@ mod tests {
 
     #[test]
     fn the_dfa_finds_what_the_nfa_finds() {
-        let s = set(&[
-            "you must not",
-            "you must",
-            "don't",
-            "never",
-            "no",
-            "not only",
-            "a bit of",
-        ]);
-        let texts = [
-            "You must not share it; you  MUST\tshare it.",
-            "Don\u{2019}t do that, don't. Not only this; nothing, no-one, NO",
-            "notably never-ending a bit\nof luck",
-            "",
-        ];
+        let (s, texts) = (set(&PHRASES), TEXTS);
         let before: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
         s.ac.force_dfa();
         assert!(

@@ -1130,15 +1130,16 @@ fn string_opener(node: AnyNodeRef) -> (u32, Option<(u32, u32)>) {
     }
 }
 
-/// The closer's length of a string part.
-fn string_closer(node: AnyNodeRef) -> u32 {
-    match node {
-        AnyNodeRef::StringLiteral(x) => pos(x.flags.closer_len()),
-        AnyNodeRef::BytesLiteral(x) => pos(x.flags.closer_len()),
-        AnyNodeRef::FString(x) => pos(x.flags.closer_len()),
-        AnyNodeRef::TString(x) => pos(x.flags.closer_len()),
-        _ => 0,
-    }
+/// The closer's length of a string part (`None` for any other node).
+fn string_closer(node: AnyNodeRef) -> Option<u32> {
+    let len = match node {
+        AnyNodeRef::StringLiteral(x) => x.flags.closer_len(),
+        AnyNodeRef::BytesLiteral(x) => x.flags.closer_len(),
+        AnyNodeRef::FString(x) => x.flags.closer_len(),
+        AnyNodeRef::TString(x) => x.flags.closer_len(),
+        _ => return None,
+    };
+    Some(pos(len))
 }
 
 impl<'s> SourceOrderVisitor<'s> for Builder<'s> {
@@ -1168,14 +1169,7 @@ impl<'s> SourceOrderVisitor<'s> for Builder<'s> {
         let Some(frame) = self.frames.pop() else {
             return;
         };
-        let close = string_closer(node);
-        if matches!(
-            node,
-            AnyNodeRef::StringLiteral(_)
-                | AnyNodeRef::BytesLiteral(_)
-                | AnyNodeRef::FString(_)
-                | AnyNodeRef::TString(_)
-        ) {
+        if let Some(close) = string_closer(node) {
             let e = pos(node.end());
             self.add(k::STRING_END, e.saturating_sub(close), e, 0);
         }
