@@ -239,10 +239,6 @@ pub(super) struct Module<'a> {
     augments: HashMap<(usize, &'a str), Vec<Node<'a>>>,
     /// (scope node id, name) -> function definitions.
     defs: HashMap<(usize, &'a str), Node<'a>>,
-    /// Every function and class definition in source (pre-)order: a node's enclosing scopes
-    /// are the ones whose range holds it. `Node::parent` walks down from the root on every
-    /// call, so climbing parents per lookup would dominate extraction.
-    scopes: Vec<Node<'a>>,
     /// Imported module paths and names (`openai`, `litellm`, `completion`).
     imports: HashSet<String>,
     /// Identifier references (not binding targets) by name: their start bytes.
@@ -271,7 +267,6 @@ impl<'a> Module<'a> {
             bindings: HashMap::new(),
             augments: HashMap::new(),
             defs: HashMap::new(),
-            scopes: Vec::new(),
             imports: HashSet::new(),
             refs: HashMap::new(),
             consumed_refs: HashSet::new(),
@@ -314,14 +309,14 @@ impl<'a> Module<'a> {
         self.src.get(n.byte_range()).unwrap_or("")
     }
 
-    /// The function and class definitions enclosing `n`, innermost first.
+    /// The function and class definitions enclosing `n`, innermost first (its ancestors of
+    /// those kinds: a parent is one step in the tree).
     fn enclosing(&self, n: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
-        let (start, end, id) = (n.start_byte(), n.end_byte(), n.id());
-        self.scopes
-            .iter()
-            .rev()
-            .filter(move |d| d.id() != id && d.start_byte() <= start && end <= d.end_byte())
-            .copied()
+        let ids = grammar::walk_ids();
+        std::iter::successors(n.parent(), |p| p.parent()).filter(move |p| {
+            let kind = p.kind_id();
+            kind == ids.function_definition || kind == ids.class_definition
+        })
     }
 
     /// The scope a node's bindings belong to: nearest function, class or the module.
@@ -334,9 +329,8 @@ impl<'a> Module<'a> {
     /// Records bindings, definitions, imports and references, and gathers the nodes the passes
     /// of `collect` visit, in one walk of the tree.
     fn index(&mut self) -> Visits<'a> {
-        // One cursor walk, in source pre-order: a `TreeCursor` step is far cheaper than
-        // collecting each node's children, and `Node::parent` walks down from the root each
-        // time, so parents and enclosing scopes travel with the walk instead.
+        // One cursor walk, in source pre-order, with each node's parent and enclosing scope
+        // carried along (looking them up per identifier would cost a climb each).
         let root = self.tree.root_node();
         let ids = grammar::walk_ids();
         let mut visits = Visits::default();
@@ -381,10 +375,7 @@ impl<'a> Module<'a> {
     /// hold nothing to index (imports, strings without expressions).
     fn visit(&mut self, n: Node<'a>, kind: u16, scope: Node<'a>, visits: &mut Visits<'a>) -> bool {
         let ids = grammar::walk_ids();
-        if kind == ids.call {
-            visits.sites.push(n);
-        } else if kind == ids.class_definition {
-            self.scopes.push(n);
+        if kind == ids.call || kind == ids.class_definition {
             visits.sites.push(n);
         } else if kind == ids.dictionary {
             visits.dicts.push(n);
@@ -415,7 +406,6 @@ impl<'a> Module<'a> {
                 }
             }
         } else if kind == ids.function_definition {
-            self.scopes.push(n);
             visits.functions.push(n);
             if let Some(name) = n.field("name") {
                 self.defs.insert((scope.id(), self.text(name)), n);
