@@ -71,7 +71,7 @@ thread_local! {
 }
 
 /// `fold`, reusing the fold of one of the last texts folded when `t` is one of them.
-pub fn fold_recent(t: &str) -> std::rc::Rc<Folded> {
+fn fold_recent(t: &str) -> std::rc::Rc<Folded> {
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
         if let Some(i) = recent.iter().position(|(k, _)| k == t) {

@@ -71,11 +71,10 @@ impl PythonExtractor {
             return Vec::new();
         }
         let key = (source.as_ptr() as usize, source.len());
-        let fresh = match self.last.take() {
-            Some((tree, ptr, len)) if (ptr, len) == key => Some(tree),
-            _ => None,
+        let tree = match self.last.take() {
+            Some((tree, ptr, len)) if (ptr, len) == key => tree,
+            _ => Tree::parse(source),
         };
-        let tree = fresh.unwrap_or_else(|| Tree::parse(source));
         let calls =
             crate::extract::loaders::collect_loader_calls(tree.root_node(), source, loaders);
         self.last = Some((tree, key.0, key.1));
