@@ -639,50 +639,21 @@ impl<'s> Builder<'s> {
 
     /// The field `child` holds in `parent` (for the kinds whose fields the passes read).
     fn field_of(&self, parent: AnyNodeRef<'s>, child: AnyNodeRef<'s>) -> u16 {
-        let same = |e: &Expr| AnyNodeRef::from(e).ptr_eq(child);
+        // The field of `first` when `child` is that expression, else `other`.
+        let split = |first: &Expr, field: u16, other: u16| {
+            if AnyNodeRef::from(first).ptr_eq(child) {
+                field
+            } else {
+                other
+            }
+        };
         match parent {
-            AnyNodeRef::ExprCall(c) => {
-                if same(&c.func) {
-                    f::FUNCTION
-                } else {
-                    f::ARGUMENTS
-                }
-            }
-            AnyNodeRef::ExprAttribute(a) => {
-                if same(&a.value) {
-                    f::OBJECT
-                } else {
-                    f::ATTRIBUTE
-                }
-            }
-            AnyNodeRef::ExprSubscript(s) => {
-                if same(&s.value) {
-                    f::VALUE
-                } else {
-                    f::SUBSCRIPT
-                }
-            }
-            AnyNodeRef::ExprBinOp(b) => {
-                if same(&b.left) {
-                    f::LEFT
-                } else {
-                    f::RIGHT
-                }
-            }
-            AnyNodeRef::StmtAugAssign(a) => {
-                if same(&a.target) {
-                    f::LEFT
-                } else {
-                    f::RIGHT
-                }
-            }
-            AnyNodeRef::StmtAnnAssign(a) => {
-                if same(&a.target) {
-                    f::LEFT
-                } else {
-                    f::RIGHT
-                }
-            }
+            AnyNodeRef::ExprCall(c) => split(&c.func, f::FUNCTION, f::ARGUMENTS),
+            AnyNodeRef::ExprAttribute(a) => split(&a.value, f::OBJECT, f::ATTRIBUTE),
+            AnyNodeRef::ExprSubscript(s) => split(&s.value, f::VALUE, f::SUBSCRIPT),
+            AnyNodeRef::ExprBinOp(b) => split(&b.left, f::LEFT, f::RIGHT),
+            AnyNodeRef::StmtAugAssign(a) => split(&a.target, f::LEFT, f::RIGHT),
+            AnyNodeRef::StmtAnnAssign(a) => split(&a.target, f::LEFT, f::RIGHT),
             AnyNodeRef::Keyword(kw) if kw.arg.is_some() => {
                 if matches!(child, AnyNodeRef::Identifier(_)) {
                     f::NAME
@@ -700,21 +671,9 @@ impl<'s> Builder<'s> {
                 AnyNodeRef::Parameter(_) => f::NAME,
                 _ => f::VALUE,
             },
-            AnyNodeRef::ExprLambda(l) => {
-                if same(&l.body) {
-                    f::BODY
-                } else {
-                    f::PARAMETERS
-                }
-            }
-            AnyNodeRef::InterpolatedElement(e) if same(&e.expression) => f::EXPRESSION,
-            AnyNodeRef::ExprNamed(n) => {
-                if same(&n.target) {
-                    f::NAME
-                } else {
-                    f::VALUE
-                }
-            }
+            AnyNodeRef::ExprLambda(l) => split(&l.body, f::BODY, f::PARAMETERS),
+            AnyNodeRef::InterpolatedElement(e) => split(&e.expression, f::EXPRESSION, 0),
+            AnyNodeRef::ExprNamed(n) => split(&n.target, f::NAME, f::VALUE),
             _ => 0,
         }
     }
