@@ -12,7 +12,6 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::extract::callee_matches;
-use crate::extract::python::grammar::Field;
 use crate::extract::python::tree::{Node, Tree};
 use crate::span::{FileSpan, LineCol, LineIndex};
 
@@ -212,7 +211,6 @@ pub fn collect_loader_calls(root: Node<'_>, source: &str, loaders: &LoaderSpec) 
         return out;
     }
     let mut index: Option<LineIndex> = None;
-    let mut cursor = root.walk();
     let mut stack = vec![root];
     let mut id_like: Vec<(String, FileSpan)> = Vec::new();
     let mention = |lit: String, span: FileSpan, ix: &LineIndex| LoaderCall {
@@ -257,7 +255,7 @@ pub fn collect_loader_calls(root: Node<'_>, source: &str, loaders: &LoaderSpec) 
             }
         }
         // Children pushed in reverse so the stack pops them in source order.
-        let children: Vec<_> = node.children(&mut cursor).collect();
+        let children: Vec<_> = node.children().collect();
         stack.extend(children.into_iter().rev());
     }
     let computed = out
@@ -374,8 +372,7 @@ fn string_value(node: Node<'_>, source: &str) -> StrValue {
         "string" => {
             let mut value = String::new();
             let mut span: Option<FileSpan> = None;
-            let mut cursor = node.walk();
-            for child in node.children(&mut cursor) {
+            for child in node.children() {
                 match child.kind() {
                     // Byte strings are not ids.
                     "string_start"
@@ -408,8 +405,7 @@ fn string_value(node: Node<'_>, source: &str) -> StrValue {
         "concatenated_string" => {
             let mut value = String::new();
             let mut span: Option<FileSpan> = None;
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
+            for child in node.named_children() {
                 match string_value(child, source) {
                     StrValue::Literal(v, s) => {
                         value.push_str(&v);
@@ -456,8 +452,7 @@ fn string_value(node: Node<'_>, source: &str) -> StrValue {
 
 /// Whether a dict literal has a string key among `keys` (`{"version": 3}`).
 fn dict_has_key(node: Node<'_>, source: &str, keys: &[String]) -> bool {
-    let mut cursor = node.walk();
-    let found = node.named_children(&mut cursor).any(|pair| {
+    let found = node.named_children().any(|pair| {
         pair.kind() == "pair"
             && pair.field("key").is_some_and(
                 |k| matches!(string_value(k, source), StrValue::Literal(v, _) if keys.contains(&v)),
@@ -482,8 +477,7 @@ fn loader_call(node: Node<'_>, source: &str, loaders: &LoaderSpec) -> Option<Fou
     let mut positional = Vec::new();
     let mut id_node = None;
     let mut versioned = false;
-    let mut cursor = args.walk();
-    for arg in args.named_children(&mut cursor) {
+    for arg in args.named_children() {
         match arg.kind() {
             "keyword_argument" => {
                 let name = arg.field("name").map(|n| text(n, source)).unwrap_or("");
@@ -502,7 +496,7 @@ fn loader_call(node: Node<'_>, source: &str, loaders: &LoaderSpec) -> Option<Fou
                     versioned = true;
                 }
             }
-            "list_splat" | "dictionary_splat" | "comment" => {}
+            "list_splat" | "dictionary_splat" => {}
             _ => {
                 if arg.kind() == "dictionary" && dict_has_key(arg, source, &fam.version_keywords) {
                     versioned = true;

@@ -22,12 +22,11 @@
 //! walk that also gathers the nodes the passes visit), resolves names and runs the passes; `eval`
 //! reads string expressions, `text` holds text with per-byte origins (escapes, dedent, format),
 //! `sites` reads call sites and message lists, `decls` reads assignments, prompt functions and
-//! DSPy signatures; `grammar` resolves field and kind ids once; `tree` builds the syntax tree
-//! the passes read from Ruff's parser.
+//! DSPy signatures; `tree` builds the syntax tree the passes read from Ruff's parser (with its
+//! kind and field ids as constants).
 
 mod decls;
 mod eval;
-pub(crate) mod grammar;
 mod sites;
 #[cfg(test)]
 mod tests;
@@ -37,8 +36,7 @@ pub(crate) mod tree;
 // A fast hasher: these maps key on identifiers and node ids, hashed for every identifier.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use grammar::Field;
-use tree::{Node, Tree};
+use tree::{f, k, Node, Tree};
 
 use crate::extract::{PromptSpec, PythonSpec};
 use crate::prompt::{Origin, Prompt, PromptBuilder, PromptFormat};
@@ -181,23 +179,17 @@ fn finalize(mut candidates: Vec<Candidate>, path: &str, format: PromptFormat) ->
         .collect()
 }
 
-/// Whether an identifier that is child `field` (an id) of a `parent` node (a kind id) is bound
-/// there rather than referenced.
-fn is_binding_target(ids: &grammar::WalkIds, parent: u16, field: u16) -> bool {
-    if parent == ids.assignment || parent == ids.augmented_assignment {
-        field == ids.field_left
-    } else if parent == ids.function_definition
-        || parent == ids.class_definition
-        || parent == ids.keyword_argument
-    {
-        field == ids.field_name
-    } else if parent == ids.attribute {
-        field == ids.field_attribute
-    } else {
-        parent == ids.parameters
-            || parent == ids.default_parameter
-            || parent == ids.typed_parameter
-            || parent == ids.typed_default_parameter
+/// Whether an identifier that is child `field` (a field id) of a `parent` node (a kind id) is
+/// bound there rather than referenced.
+fn is_binding_target(parent: u16, field: u16) -> bool {
+    match parent {
+        k::ASSIGNMENT | k::AUGMENTED_ASSIGNMENT => field == f::LEFT,
+        k::FUNCTION_DEFINITION | k::CLASS_DEFINITION | k::KEYWORD_ARGUMENT => field == f::NAME,
+        k::ATTRIBUTE => field == f::ATTRIBUTE,
+        k::PARAMETERS | k::DEFAULT_PARAMETER | k::TYPED_PARAMETER | k::TYPED_DEFAULT_PARAMETER => {
+            true
+        }
+        _ => false,
     }
 }
 
@@ -311,10 +303,9 @@ impl<'a> Module<'a> {
     /// The function and class definitions enclosing `n`, innermost first (its ancestors of
     /// those kinds: a parent is one step in the tree).
     fn enclosing(&self, n: Node<'a>) -> impl Iterator<Item = Node<'a>> + '_ {
-        let ids = grammar::walk_ids();
         std::iter::successors(n.parent(), |p| p.parent()).filter(move |p| {
             let kind = p.kind_id();
-            kind == ids.function_definition || kind == ids.class_definition
+            kind == k::FUNCTION_DEFINITION || kind == k::CLASS_DEFINITION
         })
     }
 
@@ -331,7 +322,6 @@ impl<'a> Module<'a> {
         // One cursor walk, in source pre-order, with each node's parent and enclosing scope
         // carried along (looking them up per identifier would cost a climb each).
         let root = self.tree.root_node();
-        let ids = grammar::walk_ids();
         let mut visits = Visits::default();
         let mut cursor = root.walk();
         // The nodes above the cursor, each with the scope its children belong to.
@@ -343,17 +333,17 @@ impl<'a> Module<'a> {
                 Some(&(p, s)) => (Some(p), s),
                 None => (None, root),
             };
-            if kind == ids.identifier {
+            if kind == k::IDENTIFIER {
                 // Only an identifier needs its field: is it bound or referenced?
                 let field = cursor.field_id().map_or(0, |f| f.get());
-                if !parent.is_some_and(|p| is_binding_target(ids, p.kind_id(), field)) {
+                if !parent.is_some_and(|p| is_binding_target(p.kind_id(), field)) {
                     self.refs
                         .entry(self.text(n))
                         .or_default()
                         .push(n.start_byte());
                 }
             } else if self.visit(n, kind, scope, &mut visits) && cursor.goto_first_child() {
-                let inner = if kind == ids.function_definition || kind == ids.class_definition {
+                let inner = if kind == k::FUNCTION_DEFINITION || kind == k::CLASS_DEFINITION {
                     n
                 } else {
                     scope
@@ -373,26 +363,25 @@ impl<'a> Module<'a> {
     /// Indexes one node other than an identifier (`kind`: its kind id); false when its children
     /// hold nothing to index (imports, strings without expressions).
     fn visit(&mut self, n: Node<'a>, kind: u16, scope: Node<'a>, visits: &mut Visits<'a>) -> bool {
-        let ids = grammar::walk_ids();
-        if kind == ids.call || kind == ids.class_definition {
+        if kind == k::CALL || kind == k::CLASS_DEFINITION {
             visits.sites.push(n);
-        } else if kind == ids.dictionary {
+        } else if kind == k::DICTIONARY {
             visits.dicts.push(n);
-        } else if kind == ids.default_parameter || kind == ids.typed_default_parameter {
+        } else if kind == k::DEFAULT_PARAMETER || kind == k::TYPED_DEFAULT_PARAMETER {
             visits.assignments.push(n);
-        } else if kind == ids.augmented_assignment {
+        } else if kind == k::AUGMENTED_ASSIGNMENT {
             let plus = n.field("operator").is_some_and(|o| o.kind() == "+=");
             if let Some(left) = n
                 .field("left")
-                .filter(|l| plus && l.kind_id() == ids.identifier)
+                .filter(|l| plus && l.kind_id() == k::IDENTIFIER)
             {
                 let key = (scope.id(), self.text(left));
                 self.augments.entry(key).or_default().push(n);
             }
-        } else if kind == ids.assignment {
+        } else if kind == k::ASSIGNMENT {
             visits.assignments.push(n);
             if let (Some(left), Some(right)) = (n.field("left"), n.field("right")) {
-                let target = if left.kind_id() == ids.identifier {
+                let target = if left.kind_id() == k::IDENTIFIER {
                     Some((scope.id(), self.text(left)))
                 } else {
                     self.binding_target(left)
@@ -404,20 +393,19 @@ impl<'a> Module<'a> {
                     });
                 }
             }
-        } else if kind == ids.function_definition {
+        } else if kind == k::FUNCTION_DEFINITION {
             visits.functions.push(n);
             if let Some(name) = n.field("name") {
                 self.defs.insert((scope.id(), self.text(name)), n);
             }
-        } else if kind == ids.string {
+        } else if kind == k::STRING {
             // Only an f-string (or t-string) holds expressions: other strings' parts are text.
             return self.src.as_bytes()[n.start_byte()..]
                 .iter()
                 .take_while(|b| b.is_ascii_alphabetic())
                 .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'));
-        } else if kind == ids.import_statement || kind == ids.import_from_statement {
-            let mut c = n.walk();
-            let mut todo: Vec<Node> = n.named_children(&mut c).collect();
+        } else if kind == k::IMPORT_STATEMENT || kind == k::IMPORT_FROM_STATEMENT {
+            let mut todo: Vec<Node> = n.named_children().collect();
             while let Some(m) = todo.pop() {
                 if m.kind() == "dotted_name" || m.kind() == "identifier" {
                     let t = self.text(m);
@@ -426,8 +414,7 @@ impl<'a> Module<'a> {
                         self.imports.insert(first.to_string());
                     }
                 } else {
-                    let mut c2 = m.walk();
-                    todo.extend(m.named_children(&mut c2));
+                    todo.extend(m.named_children());
                 }
             }
             return false;

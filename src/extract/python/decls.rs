@@ -3,7 +3,6 @@
 //! `@agent.system_prompt` / `@agent.instructions` or named like a prompt), and DSPy
 //! `Signature` docstrings (the one docstring that is a prompt).
 
-use super::grammar::Field;
 use super::tree::Node;
 
 use super::{assign_parts, Candidate, Module};
@@ -67,8 +66,7 @@ impl<'a> Module<'a> {
                     }
                 }
             }
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
+            stack.extend(n.named_children());
         }
         out
     }
@@ -122,9 +120,8 @@ impl<'a> Module<'a> {
             }
             "dictionary" if prompt_name => {
                 // `PROMPTS = {"summarize": "...", ...}`: each long string value is one part.
-                let mut c = value.walk();
                 let pairs: Vec<Node> = value
-                    .named_children(&mut c)
+                    .named_children()
                     .filter(|p| p.kind() == "pair")
                     .collect();
                 for p in pairs {
@@ -185,15 +182,14 @@ impl<'a> Module<'a> {
             return;
         };
         let (kw, pos) = self.call_args_text(args);
-        let mut c = args.walk();
         let nodes: Vec<(Option<String>, Node)> = args
-            .named_children(&mut c)
+            .named_children()
             .filter_map(|a| match a.kind() {
                 "keyword_argument" => Some((
                     a.field("name").map(|k| self.text(k).to_string()),
                     a.field("value")?,
                 )),
-                "comment" | "list_splat" | "dictionary_splat" => None,
+                "list_splat" | "dictionary_splat" => None,
                 _ => Some((None, a)),
             })
             .collect();
@@ -235,18 +231,12 @@ impl<'a> Module<'a> {
     /// A list literal with at least one element that carries a role: a `{"role": ...}` dict,
     /// a `dict(role=...)` call, a `("system", ...)` pair or a message constructor with a role.
     pub(super) fn has_role_message(&self, list: Node<'a>) -> bool {
-        let mut c = list.walk();
-        let items: Vec<Node> = list.named_children(&mut c).collect();
-        items.into_iter().any(|item| match item.kind() {
-            "dictionary" => {
-                let mut c2 = item.walk();
-                let found = item.named_children(&mut c2).any(|p| {
-                    p.field("key")
-                        .and_then(|k| self.string(k))
-                        .is_some_and(|f| f.text == "role")
-                });
-                found
-            }
+        list.named_children().any(|item| match item.kind() {
+            "dictionary" => item.named_children().any(|p| {
+                p.field("key")
+                    .and_then(|k| self.string(k))
+                    .is_some_and(|f| f.text == "role")
+            }),
             "tuple" | "list" => self.is_pair(item),
             "call" => {
                 let Some(func) = item.field("function") else {
@@ -289,9 +279,8 @@ impl<'a> Module<'a> {
             .parent()
             .filter(|p| p.kind() == "decorated_definition")
             .and_then(|p| {
-                let mut c = p.walk();
                 let decos: Vec<Node> = p
-                    .named_children(&mut c)
+                    .named_children()
                     .filter(|d| d.kind() == "decorator")
                     .collect();
                 decos.into_iter().find_map(|d| {
@@ -319,9 +308,10 @@ impl<'a> Module<'a> {
                 "function_definition" | "class_definition" | "lambda" => continue,
                 _ => {}
             }
-            let mut c = n.walk();
-            let children: Vec<Node> = n.named_children(&mut c).collect();
-            stack.extend(children.into_iter().rev());
+            let at = stack.len();
+            stack.extend(n.named_children());
+            // Reversed so the stack pops them in source order.
+            stack[at..].reverse();
         }
         let class = self
             .enclosing_class(def)
@@ -365,8 +355,7 @@ impl<'a> Module<'a> {
     /// A DSPy `Signature` subclass: its docstring and field descriptions are the instruction.
     pub(super) fn signature_class(&mut self, class: Node<'a>) -> Option<Candidate> {
         let supers = class.field("superclasses")?;
-        let mut c = supers.walk();
-        let is_sig = supers.named_children(&mut c).any(|s| {
+        let is_sig = supers.named_children().any(|s| {
             self.spec
                 .docstring_bases
                 .iter()
@@ -382,11 +371,7 @@ impl<'a> Module<'a> {
             name.clone(),
             Origin::Assignment { name },
         );
-        let mut c = body.walk();
-        let stmts: Vec<Node> = body
-            .named_children(&mut c)
-            .filter(|s| s.kind() != "comment")
-            .collect();
+        let stmts: Vec<Node> = body.named_children().collect();
         if let Some(doc) = stmts
             .first()
             .filter(|s| s.kind() == "expression_statement")
@@ -422,9 +407,8 @@ impl<'a> Module<'a> {
             let Some(args) = call.field("arguments") else {
                 continue;
             };
-            let mut c2 = args.walk();
             let kws: Vec<Node> = args
-                .named_children(&mut c2)
+                .named_children()
                 .filter(|k| k.kind() == "keyword_argument")
                 .collect();
             for kw in kws {

@@ -6,7 +6,6 @@
 //! resolves to a string binding is folded in and its reference is marked consumed, so the
 //! constant is not listed again on its own.
 
-use super::grammar::Field;
 use super::tree::Node;
 
 use super::text::{self, Frag};
@@ -24,9 +23,7 @@ impl<'a> Module<'a> {
             "string" => self.string(n),
             "concatenated_string" => {
                 let mut out = Frag::new();
-                let mut c = n.walk();
-                let parts: Vec<Node> = n.named_children(&mut c).collect();
-                for part in parts.into_iter().filter(|p| p.kind() != "comment") {
+                for part in n.named_children() {
                     out.append(self.string(part)?);
                 }
                 Some(out)
@@ -113,11 +110,7 @@ impl<'a> Module<'a> {
         let func = n.field("function")?;
         let args = n.field("arguments")?;
         let callee = self.callee(func);
-        let first_arg = || -> Option<Node<'a>> {
-            let mut c = args.walk();
-            let first = args.named_children(&mut c).find(|a| a.kind() != "comment");
-            first
-        };
+        let first_arg = || args.named_children().next();
         if self
             .spec
             .dedent_callees
@@ -164,11 +157,7 @@ impl<'a> Module<'a> {
                 // `TEMPLATE.replace("{{ticket}}", ticket)`: the marker is a placeholder filled by
                 // the second argument. A literal replacement (`"\n"` -> `" "`) is not applied.
                 let mut f = self.eval_str(obj, depth + 1)?;
-                let mut c = args.walk();
-                let argv: Vec<Node> = args
-                    .named_children(&mut c)
-                    .filter(|a| a.kind() != "comment")
-                    .collect();
+                let argv: Vec<Node> = args.named_children().collect();
                 if let (Some(old), Some(new)) =
                     (argv.first().and_then(|a| self.string(*a)), argv.get(1))
                 {
@@ -186,11 +175,7 @@ impl<'a> Module<'a> {
                     return None;
                 }
                 let mut out = Frag::new();
-                let mut c = list.walk();
-                let items: Vec<Node> = list
-                    .named_children(&mut c)
-                    .filter(|i| i.kind() != "comment")
-                    .collect();
+                let items: Vec<Node> = list.named_children().collect();
                 for (i, item) in items.into_iter().enumerate() {
                     if i > 0 {
                         out.append(sep.clone());
@@ -208,15 +193,13 @@ impl<'a> Module<'a> {
 
     /// Sets `resolved` on placeholders whose `expr` came from `.format(name=expr)` arguments.
     pub(super) fn resolve_slot_defs(&self, f: &mut Frag, args: Node<'a>) {
-        let mut c = args.walk();
         let values: Vec<(String, Node)> = args
-            .named_children(&mut c)
+            .named_children()
             .filter_map(|a| match a.kind() {
                 "keyword_argument" => {
                     let v = a.field("value")?;
                     Some((text::squash(self.text(v)), v))
                 }
-                "comment" => None,
                 _ => Some((text::squash(self.text(a)), a)),
             })
             .collect();
@@ -236,15 +219,14 @@ impl<'a> Module<'a> {
     pub(super) fn call_args_text(&self, args: Node<'a>) -> (Vec<(String, String)>, Vec<String>) {
         let mut kw = Vec::new();
         let mut pos = Vec::new();
-        let mut c = args.walk();
-        for a in args.named_children(&mut c) {
+        for a in args.named_children() {
             match a.kind() {
                 "keyword_argument" => {
                     if let (Some(k), Some(v)) = (a.field("name"), a.field("value")) {
                         kw.push((self.text(k).to_string(), text::squash(self.text(v))));
                     }
                 }
-                "dictionary_splat" | "list_splat" | "comment" => {}
+                "dictionary_splat" | "list_splat" => {}
                 _ => pos.push(text::squash(self.text(a))),
             }
         }
@@ -255,18 +237,12 @@ impl<'a> Module<'a> {
     pub(super) fn percent_args(&self, right: Node<'a>) -> (Vec<(String, String)>, Vec<String>) {
         let mut kw = Vec::new();
         let mut pos = Vec::new();
-        let mut c = right.walk();
         match right.kind() {
             "tuple" | "parenthesized_expression" if right.kind() == "tuple" => {
-                pos.extend(
-                    right
-                        .named_children(&mut c)
-                        .filter(|a| a.kind() != "comment")
-                        .map(|a| text::squash(self.text(a))),
-                );
+                pos.extend(right.named_children().map(|a| text::squash(self.text(a))));
             }
             "dictionary" => {
-                for p in right.named_children(&mut c) {
+                for p in right.named_children() {
                     if let (Some(k), Some(v)) = (p.field("key"), p.field("value")) {
                         let key = self.text(k).trim_matches(['"', '\'']).to_string();
                         kw.push((key, text::squash(self.text(v))));
@@ -283,8 +259,7 @@ impl<'a> Module<'a> {
         if n.kind() != "string" {
             return None;
         }
-        let mut c = n.walk();
-        let children: Vec<Node> = n.children(&mut c).collect();
+        let children: Vec<Node> = n.children().collect();
         let start_tok = children.iter().find(|ch| ch.kind() == "string_start")?;
         let end_tok = children.iter().rev().find(|ch| ch.kind() == "string_end");
         let opener = self.text(*start_tok);

@@ -6,7 +6,6 @@
 //! content blocks with `cache_control`, and example lists, and records roles, examples and
 //! cache breakpoints as it appends their text.
 
-use super::grammar::Field;
 use super::tree::Node;
 
 use super::text::Frag;
@@ -64,14 +63,9 @@ impl<'a> Module<'a> {
         // A known LLM call or prompt constructor is a strong sink: its text is a prompt even
         // when it looks like SQL (text-to-SQL prompts). Generic prompt-like keywords are not.
         let strong = sites.iter().any(|s| s.callee.iter().all(|c| c != "*"));
-        let mut c = args.walk();
-        let all: Vec<Node> = args
-            .named_children(&mut c)
-            .filter(|a| a.kind() != "comment")
-            .collect();
         let mut keywords = Vec::new();
         let mut positional = Vec::new();
-        for a in all {
+        for a in args.named_children() {
             match a.kind() {
                 "keyword_argument" => {
                     if let (Some(k), Some(v)) = (a.field("name"), a.field("value")) {
@@ -278,13 +272,7 @@ impl<'a> Module<'a> {
         if depth > MAX_DEPTH {
             return 0;
         }
-        let mut c = list.walk();
-        let items: Vec<Node> = list
-            .named_children(&mut c)
-            .filter(|i| i.kind() != "comment")
-            .collect();
-        items
-            .into_iter()
+        list.named_children()
             .map(|item| self.message(item, cand, syntax, depth + 1))
             .sum()
     }
@@ -323,11 +311,7 @@ impl<'a> Module<'a> {
                 0
             }
             "tuple" | "list" => {
-                let mut c = item.walk();
-                let el: Vec<Node> = item
-                    .named_children(&mut c)
-                    .filter(|i| i.kind() != "comment")
-                    .collect();
+                let el: Vec<Node> = item.named_children().collect();
                 let [first, second] = el.as_slice() else {
                     return 0;
                 };
@@ -407,11 +391,7 @@ impl<'a> Module<'a> {
 
     /// `("system", "...")`: a two-element tuple starting with a role name.
     pub(super) fn is_pair(&self, n: Node<'a>) -> bool {
-        let mut c = n.walk();
-        let el: Vec<Node> = n
-            .named_children(&mut c)
-            .filter(|i| i.kind() != "comment")
-            .collect();
+        let el: Vec<Node> = n.named_children().collect();
         el.len() == 2
             && self
                 .string(el[0])
@@ -477,12 +457,7 @@ impl<'a> Module<'a> {
             // breakpoint at the end of its block.
             let mut frag = Frag::new();
             let mut breaks = Vec::new();
-            let mut c = list.walk();
-            let items: Vec<Node> = list
-                .named_children(&mut c)
-                .filter(|i| i.kind() != "comment")
-                .collect();
-            for item in items {
+            for item in list.named_children() {
                 let (text_node, cached) = match item.kind() {
                     "dictionary" => {
                         let pairs = self.dict_pairs(item);
@@ -601,9 +576,8 @@ impl<'a> Module<'a> {
             return None;
         }
         let args = n.field("arguments")?;
-        let mut c = args.walk();
         let kws: Vec<Node> = args
-            .named_children(&mut c)
+            .named_children()
             .filter(|k| k.kind() == "keyword_argument")
             .collect();
         Some(
@@ -615,8 +589,7 @@ impl<'a> Module<'a> {
 
     /// `(key text, value)` of a dict literal's string-keyed pairs.
     fn dict_pairs(&self, d: Node<'a>) -> Vec<(String, Node<'a>)> {
-        let mut c = d.walk();
-        d.named_children(&mut c)
+        d.named_children()
             .filter(|p| p.kind() == "pair")
             .filter_map(|p| {
                 let k = p.field("key")?;
@@ -649,12 +622,7 @@ impl<'a> Module<'a> {
             .iter()
             .filter(|s| matches!(s.kind, SegmentKind::Example { .. }))
             .count();
-        let mut c = list.walk();
-        let items: Vec<Node> = list
-            .named_children(&mut c)
-            .filter(|i| i.kind() != "comment")
-            .collect();
-        for item in items {
+        for item in list.named_children() {
             let item = match item.kind() {
                 "identifier" => match self.resolve(self.text(item), item) {
                     Some(b) => b.value,
@@ -668,9 +636,8 @@ impl<'a> Module<'a> {
                     let Some(args) = item.field("arguments") else {
                         continue;
                     };
-                    let mut c2 = args.walk();
                     let kws: Vec<Node> = args
-                        .named_children(&mut c2)
+                        .named_children()
                         .filter(|k| k.kind() == "keyword_argument")
                         .collect();
                     self.mark_node(item.id());

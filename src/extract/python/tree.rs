@@ -162,7 +162,7 @@ const FIELDS: &[&str] = &[
 ];
 
 /// The id of node kind `name` (0 for a name this tree never uses).
-pub fn kind_id(name: &str) -> u16 {
+fn kind_id(name: &str) -> u16 {
     KINDS
         .iter()
         .position(|k| *k == name)
@@ -170,15 +170,15 @@ pub fn kind_id(name: &str) -> u16 {
 }
 
 /// The id of field `name` (0 when there is no such field).
-pub fn field_id(name: &str) -> u16 {
+fn field_id(name: &str) -> u16 {
     FIELDS
         .iter()
         .position(|f| *f == name)
         .map_or(0, |i| i as u16 + 1)
 }
 
-/// Kind ids used while building (checked against `KINDS` by a test).
-mod k {
+/// Kind ids (checked against `KINDS` by a test), for the passes that compare `Node::kind_id`.
+pub(crate) mod k {
     pub const MODULE: u16 = 0;
     pub const IDENTIFIER: u16 = 1;
     pub const CALL: u16 = 2;
@@ -256,8 +256,8 @@ mod k {
     pub const OTHER: u16 = 74;
 }
 
-/// Field ids used while building.
-mod f {
+/// Field ids (checked against `FIELDS` by a test).
+pub(crate) mod f {
     pub const VALUE: u16 = 1;
     pub const NAME: u16 = 2;
     pub const FUNCTION: u16 = 3;
@@ -332,14 +332,6 @@ pub struct Node<'t> {
     i: u32,
 }
 
-impl PartialEq for Node<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.i == other.i && std::ptr::eq(self.tree, other.tree)
-    }
-}
-
-impl Eq for Node<'_> {}
-
 impl std::fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {:?}", self.kind(), self.byte_range())
@@ -409,16 +401,13 @@ impl<'t> Node<'t> {
         })
     }
 
-    /// Every child, operator tokens included (the cursor argument is kept for the API).
-    pub fn children(&self, _cursor: &mut TreeCursor<'t>) -> impl Iterator<Item = Node<'t>> + 't {
+    /// Every child, operator tokens included.
+    pub fn children(&self) -> impl Iterator<Item = Node<'t>> + 't {
         self.child_iter()
     }
 
     /// The named children.
-    pub fn named_children(
-        &self,
-        _cursor: &mut TreeCursor<'t>,
-    ) -> impl Iterator<Item = Node<'t>> + 't {
+    pub fn named_children(&self) -> impl Iterator<Item = Node<'t>> + 't {
         self.child_iter().filter(|n| n.is_named())
     }
 
@@ -430,15 +419,11 @@ impl<'t> Node<'t> {
         self.child_iter().filter(|n| n.is_named()).nth(i)
     }
 
-    /// The first child in field `id`.
-    pub fn child_by_field_id(&self, id: u16) -> Option<Node<'t>> {
-        self.child_iter().find(|n| n.data().field == id)
-    }
-
-    pub fn child_by_field_name(&self, name: &str) -> Option<Node<'t>> {
+    /// The first child in field `name` (`child_by_field_name` in tree-sitter).
+    pub fn field(&self, name: &str) -> Option<Node<'t>> {
         match field_id(name) {
             0 => None,
-            id => self.child_by_field_id(id),
+            id => self.child_iter().find(|n| n.data().field == id),
         }
     }
 
@@ -1193,26 +1178,78 @@ impl<'s> SourceOrderVisitor<'s> for Builder<'s> {
 mod tests {
     use super::*;
 
+    /// Every kind the passes compare by id, with its constant.
+    const COMPARED: [(u16, &str); 16] = [
+        (k::CALL, "call"),
+        (k::CLASS_DEFINITION, "class_definition"),
+        (k::DICTIONARY, "dictionary"),
+        (k::DEFAULT_PARAMETER, "default_parameter"),
+        (k::TYPED_DEFAULT_PARAMETER, "typed_default_parameter"),
+        (k::AUGMENTED_ASSIGNMENT, "augmented_assignment"),
+        (k::ASSIGNMENT, "assignment"),
+        (k::FUNCTION_DEFINITION, "function_definition"),
+        (k::IMPORT_STATEMENT, "import_statement"),
+        (k::IMPORT_FROM_STATEMENT, "import_from_statement"),
+        (k::IDENTIFIER, "identifier"),
+        (k::KEYWORD_ARGUMENT, "keyword_argument"),
+        (k::ATTRIBUTE, "attribute"),
+        (k::PARAMETERS, "parameters"),
+        (k::TYPED_PARAMETER, "typed_parameter"),
+        (k::STRING, "string"),
+    ];
+
     #[test]
     fn kind_constants_name_their_kinds() {
-        let named = [
+        let others = [
             (k::MODULE, "module"),
-            (k::IDENTIFIER, "identifier"),
-            (k::STRING, "string"),
             (k::PAIR, "pair"),
-            (k::ASSIGNMENT, "assignment"),
             (k::BLOCK, "block"),
             (k::TYPE, "type"),
             (k::NONE, "none"),
             (k::FOR_IN_CLAUSE, "for_in_clause"),
             (k::OTHER, "other"),
         ];
-        for (id, name) in named {
+        for (id, name) in COMPARED.into_iter().chain(others) {
             assert_eq!(KINDS[id as usize], name);
+            assert_eq!(kind_id(name), id);
         }
         assert_eq!(KINDS[FIRST_TOKEN_KIND as usize], "+");
+        for (id, name) in [
+            (f::LEFT, "left"),
+            (f::NAME, "name"),
+            (f::ATTRIBUTE, "attribute"),
+        ] {
+            assert_eq!(FIELDS[(id - 1) as usize], name);
+        }
         assert_eq!(FIELDS[(f::RETURN_TYPE - 1) as usize], "return_type");
         assert_eq!(FIELDS[(f::VALUE - 1) as usize], "value");
+    }
+
+    /// A sample holding every kind the passes compare by id: each node's `kind` and
+    /// `kind_id` agree.
+    #[test]
+    fn every_compared_kind_occurs_with_its_id() {
+        let src = "import a.b as c\nfrom d import (e, f as g)\nprint(match, type, exec)\n\
+                   def h(p, q=1, *, r: int = 2, s: str, **kw): x = {k: v}; x += h(q=p)\n\
+                   match x:\n    case [y]: type = y.z\nclass C(B): s = f\"{x}\" + 'y'\n";
+        let tree = Tree::parse(src);
+        let mut stack = vec![tree.root_node()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(n) = stack.pop() {
+            for (id, name) in COMPARED {
+                assert_eq!(
+                    n.kind() == name,
+                    n.kind_id() == id,
+                    "{name} vs {}",
+                    n.kind()
+                );
+            }
+            seen.insert(n.kind());
+            stack.extend(n.children());
+        }
+        for (_, name) in COMPARED {
+            assert!(seen.contains(name), "the sample lacks a {name}");
+        }
     }
 
     /// The tree as an S-expression: `(kind field: (kind ...))`, with each node's text for leaves.
@@ -1224,8 +1261,7 @@ mod tests {
             }
             out.push('(');
             out.push_str(n.kind());
-            let mut c = n.walk();
-            let kids: Vec<Node> = n.children(&mut c).collect();
+            let kids: Vec<Node> = n.children().collect();
             if kids.is_empty() {
                 out.push(' ');
                 out.push_str(&src[n.byte_range()]);
