@@ -4,8 +4,8 @@
 //! excludes; skipping hidden directories except the few that hold assistant instructions, and
 //! vendored trees such as `node_modules`). Files named explicitly are always scanned (pre-commit
 //! passes staged files this way) unless `--force-exclude` applies the config excludes to them
-//! too. Symlinks are not followed, so a symlink loop cannot trap the walk. The result is sorted,
-//! so output order never depends on thread timing.
+//! too. Symlinks are not followed, so a symlink loop cannot trap the walk. Files are handed to
+//! the linter as the walk finds them, so the scan's results are sorted afterwards.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -112,47 +112,86 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// Collects the files under `paths`, sorted. Walk problems are returned as per-file errors.
-pub fn walk(
-    paths: &[PathBuf],
-    spec: &PromptSpec,
-    opts: &WalkOptions<'_>,
-) -> Result<(Vec<WalkItem>, Vec<FileError>), String> {
-    let excludes = exclude_set(opts.excludes)?;
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    // Exclude globs are relative to the config's directory; resolve it once per run.
-    let root_abs = absolute(opts.root, &cwd);
-    let is_excluded =
-        |p: &Path| !opts.excludes.is_empty() && excludes.is_match(relative_to(p, &root_abs, &cwd));
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for root in paths {
-        if root.is_file() || (!root.is_dir() && root.exists()) {
-            if opts.force_exclude && is_excluded(root) {
+/// Finds the files to scan under the paths a run names.
+pub struct Walker<'a> {
+    spec: &'a PromptSpec,
+    opts: &'a WalkOptions<'a>,
+    excludes: GlobSet,
+    cwd: PathBuf,
+    /// The directory exclude globs are relative to, absolute (resolved once per run).
+    root_abs: PathBuf,
+}
+
+impl<'a> Walker<'a> {
+    pub fn new(spec: &'a PromptSpec, opts: &'a WalkOptions<'a>) -> Result<Self, String> {
+        let excludes = exclude_set(opts.excludes)?;
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let root_abs = absolute(opts.root, &cwd);
+        Ok(Walker {
+            spec,
+            opts,
+            excludes,
+            cwd,
+            root_abs,
+        })
+    }
+
+    fn is_excluded(&self, p: &Path) -> bool {
+        !self.opts.excludes.is_empty()
+            && self
+                .excludes
+                .is_match(relative_to(p, &self.root_abs, &self.cwd))
+    }
+
+    /// The files among `paths`, classified and sorted (under `--force-exclude` without the
+    /// excluded ones), and the directories among them, to walk.
+    pub fn split(&self, paths: &[PathBuf]) -> (Vec<WalkItem>, Vec<PathBuf>) {
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for root in paths {
+            if !(root.is_file() || (!root.is_dir() && root.exists())) {
+                dirs.push(root.clone());
                 continue;
             }
-            let path = display_path(root, &cwd);
-            if let Some(kind) = spec
-                .classify(&path)
-                .or_else(|| spec.classify(&relative_to(root, &root_abs, &cwd)))
-            {
-                items.push(WalkItem {
+            if self.opts.force_exclude && self.is_excluded(root) {
+                continue;
+            }
+            let path = display_path(root, &self.cwd);
+            if let Some(kind) = self.spec.classify(&path).or_else(|| {
+                self.spec
+                    .classify(&relative_to(root, &self.root_abs, &self.cwd))
+            }) {
+                files.push(WalkItem {
                     path,
                     fs_path: root.clone(),
                     kind,
                 });
             }
-            continue;
         }
-        let mut builder = WalkBuilder::new(root);
+        files.sort();
+        files.dedup_by(|a, b| a.path == b.path);
+        (files, dirs)
+    }
+
+    /// Walks `dir` and hands each file to `visit` as soon as it is found, on the walking
+    /// thread, with the state `init` made for that thread: files are read while directories
+    /// are still being listed, and no list of the repository's files is ever held. The order
+    /// of visits varies from run to run. Walk problems are returned as per-file errors, sorted.
+    pub fn walk_dir<S: Send>(
+        &self,
+        dir: &Path,
+        init: impl Fn() -> S + Sync,
+        visit: impl Fn(&mut S, WalkItem) + Sync,
+    ) -> Vec<FileError> {
+        let mut builder = WalkBuilder::new(dir);
         builder
             .hidden(false)
             .follow_links(false)
-            .threads(opts.threads.max(1))
+            .threads(self.opts.threads.max(1))
             .require_git(false);
-        let excludes = excludes.clone();
-        let has_excludes = !opts.excludes.is_empty();
-        let (config_root, walk_cwd) = (root_abs.clone(), cwd.clone());
+        let excludes = self.excludes.clone();
+        let has_excludes = !self.opts.excludes.is_empty();
+        let (config_root, walk_cwd) = (self.root_abs.clone(), self.cwd.clone());
         builder.filter_entry(move |entry| {
             let name = entry.file_name().to_string_lossy();
             if entry.depth() == 0 {
@@ -167,38 +206,41 @@ pub fn walk(
             }
             !(has_excludes && excludes.is_match(relative_to(entry.path(), &config_root, &walk_cwd)))
         });
-        // The parallel walker: reading directories is most of a walk, and the workers only
-        // start once it is done. Its order varies, so items and errors are sorted below.
-        let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+        let errors = std::sync::Mutex::new(Vec::new());
+        let (init, visit, errors_ref) = (&init, &visit, &errors);
         builder.build_parallel().run(|| {
-            Box::new(|entry| {
-                let (item, error) = match entry {
-                    Ok(e) => (walk_item(e, spec, &cwd, root), None),
+            let mut state = init();
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) => {
+                        if let Some(item) = walk_item(e, self.spec, &self.cwd, dir) {
+                            visit(&mut state, item);
+                        }
+                    }
                     Err(err) => {
                         let path = err_path(&err)
-                            .map(|p| display_path(&p, &cwd))
-                            .unwrap_or_else(|| display_path(root, &cwd));
+                            .map(|p| display_path(&p, &self.cwd))
+                            .unwrap_or_else(|| display_path(dir, &self.cwd));
                         let message = walk_message(&err);
-                        (None, Some(FileError { path, message }))
+                        // A poisoned lock still holds what was found: keep it rather than drop it.
+                        errors_ref
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(FileError { path, message });
                     }
-                };
-                if item.is_some() || error.is_some() {
-                    // A poisoned lock still holds what was found: keep it rather than drop it.
-                    let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
-                    found.0.extend(item);
-                    found.1.extend(error);
                 }
                 ignore::WalkState::Continue
             })
         });
-        let (found_items, found_errors) = found.into_inner().unwrap_or_else(|e| e.into_inner());
-        items.extend(found_items);
-        errors.extend(found_errors);
+        let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        sort_errors(&mut errors);
+        errors
     }
-    items.sort();
-    items.dedup_by(|a, b| a.path == b.path);
+}
+
+/// Walk problems in path order, so output never depends on thread timing.
+pub fn sort_errors(errors: &mut [FileError]) {
     errors.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
-    Ok((items, errors))
 }
 
 /// The walk item for a directory entry: a regular file promptlint reads.

@@ -348,3 +348,97 @@ fn broken_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The walk hands files to the linter as it finds them, in an order that varies with thread
+/// timing: the report must still be in path order, and a file reached through two of the paths
+/// named (`. alpha`, `alpha alpha/prompts/a.md`) is linted once.
+#[test]
+fn overlapping_paths_lint_each_file_once_and_report_in_path_order() {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for d in ["zeta", "alpha", "x", "mid/deep"] {
+        for i in 0..12 {
+            files.push((
+                format!("{d}/prompts/p{i:02}.md"),
+                LEAKY_PROMPT.as_bytes().to_vec(),
+            ));
+        }
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let dir = repo_with(&refs);
+    let run = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["check", "--format", "json", "-j", "4"];
+        all.extend_from_slice(args);
+        let out = promptlint(dir.path())
+            .args(&all)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    // Each finding as (path, line, column, rule): a file linted twice repeats its findings.
+    let findings = |v: &serde_json::Value| -> Vec<(String, u64, u64, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                    f["column"].as_u64().unwrap(),
+                    f["rule"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let whole = run(&[]);
+    let mut sorted = findings(&whole);
+    sorted.sort();
+    assert_eq!(findings(&whole), sorted, "findings in path order");
+    let mut files_with_findings: Vec<String> = sorted.into_iter().map(|f| f.0).collect();
+    files_with_findings.dedup();
+    assert_eq!(files_with_findings.len(), 48);
+    assert_eq!(whole["summary"]["files_scanned"], 48);
+    for overlapping in [
+        &[".", "alpha"][..],
+        &["alpha", "alpha/prompts/p03.md", "alpha/prompts"][..],
+        &["zeta/prompts/p01.md", "."][..],
+    ] {
+        let v = run(overlapping);
+        let got = findings(&v);
+        let mut unique = got.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            got, unique,
+            "{overlapping:?}: a file linted twice, or out of order"
+        );
+        let expected = if overlapping.contains(&".") { 48 } else { 12 };
+        assert_eq!(v["summary"]["files_scanned"], expected, "{overlapping:?}");
+    }
+    // The inventory has no sort of its own: it follows the scan's order.
+    let out = promptlint(dir.path())
+        .args(["prompts", "--format", "json", "-j", "4", ".", "alpha"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let listed: Vec<&str> = v["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    let mut expected = listed.clone();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(listed, expected);
+    assert_eq!(listed.len(), 48);
+}

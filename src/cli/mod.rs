@@ -7,7 +7,10 @@ pub mod args;
 pub mod exit;
 pub mod lock;
 
+use std::collections::HashSet;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use clap::Parser;
 use rayon::prelude::*;
@@ -21,7 +24,7 @@ use crate::gitdiff::{self, Diff};
 use crate::packs::compile::compile_builtin;
 use crate::packs::{RuleSet, Severity};
 use crate::render;
-use crate::walk::{self, WalkOptions};
+use crate::walk::{self, WalkItem, WalkOptions};
 use args::{
     CheckArgs, Cli, Command, FailOn, ListFormat, OwnersArgs, OwnersFormat, PromptsArgs, ScanArgs,
 };
@@ -120,7 +123,11 @@ pub fn setup(scan: &ScanArgs) -> Result<Setup, Fatal> {
         .max_file_size
         .or(config.raw.files.max_file_size)
         .unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    let threads = scan.threads.unwrap_or(0);
+    // Resolved here, not left to each pool: `0` would mean one thread to the walker.
+    let threads = scan
+        .threads
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     Ok(Setup {
         config,
         spec,
@@ -145,44 +152,72 @@ pub struct Scanned {
     pub walk_errors: Vec<FileError>,
 }
 
-/// Walks and lints every file in parallel.
-pub fn scan(scan: &ScanArgs, setup: &Setup, engine: &Engine<'_>) -> Result<Scanned, Fatal> {
+/// Walks and lints every file in parallel: the files named on the command line on a thread
+/// pool, each directory's files on the walk's threads as the walk finds them.
+pub fn scan<'a>(scan: &ScanArgs, setup: &'a Setup, engine: &Engine<'a>) -> Result<Scanned, Fatal> {
     let opts = WalkOptions {
         excludes: &setup.config.raw.files.exclude,
         root: &setup.config.root,
         force_exclude: scan.force_exclude,
         threads: setup.threads,
     };
-    let (items, walk_errors) = walk::walk(&scan.paths, &setup.spec, &opts).map_err(Fatal)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(setup.threads)
-        .build()
-        .map_err(|e| Fatal(format!("cannot start worker threads: {e}")))?;
-    let quiet = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<FileResult> = pool.install(|| {
-        items
-            .par_iter()
-            .map_init(
+    let walker = walk::Walker::new(&setup.spec, &opts).map_err(Fatal)?;
+    let (files, dirs) = walker.split(&scan.paths);
+    // Overlapping paths (`. docs`, `src src/app.py`) reach a file more than once: then each path
+    // is linted the first time only. A single directory needs no record of what it saw.
+    let seen: Option<Mutex<HashSet<String>>> = (!dirs.is_empty() && files.len() + dirs.len() > 1)
+        .then(|| Mutex::new(files.iter().map(|f| f.path.clone()).collect()));
+    let found = Mutex::new(Vec::new());
+    let quiet = AtomicUsize::new(0);
+    let keep = |r: FileResult| {
+        if r.is_empty() {
+            quiet.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // A poisoned lock still holds what was found: keep it rather than drop it.
+            found.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        }
+    };
+    let lint = |ex: &mut Extractor<'a>, item: &WalkItem| {
+        engine.lint_path(
+            ex,
+            &item.fs_path,
+            item.path.clone(),
+            item.kind,
+            setup.max_file_size,
+        )
+    };
+    if !files.is_empty() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(setup.threads)
+            .build()
+            .map_err(|e| Fatal(format!("cannot start worker threads: {e}")))?;
+        pool.install(|| {
+            files.par_iter().for_each_init(
                 || Extractor::new(&setup.spec),
-                |ex, item| {
-                    engine.lint_path(
-                        ex,
-                        &item.fs_path,
-                        item.path.clone(),
-                        item.kind,
-                        setup.max_file_size,
-                    )
-                },
+                |ex, item| keep(lint(ex, item)),
             )
-            .filter(|r| {
-                let nothing = r.is_empty();
-                if nothing {
-                    quiet.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    let mut walk_errors = Vec::new();
+    for dir in &dirs {
+        walk_errors.extend(walker.walk_dir(
+            dir,
+            || Extractor::new(&setup.spec),
+            |ex, item| {
+                let first = seen.as_ref().is_none_or(|s| {
+                    s.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(item.path.clone())
+                });
+                if first {
+                    keep(lint(ex, &item));
                 }
-                !nothing
-            })
-            .collect()
-    });
+            },
+        ));
+    }
+    walk::sort_errors(&mut walk_errors);
+    let mut results = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scanned {
         results,
         quiet_files: quiet.into_inner(),
