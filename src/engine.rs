@@ -46,6 +46,10 @@ pub struct Engine<'a> {
     /// The enabled checks' state to build ahead (see `expect_prompts`), each once.
     ahead: Vec<Arc<LazyVocab>>,
     ahead_started: Once,
+    /// Whether each prompt's inventory entry (lines, sha256, placeholders) is made. A `check`
+    /// that only counts prompts turns this off, so what it keeps follows its findings, not
+    /// the number of prompts in the repository.
+    pub inventory: bool,
 }
 
 /// What one file produced.
@@ -53,6 +57,9 @@ pub struct Engine<'a> {
 pub struct FileResult {
     pub path: String,
     pub scanned: bool,
+    /// How many prompts the file holds.
+    pub prompt_count: usize,
+    /// Their inventory entries (empty unless `Engine::inventory`).
     pub prompts: Vec<PromptInfo>,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
@@ -65,7 +72,7 @@ pub struct FileResult {
 }
 
 impl FileResult {
-    /// A scanned file with nothing to report: no prompt, finding, error or loader call.
+    /// A scanned file with nothing to keep: no inventory entry, finding, error or loader call.
     pub fn is_empty(&self) -> bool {
         self.scanned
             && self.prompts.is_empty()
@@ -139,6 +146,7 @@ impl<'a> Engine<'a> {
             per_file,
             ahead,
             ahead_started: Once::new(),
+            inventory: true,
         })
     }
 
@@ -254,15 +262,18 @@ impl<'a> Engine<'a> {
                 message,
             });
         }
-        let index = if prompts.is_empty() {
+        result.prompt_count = prompts.len();
+        let index = if prompts.is_empty() || !self.inventory {
             None
         } else {
             Some(LineIndex::new(&file.text))
         };
-        result.prompts = prompts
-            .iter()
-            .map(|p| PromptInfo::new(p, file, index.as_ref()))
-            .collect();
+        if self.inventory {
+            result.prompts = prompts
+                .iter()
+                .map(|p| PromptInfo::new(p, file, index.as_ref()))
+                .collect();
+        }
         if prompts.is_empty() || !self.any_enabled() {
             return result;
         }

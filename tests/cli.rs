@@ -442,3 +442,43 @@ fn overlapping_paths_lint_each_file_once_and_report_in_path_order() {
     assert_eq!(listed, expected);
     assert_eq!(listed.len(), 48);
 }
+
+/// `check` counts prompts without keeping their inventory entries (so its memory follows its
+/// findings): the count must still match what `prompts` lists, for files with and without
+/// findings. (`--diff` keeps them to tell changed prompts apart: tests/ci.rs.)
+#[test]
+fn check_counts_every_prompt_that_prompts_lists() {
+    let dir = repo_with(&[
+        ("prompts/leaky.md", LEAKY_PROMPT.as_bytes()),
+        (
+            "prompts/clean.md",
+            b"You sort tickets into billing or shipping.\n",
+        ),
+        (
+            "prompts/also_clean.prompt",
+            b"Summarize the ticket in one sentence.\n",
+        ),
+        (
+            "app.py",
+            b"SYSTEM_PROMPT = \"You are a support agent. Answer briefly and politely.\"\n",
+        ),
+    ]);
+    let json = |args: &[&str], code: i32| -> serde_json::Value {
+        let out = promptlint(dir.path())
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let listed = json(&["prompts", "--format", "json"], 0)["prompts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(listed, 4);
+    let check = json(&["check", "--format", "json"], 1);
+    assert_eq!(check["summary"]["prompts"], listed);
+    assert_eq!(check["summary"]["files_scanned"], 4);
+}

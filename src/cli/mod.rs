@@ -149,6 +149,8 @@ fn config_name(c: &LoadedConfig) -> String {
 pub struct Scanned {
     pub results: Vec<FileResult>,
     pub quiet_files: usize,
+    /// Prompts in all scanned files, kept or not.
+    pub prompts: usize,
     pub walk_errors: Vec<FileError>,
 }
 
@@ -169,7 +171,9 @@ pub fn scan<'a>(scan: &ScanArgs, setup: &'a Setup, engine: &Engine<'a>) -> Resul
         .then(|| Mutex::new(files.iter().map(|f| f.path.clone()).collect()));
     let found = Mutex::new(Vec::new());
     let quiet = AtomicUsize::new(0);
+    let prompts = AtomicUsize::new(0);
     let keep = |r: FileResult| {
+        prompts.fetch_add(r.prompt_count, Ordering::Relaxed);
         if r.is_empty() {
             quiet.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -221,6 +225,7 @@ pub fn scan<'a>(scan: &ScanArgs, setup: &'a Setup, engine: &Engine<'a>) -> Resul
     Ok(Scanned {
         results,
         quiet_files: quiet.into_inner(),
+        prompts: prompts.into_inner(),
         walk_errors,
     })
 }
@@ -300,7 +305,7 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
     let selection = selection(&args, &setup.config.raw, &rules)?;
     let fail_on = fail_on(&args, &setup.config.raw)?;
     let settings = RuleSettings::from_config(&setup.config.raw, args.show_pii);
-    let engine = Engine::new(&rules, &setup.spec, &settings, &selection).map_err(Fatal)?;
+    let mut engine = Engine::new(&rules, &setup.spec, &settings, &selection).map_err(Fatal)?;
     // Resolve the revision before scanning, so a bad one fails fast with exit 2.
     let diff = match &args.diff {
         Some(rev) => {
@@ -310,21 +315,24 @@ fn check(args: CheckArgs) -> Result<(String, u8), Fatal> {
         }
         None => None,
     };
+    // Only `--diff` reads the prompts' lines (to keep the findings of changed prompts).
+    engine.inventory = diff.is_some();
     let Scanned {
         results,
         quiet_files,
+        prompts,
         walk_errors,
     } = scan(&args.scan, &setup, &engine)?;
     let mut report = Report {
         errors: walk_errors,
         files_scanned: quiet_files,
+        prompts,
         ..Default::default()
     };
     let mut loader_calls = Vec::new();
     for mut r in results {
         loader_calls.extend(r.loader_calls.iter().map(|c| (r.path.clone(), c.clone())));
         report.files_scanned += usize::from(r.scanned);
-        report.prompts += r.prompts.len();
         if args.report_unused_ignores {
             let unused = unused_ignore_findings(&r, &engine);
             r.findings.extend(unused);
@@ -574,6 +582,7 @@ fn prompts(args: PromptsArgs) -> Result<(String, u8), Fatal> {
         results,
         quiet_files,
         walk_errors,
+        ..
     } = scan(&args.scan, &setup, &engine)?;
     let mut errors = walk_errors;
     let mut inventory = Vec::new();
