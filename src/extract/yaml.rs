@@ -195,7 +195,19 @@ fn close(frame: Frame) -> Node {
 
 /// Prompts under prompt-like keys of a YAML file, and a parse error message if any.
 pub fn extract(file: &SourceFile, spec: &PromptSpec) -> (Vec<Prompt>, Option<String>) {
+    if is_http_recording(&file.text) {
+        return (Vec::new(), None);
+    }
     extract_as(file, spec, PromptFormat::Yaml)
+}
+
+/// Whether `text` is recorded HTTP traffic in vcrpy's cassette format (`interactions:`, then
+/// `- request:`), wherever it is kept (`cassettes/`, promptflow's `recordings/`...): the
+/// requests a test suite once sent hold prompts, but they are test data, not the team's prompts,
+/// and they run to megabytes. `classify` skips `cassettes` directories by name.
+pub fn is_http_recording(text: &str) -> bool {
+    let mut lines = text.lines().map(str::trim_end).filter(|l| !l.is_empty());
+    lines.next() == Some("interactions:") && lines.next() == Some("- request:")
 }
 
 /// The same walk over a JSON file, read by `json.rs` (LangChain serialized prompts,
@@ -940,6 +952,24 @@ mod tests {
         assert_eq!(run("bot.yaml", llm).0.len(), 1);
         let slot = "prompt: Summarize the following article for {audience} readers\n";
         assert_eq!(run("summarize.yaml", slot).0.len(), 1);
+    }
+
+    #[test]
+    fn http_recordings_yield_nothing_wherever_they_are() {
+        let body = "    method: POST\n    parsed_body:\n      messages:\n      - content: You are a support agent. Email dana.whitfield@northwind-mail.com when stuck.\n        role: system\n      - content: Where is my parcel?\n        role: user\n      model: gpt-4o\n    uri: https://api.openai.com/v1/chat/completions\n  response:\n    status:\n      code: 200\nversion: 1\n";
+        let recording = format!("interactions:\n- request:\n{body}");
+        assert!(is_http_recording(&recording));
+        assert!(run("tests/recordings/azure/test_chat.yaml", &recording)
+            .0
+            .is_empty());
+        // The same requests under another top-level key are read as usual.
+        let other = format!("examples:\n- request:\n{body}");
+        assert!(!is_http_recording(&other));
+        assert_eq!(
+            run("tests/recordings/azure/test_chat.yaml", &other).0.len(),
+            1
+        );
+        assert!(!is_http_recording("interactions:\n  greeting: Hello\n"));
     }
 
     #[test]
