@@ -249,8 +249,16 @@ fn walk_item(e: ignore::DirEntry, spec: &PromptSpec, cwd: &Path, root: &Path) ->
         return None;
     }
     let path = display_path(e.path(), cwd);
-    let rel_root = display_path(e.path(), root);
-    let kind = spec.classify(&path).or_else(|| spec.classify(&rel_root))?;
+    // A file outside the current directory has an absolute display path, which `[files]`
+    // globs cannot match: classify it by its path under the walked directory as well. Under the
+    // current directory the display path holds every directory that path does, and more (a
+    // walk started inside `cassettes/` must not shed the name that skips it).
+    let kind = spec.classify(&path).or_else(|| {
+        Path::new(&path)
+            .is_absolute()
+            .then(|| spec.classify(&display_path(e.path(), root)))
+            .flatten()
+    })?;
     Some(WalkItem {
         path,
         fs_path: e.into_path(),

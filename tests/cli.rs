@@ -482,3 +482,70 @@ fn check_counts_every_prompt_that_prompts_lists() {
     assert_eq!(check["summary"]["prompts"], listed);
     assert_eq!(check["summary"]["files_scanned"], 4);
 }
+
+/// A walk started inside a directory that is skipped by name (recorded HTTP `cassettes`) still
+/// skips it: the file's path under the walked directory no longer names it, the path from the
+/// current directory does.
+#[test]
+fn a_walk_inside_a_skipped_directory_still_skips_it() {
+    let cassette = "messages:\n- role: system\n  content: You are a support agent. Email dana.whitfield@northwind-mail.com when stuck.\nmodel: gpt-4o\n";
+    let dir = repo_with(&[
+        ("tests/cassettes/test_chat/one.yaml", cassette.as_bytes()),
+        ("config/agent.yaml", cassette.as_bytes()),
+    ]);
+    for path in ["tests/cassettes", "tests/cassettes/test_chat", "."] {
+        let out = promptlint(dir.path())
+            .args(["prompts", "--format", "json", path])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let paths: Vec<&str> = v["prompts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap())
+            .collect();
+        assert!(
+            paths.iter().all(|p| !p.contains("cassettes")),
+            "{path}: {paths:?}"
+        );
+    }
+}
+
+/// A repository walked from outside it has absolute display paths: its `prompt-globs` still
+/// match, by the path under the walked directory.
+#[test]
+fn prompt_globs_match_when_the_repository_is_walked_from_outside() {
+    let repo = repo_with(&[
+        (
+            "promptlint.toml",
+            b"[files]\nprompt-globs = [\"docs/*.md\"]\n",
+        ),
+        ("docs/support.md", LEAKY_PROMPT.as_bytes()),
+    ]);
+    let elsewhere = TempDir::new().unwrap();
+    let out = promptlint(elsewhere.path())
+        .arg("prompts")
+        .arg("--format")
+        .arg("json")
+        .arg("--config")
+        .arg(repo.path().join("promptlint.toml"))
+        .arg(repo.path())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let paths: Vec<&str> = v["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("/docs/support.md"), "{paths:?}");
+}
