@@ -15,6 +15,32 @@ fn promptlint(dir: &Path) -> Command {
 
 const LEAKY_PROMPT: &str = "You sort tickets.\n\nExample 1:\nInput: I'm dana.whitfield@northwind-mail.com, my parcel is late\nOutput: shipping\n";
 
+/// promptlint's JSON output for `args` run in `dir`, which must exit with `code`.
+fn json_of<I, S>(dir: &Path, args: I, code: i32) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = promptlint(dir)
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// The path of each prompt a `prompts --format json` listing holds, in its order.
+fn prompt_paths(v: &serde_json::Value) -> Vec<&str> {
+    v["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect()
+}
+
 fn repo_with(files: &[(&str, &[u8])]) -> TempDir {
     let dir = TempDir::new().expect("temp dir");
     for (path, bytes) in files {
@@ -371,14 +397,7 @@ fn overlapping_paths_lint_each_file_once_and_report_in_path_order() {
     let run = |args: &[&str]| -> serde_json::Value {
         let mut all = vec!["check", "--format", "json", "-j", "4"];
         all.extend_from_slice(args);
-        let out = promptlint(dir.path())
-            .args(&all)
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap()
+        json_of(dir.path(), &all, 1)
     };
     // Each finding as (path, line, column, rule): a file linted twice repeats its findings.
     let findings = |v: &serde_json::Value| -> Vec<(String, u64, u64, String)> {
@@ -422,20 +441,12 @@ fn overlapping_paths_lint_each_file_once_and_report_in_path_order() {
         assert_eq!(v["summary"]["files_scanned"], expected, "{overlapping:?}");
     }
     // The inventory has no sort of its own: it follows the scan's order.
-    let out = promptlint(dir.path())
-        .args(["prompts", "--format", "json", "-j", "4", ".", "alpha"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let listed: Vec<&str> = v["prompts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
+    let v = json_of(
+        dir.path(),
+        ["prompts", "--format", "json", "-j", "4", ".", "alpha"],
+        0,
+    );
+    let listed = prompt_paths(&v);
     let mut expected = listed.clone();
     expected.sort();
     expected.dedup();
@@ -463,22 +474,9 @@ fn check_counts_every_prompt_that_prompts_lists() {
             b"SYSTEM_PROMPT = \"You are a support agent. Answer briefly and politely.\"\n",
         ),
     ]);
-    let json = |args: &[&str], code: i32| -> serde_json::Value {
-        let out = promptlint(dir.path())
-            .args(args)
-            .assert()
-            .code(code)
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap()
-    };
-    let listed = json(&["prompts", "--format", "json"], 0)["prompts"]
-        .as_array()
-        .unwrap()
-        .len();
+    let listed = prompt_paths(&json_of(dir.path(), ["prompts", "--format", "json"], 0)).len();
     assert_eq!(listed, 4);
-    let check = json(&["check", "--format", "json"], 1);
+    let check = json_of(dir.path(), ["check", "--format", "json"], 1);
     assert_eq!(check["summary"]["prompts"], listed);
     assert_eq!(check["summary"]["files_scanned"], 4);
 }
@@ -494,20 +492,8 @@ fn a_walk_inside_a_skipped_directory_still_skips_it() {
         ("config/agent.yaml", cassette.as_bytes()),
     ]);
     for path in ["tests/cassettes", "tests/cassettes/test_chat", "."] {
-        let out = promptlint(dir.path())
-            .args(["prompts", "--format", "json", path])
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        let paths: Vec<&str> = v["prompts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["path"].as_str().unwrap())
-            .collect();
+        let v = json_of(dir.path(), ["prompts", "--format", "json", path], 0);
+        let paths = prompt_paths(&v);
         assert!(
             paths.iter().all(|p| !p.contains("cassettes")),
             "{path}: {paths:?}"
@@ -527,25 +513,20 @@ fn prompt_globs_match_when_the_repository_is_walked_from_outside() {
         ("docs/support.md", LEAKY_PROMPT.as_bytes()),
     ]);
     let elsewhere = TempDir::new().unwrap();
-    let out = promptlint(elsewhere.path())
-        .arg("prompts")
-        .arg("--format")
-        .arg("json")
-        .arg("--config")
-        .arg(repo.path().join("promptlint.toml"))
-        .arg(repo.path())
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let paths: Vec<&str> = v["prompts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["path"].as_str().unwrap())
-        .collect();
+    let config = repo.path().join("promptlint.toml");
+    let v = json_of(
+        elsewhere.path(),
+        [
+            "prompts".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            repo.path().as_os_str(),
+        ],
+        0,
+    );
+    let paths = prompt_paths(&v);
     assert_eq!(paths.len(), 1, "{paths:?}");
     assert!(paths[0].ends_with("/docs/support.md"), "{paths:?}");
 }
