@@ -19,30 +19,45 @@ impl Vocab {
     pub(crate) fn clauses(&self, t: &str) -> Vec<(usize, usize)> {
         let mut cuts = vec![0];
         let ws: Vec<(usize, &str)> = words(t).collect();
-        for (i, (at, w)) in ws.iter().enumerate() {
-            let lw = w.to_ascii_lowercase();
-            let before = t[..*at].trim_end();
-            if matches!(
-                lw.as_str(),
-                "but" | "however" | "instead" | "whereas" | "while" | "though" | "although"
-            ) || before.ends_with(';')
+        // Every unit is split more than once: compare words in place, and lowercase a verb
+        // candidate into one reused buffer, instead of allocating a lowercase copy of each word.
+        let mut lower = String::new();
+        for (i, &(at, w)) in ws.iter().enumerate() {
+            let is = |k: &str| w.eq_ignore_ascii_case(k);
+            let before = t[..at].trim_end();
+            let and_then = is("and") || is("then");
+            if [
+                "but", "however", "instead", "whereas", "while", "though", "although",
+            ]
+            .into_iter()
+            .any(is)
+                || before.ends_with(';')
                 || before.ends_with(':')
             {
-                cuts.push(*at);
-            } else if (lw == "and" || lw == "then" || before.ends_with(',')) && i + 1 < ws.len() {
-                let next = if lw == "and" || lw == "then" {
-                    ws[i + 1].1
-                } else {
-                    w
-                };
-                if self.clause_verbs.contains(&next.to_ascii_lowercase()) {
-                    cuts.push(*at);
+                cuts.push(at);
+            } else if (and_then || before.ends_with(',')) && i + 1 < ws.len() {
+                let next = if and_then { ws[i + 1].1 } else { w };
+                lower.clear();
+                lower.push_str(next);
+                lower.make_ascii_lowercase();
+                if self.clause_verbs.contains(lower.as_str()) {
+                    cuts.push(at);
                 }
             }
         }
-        // Dashes and parentheses set off a new clause ("NEVER use X - use Y instead").
-        for sep in [" - ", " \u{2014} ", " \u{2013} ", "\u{2014}", " ("] {
-            cuts.extend(t.match_indices(sep).map(|(i, _)| i));
+        // Dashes and parentheses set off a new clause ("NEVER use X - use Y instead"). A
+        // separator is searched for only when its distinctive byte occurs (a dash is 0xE2 ...).
+        let bytes = t.as_bytes();
+        for (sep, byte) in [
+            (" - ", b'-'),
+            (" \u{2014} ", 0xE2),
+            (" \u{2013} ", 0xE2),
+            ("\u{2014}", 0xE2),
+            (" (", b'('),
+        ] {
+            if bytes.contains(&byte) {
+                cuts.extend(t.match_indices(sep).map(|(i, _)| i));
+            }
         }
         cuts.push(t.len());
         cuts.sort_unstable();
@@ -214,29 +229,31 @@ impl Vocab {
             .and_then(|(_, r)| words(r).next())
             .map(|(_, w)| w.to_ascii_lowercase())
             .unwrap_or_default();
-        // "Editors are busy, so be concise": an imperative opening any clause.
-        let clause_imperative = self.clauses(trimmed).iter().skip(1).any(|&(a, b)| {
-            words(&trimmed[a..b])
-                .find(|(_, w)| {
-                    !matches!(
-                        w.to_ascii_lowercase().as_str(),
-                        "so" | "and" | "then" | "but" | "please" | "just"
-                    )
-                })
-                .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase()))
-        });
+        // "Editors are busy, so be concise": an imperative opening any clause. Splitting the
+        // clauses costs the most of these tests, so it runs last.
+        let clause_imperative = || {
+            self.clauses(trimmed).iter().skip(1).any(|&(a, b)| {
+                words(&trimmed[a..b])
+                    .find(|(_, w)| {
+                        !["so", "and", "then", "but", "please", "just"]
+                            .into_iter()
+                            .any(|k| w.eq_ignore_ascii_case(k))
+                    })
+                    .is_some_and(|(_, w)| self.imperative.contains(&w.to_ascii_lowercase()))
+            })
+        };
         // "We only operate in Germany, so always answer in German": a later clause addresses
         // the model even when the first one talks about someone else.
-        let later = clause_imperative
-            || self.imperative.contains(&after_colon)
-            || self.imperative.contains(&after_semicolon);
+        let later_after_mark =
+            self.imperative.contains(&after_colon) || self.imperative.contains(&after_semicolon);
         if non_model_subject {
-            return later;
+            return later_after_mark || clause_imperative();
         }
-        later
+        later_after_mark
             || self.imperative.contains(&first)
             || self.verbs.at_start(main.trim_start()).is_some()
             || self.modal.is_match(trimmed)
+            || clause_imperative()
     }
 
     /// Parses one unit into a directive, or `None` when it is not one or says nothing the rules
