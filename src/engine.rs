@@ -5,6 +5,7 @@
 //! aborts; a panic inside one file's analysis is caught and reported as a bug for that file so
 //! the scan goes on.
 
+use std::cell::OnceCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Once};
 
@@ -283,11 +284,13 @@ impl<'a> Engine<'a> {
             .filter(|(g, _)| g.is_match(&file.path))
             .flat_map(|(_, s)| s.iter())
             .collect();
-        let index = index.unwrap_or_else(|| LineIndex::new(&file.text));
+        // Most files with prompts have no finding: their line index is built on first use.
+        let index: OnceCell<LineIndex> = index.map(OnceCell::from).unwrap_or_default();
         let mut findings = Vec::new();
         for prompt in &prompts {
             self.lint_prompt(prompt, &prompts, file, &index, &file_ignores, &mut findings);
         }
+        let index = || index.get_or_init(|| LineIndex::new(&file.text));
         // A constant reused by several calls yields the same finding more than once.
         findings.sort_by(|a: &Finding, b| (a.span, &a.rule).cmp(&(b.span, &b.rule)));
         findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule);
@@ -302,7 +305,7 @@ impl<'a> Engine<'a> {
                     && p.map.file_extent().contains(f.span)
             })?;
             literal_end(&p.map, f.span.end.saturating_sub(1).max(f.span.start))
-                .map(|off| index.line_col(&file.text, off).line)
+                .map(|off| index().line_col(&file.text, off).line)
         };
         suppress::apply_with(&mut findings, &mut directives, &literal_end_line);
         for d in &directives {
@@ -322,10 +325,15 @@ impl<'a> Engine<'a> {
         prompt: &Prompt,
         all: &[Prompt],
         file: &SourceFile,
-        index: &LineIndex,
+        index: &OnceCell<LineIndex>,
         file_ignores: &[&String],
         out: &mut Vec<Finding>,
     ) {
+        let line_col = |offset: usize| {
+            index
+                .get_or_init(|| LineIndex::new(&file.text))
+                .line_col(&file.text, offset)
+        };
         let candidates = self.rules.prefilter.candidates(&prompt.text);
         let cx = RuleContext {
             prompt,
@@ -354,8 +362,8 @@ impl<'a> Engine<'a> {
                         Label {
                             path: file.path.clone(),
                             span: fs,
-                            start: index.line_col(&file.text, fs.start),
-                            end: index.line_col(&file.text, fs.end),
+                            start: line_col(fs.start),
+                            end: line_col(fs.end),
                             message: message.clone(),
                         }
                     })
@@ -373,8 +381,8 @@ impl<'a> Engine<'a> {
                     help: hit.help.or_else(|| rule.help.clone()),
                     path: file.path.clone(),
                     span,
-                    start: index.line_col(&file.text, span.start),
-                    end: index.line_col(&file.text, span.end),
+                    start: line_col(span.start),
+                    end: line_col(span.end),
                     related,
                     prompt_id: Some(prompt.id.clone()),
                     fingerprint: fingerprint(&rule.id, &file.path, &matched),

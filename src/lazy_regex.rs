@@ -453,7 +453,9 @@ pub(crate) fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
 /// Whether `text` holds one of the two non-ASCII characters Unicode simple case folding maps
 /// onto ASCII letters: the Kelvin sign (`k`) and the long s (`s`).
 pub(crate) fn folds_onto_ascii(text: &str) -> bool {
-    text.contains(['\u{212A}', '\u{17F}'])
+    // Whole prompts go through here: an ASCII check and substring searches run many times
+    // faster than decoding every char to compare it with both.
+    !text.is_ascii() && (text.contains('\u{212A}') || text.contains('\u{17F}'))
 }
 
 /// A vocabulary regex (built like `LazyRegex::vocab`) run only on texts that hold one of its
@@ -591,6 +593,26 @@ pub fn has_uppercase_literal(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folds_onto_ascii_finds_the_kelvin_sign_and_the_long_s_anywhere() {
+        for text in [
+            "\u{212A}",
+            "a \u{212A}elvin",
+            "\u{17F}",
+            "caf\u{e9} \u{17F}",
+        ] {
+            assert!(folds_onto_ascii(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "Kelvin",
+            "caf\u{e9} \u{2014} na\u{ef}ve \u{1F600}",
+            "\u{212B}\u{17E}",
+        ] {
+            assert!(!folds_onto_ascii(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn regex_lite_answers_as_regex_on_ascii_text() {

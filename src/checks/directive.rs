@@ -307,8 +307,11 @@ pub fn mask(s: &str) -> String {
         }
     };
     blank("\"", "\"", &mut out);
-    blank("\u{201c}", "\u{201d}", &mut out);
-    blank("\u{2018}", "\u{2019}", &mut out);
+    // Curly quotes are not ASCII: most units skip both searches.
+    if !s.is_ascii() {
+        blank("\u{201c}", "\u{201d}", &mut out);
+        blank("\u{2018}", "\u{2019}", &mut out);
+    }
     // Single-quoted phrases: only when the quote opens at a word start and closes at a word end.
     let bytes = s.as_bytes();
     let mut i = 0;
@@ -431,15 +434,39 @@ pub fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
         while i < b.len() && word_byte(b[i]) {
             i += 1;
         }
-        let w = s[a..i].trim_matches(|c| c == '\'' || c == '-');
-        if !w.is_empty() {
+        if let Some(w) = trim_word(s, a, i) {
             return Some((a, w));
         }
     })
 }
 
+/// Which bytes are word characters: a table, since every unit's words are scanned many times.
+const WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'\'' || b == b'-';
+        c += 1;
+    }
+    t
+};
+
 fn word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'\'' || b == b'-'
+    WORD_BYTES[b as usize]
+}
+
+/// The run `s[a..e]` of word bytes without its leading and trailing apostrophes and hyphens,
+/// or `None` when nothing else is left. The run is ASCII, so bytes are chars.
+fn trim_word(s: &str, mut a: usize, mut e: usize) -> Option<&str> {
+    let b = s.as_bytes();
+    while a < e && matches!(b[a], b'\'' | b'-') {
+        a += 1;
+    }
+    while e > a && matches!(b[e - 1], b'\'' | b'-') {
+        e -= 1;
+    }
+    (a < e).then(|| &s[a..e])
 }
 
 /// `words(s)` last to first: the words before a position without scanning from the start.
@@ -457,8 +484,7 @@ pub fn words_rev(s: &str) -> impl Iterator<Item = (usize, &str)> {
         while i > 0 && word_byte(b[i - 1]) {
             i -= 1;
         }
-        let w = s[i..e].trim_matches(|c| c == '\'' || c == '-');
-        if !w.is_empty() {
+        if let Some(w) = trim_word(s, i, e) {
             return Some((i, w));
         }
     })
