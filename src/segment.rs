@@ -185,6 +185,11 @@ fn merged(mut spans: Vec<PromptSpan>) -> Vec<PromptSpan> {
 /// as many of them, and nothing else on the line, so "````" wrapping "```js" blocks stays open.
 fn code_blocks(text: &str) -> Vec<PromptSpan> {
     let mut out = Vec::new();
+    // Every fence holds three backticks or tildes: most prompts have none, and these
+    // whole-text regexes have no literal prefilter of their own.
+    if !text.contains("```") && !text.contains("~~~") {
+        return out;
+    }
     let mut open: Option<(usize, u8, usize)> = None; // (start, fence char, fence length)
     for c in FENCE.captures_iter(text) {
         let (Some(m), Some(run), Some(rest)) = (c.get(0), c.get(1), c.get(2)) else {
@@ -225,6 +230,9 @@ struct Heading {
 }
 
 fn headings(text: &str, code: &[PromptSpan]) -> Vec<Heading> {
+    if !text.contains('#') {
+        return Vec::new();
+    }
     let mut heads: Vec<Heading> = HEADING
         .captures_iter(text)
         .into_iter()
@@ -270,6 +278,9 @@ impl TagPair {
 
 /// Pairs opening and closing tags with one stack per name, in one pass.
 fn tag_pairs(text: &str, code: &[PromptSpan]) -> Vec<TagPair> {
+    if !text.contains('<') {
+        return Vec::new();
+    }
     let mut open: HashMap<String, Vec<PromptSpan>> = HashMap::new();
     let mut out = Vec::new();
     for c in TAG.captures_iter(text) {

@@ -287,6 +287,12 @@ impl Frag {
     /// Finds `{name}` fields (and `{{ name }}` Jinja variables) in literal text that has not
     /// been formatted yet. Runs per literal, before pieces are joined.
     pub fn scan_template_fields(&mut self) {
+        // Every field starts with `{`; most literals hold none, and the regexes have no
+        // literal prefilter of their own (see `lazy_regex::build_full`).
+        if !self.text.contains('{') {
+            self.slots.sort_by_key(|s| s.start);
+            return;
+        }
         let mut found = Vec::new();
         for c in DOUBLE_BRACE.captures_iter(&self.text) {
             let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
