@@ -424,8 +424,14 @@ fn find_examples(
             blocks.push(PromptSpan::new(h.line_end, h.section_end));
         }
     }
-    let (label, hay) = EXAMPLES_LABEL.on(text);
-    for (start, end) in label.find_iter(&hay) {
+    // Every examples label ends in `:`: a text without one is not lowercased and searched.
+    let labels = if text.contains(':') {
+        let (label, hay) = EXAMPLES_LABEL.on(text);
+        label.find_iter(&hay)
+    } else {
+        Vec::new()
+    };
+    for (start, end) in labels {
         if inside_sorted(code, start)
             || blocks
                 .iter()
@@ -679,6 +685,10 @@ struct Turn {
 }
 
 fn turns_in(text: &str, code: &[PromptSpan], range: PromptSpan, skip: &[PromptSpan]) -> Vec<Turn> {
+    // Every turn label ends in `:`: a text without one is not lowercased and searched.
+    if !text[range.start..range.end].contains(':') {
+        return Vec::new();
+    }
     let (turn, hay) = TURN.on(&text[range.start..range.end]);
     turn.captures_iter(&hay)
         .into_iter()
