@@ -16,7 +16,7 @@
 //! Every pass is linear in the text (one regex pass each, line scans bounded by the next
 //! header), so segmentation is cheap enough to run on every prompt.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 

@@ -277,7 +277,7 @@ impl PythonSpec {
 #[derive(Debug, Default)]
 struct CalleeIndex {
     /// Last segment -> entries (in list order) with a pattern ending in it, plus the `*` ones.
-    by_last: std::collections::HashMap<String, Vec<usize>>,
+    by_last: foldhash::HashMap<String, Vec<usize>>,
     /// Entries with a `*` pattern.
     star: Vec<usize>,
 }

@@ -583,21 +583,23 @@ impl<'a> Module<'a> {
     /// Dotted callee text with argument lists elided: `OpenAI().chat.completions.create`.
     fn callee(&self, func: Node<'a>) -> String {
         // Iterative: a pathological `a.b.c...` chain must not exhaust the stack.
-        let mut suffix: Vec<String> = Vec::new();
+        // Suffix pieces borrow from the source: `None` is a call's `()`, `Some(attr)` an
+        // attribute (written with its dot), so the only allocation is the result.
+        let mut suffix: Vec<Option<&str>> = Vec::new();
         let mut cur = func;
         let head = loop {
             match cur.kind() {
                 "identifier" => break self.text(cur).to_string(),
                 "attribute" => {
                     let attr = cur.field("attribute").map(|a| self.text(a)).unwrap_or("");
-                    suffix.push(format!(".{attr}"));
+                    suffix.push(Some(attr));
                     match cur.field("object") {
                         Some(o) => cur = o,
                         None => break String::new(),
                     }
                 }
                 "call" => {
-                    suffix.push("()".to_string());
+                    suffix.push(None);
                     match cur.field("function") {
                         Some(f) => cur = f,
                         None => break String::new(),
@@ -613,7 +615,13 @@ impl<'a> Module<'a> {
         };
         let mut out = head;
         for s in suffix.into_iter().rev() {
-            out.push_str(&s);
+            match s {
+                Some(attr) => {
+                    out.push('.');
+                    out.push_str(attr);
+                }
+                None => out.push_str("()"),
+            }
         }
         out
     }
