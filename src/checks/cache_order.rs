@@ -447,10 +447,8 @@ fn returns_of_function(p: &Prompt, file_text: &str) -> bool {
         return false;
     };
     let last = name.rsplit('.').next().unwrap_or(name);
-    !last.is_empty()
-        && file_text.match_indices(last).any(|(i, _)| {
-            file_text[..i].ends_with("def ") && file_text[i + last.len()..].starts_with('(')
-        })
+    // `def <name>(` as one substring: a search for the bare name stopped at every use of it.
+    !last.is_empty() && file_text.contains(&format!("def {last}("))
 }
 
 /// Whether `p` is a module-level constant whose f-string fields run once, at import.
