@@ -197,7 +197,7 @@ impl CacheOrder {
             return Vec::new();
         };
         let min = cx.settings.cache_min_static_chars.max(1);
-        let Some(a) = analyze(cx.prompt, &cx.file.text, cx.file_prompts, min, data) else {
+        let Some(a) = analyze_once(cx.prompt, &cx.file.text, cx.file_prompts, min, data) else {
             return Vec::new();
         };
         if a.outcome != self.outcome {
@@ -238,6 +238,57 @@ pub struct Analysis {
     pub chars: usize,
     /// "message" or "block": what the reported element sits in.
     pub block_word: &'static str,
+}
+
+/// (prompt key, analysis) of the last prompt analysed on this thread.
+type CachedAnalysis = (u64, Option<Analysis>);
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<CachedAnalysis>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `analyze`, once per prompt: every rule of the pack asks about the same prompt in turn. The
+/// key covers what the analysis reads of the prompt (where it starts in the file, its text and
+/// placeholders) and of its file (the id names it).
+fn analyze_once(
+    p: &Prompt,
+    file_text: &str,
+    file_prompts: &[Prompt],
+    min: usize,
+    data: &CacheData,
+) -> Option<Analysis> {
+    use std::hash::BuildHasher;
+    if p.placeholders.is_empty() {
+        return None;
+    }
+    let placeholders: Vec<_> = p
+        .placeholders
+        .iter()
+        .map(|ph| {
+            let span = (ph.span.start, ph.span.end);
+            (span, &ph.expr, &ph.resolved, ph.volatility as u8)
+        })
+        .collect();
+    let key = foldhash::quality::FixedState::default().hash_one((
+        (
+            p.text.as_str(),
+            &p.id,
+            p.map.pieces().first().map(|pc| pc.file_start),
+        ),
+        (placeholders, &p.cache_breakpoints, p.segments.len()),
+        (file_text.len(), file_prompts.len(), min),
+    ));
+    if let Some(hit) = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, a)| a.clone())
+    }) {
+        return hit;
+    }
+    let a = analyze(p, file_text, file_prompts, min, data);
+    LAST.with(|l| *l.borrow_mut() = Some((key, a.clone())));
+    a
 }
 
 /// The first cache-breaking element of `p`, if its static remainder is long enough.

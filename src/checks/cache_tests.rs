@@ -42,7 +42,7 @@ fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
     let mut ex = Extractor::new(&spec);
     let (prompts, _) = ex.extract(&file);
     let data = DATA.as_ref().unwrap();
-    prompts
+    let got: Vec<(String, Option<Outcome>)> = prompts
         .iter()
         .map(|p| {
             (
@@ -50,7 +50,18 @@ fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
                 analyze(p, src, &prompts, min, data).map(|a| a.outcome),
             )
         })
-        .collect()
+        .collect();
+    // The rules' per-prompt cache answers as the analysis does, asked twice in a row and after
+    // another prompt.
+    for round in 0..2 {
+        for (p, (_, want)) in prompts.iter().zip(&got) {
+            for _ in 0..=round {
+                let cached = analyze_once(p, src, &prompts, min, data).map(|a| a.outcome);
+                assert_eq!(&cached, want, "{}", p.id);
+            }
+        }
+    }
+    got
 }
 
 #[test]
