@@ -197,13 +197,17 @@ impl CacheOrder {
             return Vec::new();
         };
         let min = cx.settings.cache_min_static_chars.max(1);
-        let Some(a) = analyze_once(cx.prompt, &cx.file.text, cx.file_prompts, min, data) else {
+        let (p, text, all) = (cx.prompt, cx.file.text.as_str(), cx.file_prompts);
+        if p.placeholders.is_empty() {
+            return Vec::new();
+        }
+        let key = analysis_key(p, text, all, min);
+        let Some(a) = analyze_once(key, || analyze(p, text, all, min, data)) else {
             return Vec::new();
         };
         if a.outcome != self.outcome {
             return Vec::new();
         }
-        let p = cx.prompt;
         let ph = &p.placeholders[a.index];
         let chars = thousands(a.chars);
         let tokens = thousands(a.chars.div_ceil(4));
@@ -247,37 +251,9 @@ thread_local! {
     static LAST: std::cell::RefCell<Option<CachedAnalysis>> = const { std::cell::RefCell::new(None) };
 }
 
-/// `analyze`, once per prompt: every rule of the pack asks about the same prompt in turn. The
-/// key covers what the analysis reads of the prompt (where it starts in the file, its text and
-/// placeholders) and of its file (the id names it).
-fn analyze_once(
-    p: &Prompt,
-    file_text: &str,
-    file_prompts: &[Prompt],
-    min: usize,
-    data: &CacheData,
-) -> Option<Analysis> {
-    use std::hash::BuildHasher;
-    if p.placeholders.is_empty() {
-        return None;
-    }
-    let placeholders: Vec<_> = p
-        .placeholders
-        .iter()
-        .map(|ph| {
-            let span = (ph.span.start, ph.span.end);
-            (span, &ph.expr, &ph.resolved, ph.volatility as u8)
-        })
-        .collect();
-    let key = foldhash::quality::FixedState::default().hash_one((
-        (
-            p.text.as_str(),
-            &p.id,
-            p.map.pieces().first().map(|pc| pc.file_start),
-        ),
-        (placeholders, &p.cache_breakpoints, p.segments.len()),
-        (file_text.len(), file_prompts.len(), min),
-    ));
+/// The analysis keyed `key`, computed by `analyze` unless it is the last one this thread
+/// made: every rule of the pack asks about the same prompt in turn.
+fn analyze_once(key: u64, analyze: impl FnOnce() -> Option<Analysis>) -> Option<Analysis> {
     if let Some(hit) = LAST.with(|l| {
         l.borrow()
             .as_ref()
@@ -286,9 +262,32 @@ fn analyze_once(
     }) {
         return hit;
     }
-    let a = analyze(p, file_text, file_prompts, min, data);
+    let a = analyze();
     LAST.with(|l| *l.borrow_mut() = Some((key, a.clone())));
     a
+}
+
+/// What the analysis reads of a prompt (where it starts in the file, its text and
+/// placeholders) and of its file (the id names it), hashed.
+fn analysis_key(p: &Prompt, file_text: &str, file_prompts: &[Prompt], min: usize) -> u64 {
+    use std::hash::BuildHasher;
+    let placeholders: Vec<_> = p
+        .placeholders
+        .iter()
+        .map(|ph| {
+            let span = (ph.span.start, ph.span.end);
+            (span, &ph.expr, &ph.resolved, ph.volatility as u8)
+        })
+        .collect();
+    foldhash::quality::FixedState::default().hash_one((
+        (
+            p.text.as_str(),
+            &p.id,
+            p.map.pieces().first().map(|pc| pc.file_start),
+        ),
+        (placeholders, &p.cache_breakpoints, p.segments.len()),
+        (file_text.len(), file_prompts.len(), min),
+    ))
 }
 
 /// The first cache-breaking element of `p`, if its static remainder is long enough.

@@ -56,7 +56,9 @@ fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
     for round in 0..2 {
         for (p, (_, want)) in prompts.iter().zip(&got) {
             for _ in 0..=round {
-                let cached = analyze_once(p, src, &prompts, min, data).map(|a| a.outcome);
+                let key = analysis_key(p, src, &prompts, min);
+                let cached = analyze_once(key, || analyze(p, src, &prompts, min, data));
+                let cached = cached.map(|a| a.outcome);
                 assert_eq!(&cached, want, "{}", p.id);
             }
         }
