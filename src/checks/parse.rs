@@ -46,7 +46,8 @@ impl Vocab {
             }
         }
         // Dashes and parentheses set off a new clause ("NEVER use X - use Y instead"). A
-        // separator is searched for only when its distinctive byte occurs (a dash is 0xE2 ...).
+        // separator is searched for only when its distinctive byte occurs (the em and en
+        // dashes both start with byte 0xE2 in UTF-8).
         let bytes = t.as_bytes();
         for (sep, byte) in [
             (" - ", b'-'),
