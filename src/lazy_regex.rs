@@ -116,9 +116,15 @@ pub struct LazyRegex {
     lite: OnceLock<Option<regex_lite::Regex>>,
     /// Haystack bytes regex-lite has answered for (see `LITE_BUDGET`).
     lite_spent: AtomicUsize,
+    /// Bytes one of which every match holds (`needing`): a text without any is answered
+    /// "no match" by a byte search, without an engine. Empty: no such promise.
+    needs: &'static [u8],
     /// The full regex that debug builds check regex-lite's answers against.
     #[cfg(debug_assertions)]
     checker: OnceLock<Option<meta::Regex>>,
+    /// Whether the `needs` promise holds, worked out once by debug builds.
+    #[cfg(debug_assertions)]
+    needs_proven: OnceLock<bool>,
 }
 
 impl LazyRegex {
@@ -139,9 +145,26 @@ impl LazyRegex {
             compiled: OnceLock::new(),
             lite: OnceLock::new(),
             lite_spent: AtomicUsize::new(0),
+            needs: &[],
             #[cfg(debug_assertions)]
             checker: OnceLock::new(),
+            #[cfg(debug_assertions)]
+            needs_proven: OnceLock::new(),
         }
+    }
+
+    /// The same regex, promising that every match holds one of `bytes`: whole-text regexes
+    /// run without a literal prefilter (see `build_full`), and most texts lack the one
+    /// character their matches need (`{`, `#`, `<`...). Debug builds prove the promise from
+    /// the pattern's syntax on first use (`every_match_holds_one_of`).
+    pub const fn needing(mut self, bytes: &'static [u8]) -> LazyRegex {
+        self.needs = bytes;
+        self
+    }
+
+    /// Whether `text` holds a byte every match needs (always, without a `needing` promise).
+    fn may_match(&self, text: &str) -> bool {
+        self.needs.is_empty() || self.needs.iter().any(|b| text.as_bytes().contains(b))
     }
 
     /// Skips the syntax check: for built-in vocabularies, which the pack tests build in full
@@ -272,6 +295,18 @@ impl LazyRegex {
     /// regex-lite for every ASCII text, so which texts match never depends on the order they
     /// come in; `None` then for the others.
     fn engine(&self, text: &str) -> Option<Engine<'_>> {
+        #[cfg(debug_assertions)]
+        assert!(
+            *self.needs_proven.get_or_init(|| {
+                self.needs.is_empty() || every_match_holds_one_of(&self.pattern, self.needs)
+            }),
+            "/{}/: not every match holds one of {:?}",
+            self.pattern,
+            self.needs
+        );
+        if !self.may_match(text) {
+            return None;
+        }
         if self.compiled.get().is_none() {
             if let Some(lite) = self.lite_for(text, false) {
                 return Some(Engine::Lite(lite));
@@ -450,6 +485,37 @@ pub(crate) fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
         .collect()
 }
 
+/// Whether every match of `pattern` holds one of `bytes`, judged from its syntax alone: a
+/// literal holding one, a class of nothing else, a concatenation with such a part, an
+/// alternation of such branches, or a repetition of at least one of them. `false` whenever
+/// that cannot be shown (a look-around, an optional part, a wide class).
+#[cfg(any(test, debug_assertions))]
+pub(crate) fn every_match_holds_one_of(pattern: &str, bytes: &[u8]) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn holds(h: &Hir, bytes: &[u8]) -> bool {
+        let needed = |c: u32| c < 0x80 && bytes.contains(&(c as u8));
+        match h.kind() {
+            HirKind::Literal(l) => l.0.iter().any(|b| bytes.contains(b)),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (r.start() as u32..=r.end() as u32).all(needed)),
+            HirKind::Class(Class::Bytes(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (r.start() as u32..=r.end() as u32).all(needed)),
+            HirKind::Repetition(r) => r.min >= 1 && holds(&r.sub, bytes),
+            HirKind::Capture(c) => holds(&c.sub, bytes),
+            HirKind::Concat(parts) => parts.iter().any(|p| holds(p, bytes)),
+            HirKind::Alternation(branches) => branches.iter().all(|b| holds(b, bytes)),
+            HirKind::Empty | HirKind::Look(_) => false,
+        }
+    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .is_ok_and(|hir| holds(&hir, bytes))
+}
+
 /// Whether `text` holds one of the two non-ASCII characters Unicode simple case folding maps
 /// onto ASCII letters: the Kelvin sign (`k`) and the long s (`s`).
 pub(crate) fn folds_onto_ascii(text: &str) -> bool {
@@ -541,10 +607,25 @@ impl Caseless {
         }
     }
 
-    /// The regex to run and the haystack to run it on, with the byte offsets of `text`.
+    /// See `LazyRegex::needing`. The bytes must not be letters, which lowercasing changes.
+    pub const fn needing(mut self, bytes: &'static [u8]) -> Caseless {
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(!bytes[i].is_ascii_alphabetic(), "a needed byte is a letter");
+            i += 1;
+        }
+        self.lower.needs = bytes;
+        self
+    }
+
+    /// The regex to run and the haystack to run it on, with the byte offsets of `text`. A text
+    /// without a byte every match needs is not lowercased: the regex answers it at once.
     pub fn on<'t>(&self, text: &'t str) -> (&LazyRegex, Cow<'t, str>) {
         if folds_onto_ascii(text) {
             return (self.folding(), Cow::Borrowed(text));
+        }
+        if !self.lower.may_match(text) {
+            return (&self.lower, Cow::Borrowed(text));
         }
         (&self.lower, lowercased(text))
     }
@@ -593,6 +674,49 @@ pub fn has_uppercase_literal(pattern: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn needed_bytes_are_proven_from_the_pattern() {
+        for (pattern, bytes) in [
+            (r"\{[a-z]+\}", &b"{"[..]),
+            (r"(?m)^[ \t]*(`{3,}|~{3,})", b"`~"),
+            (r"(?:Input|Output):", b":"),
+            (r"x(?:a|b)+;", b";"),
+            (r"[{}]", b"{}"),
+        ] {
+            assert!(every_match_holds_one_of(pattern, bytes), "/{pattern}/");
+        }
+        // An optional, alternative, repeated-zero-times or wider part does not promise it.
+        for (pattern, bytes) in [
+            (r"\{?[a-z]+", &b"{"[..]),
+            (r"\{|x", b"{"),
+            (r"(?:\{)*x", b"{"),
+            (r"[{x]", b"{"),
+            (r"[^a]", b"{"),
+            (r"(`{3,}|~{3,})", b"`"),
+            (r"\b", b"{"),
+            (r"(", b"("),
+        ] {
+            assert!(!every_match_holds_one_of(pattern, bytes), "/{pattern}/");
+        }
+    }
+
+    /// A regex `needing` bytes answers a text without them as "no match" and others as
+    /// before; `Caseless` does not lowercase such a text.
+    #[test]
+    fn a_needing_regex_answers_texts_without_its_bytes_at_once() {
+        static FIELD: LazyRegex = LazyRegex::whole_texts(r"\{([a-z]+)\}").needing(b"{");
+        static LABEL: Caseless = Caseless::whole_texts(r"(?m)^(input|output):").needing(b":");
+        assert!(!FIELD.is_match("no fields here"));
+        assert!(FIELD.captures_iter("no fields").is_empty());
+        assert_eq!(FIELD.find_iter("a {name} b"), vec![(2, 8)]);
+        assert!(FIELD.captures("x {y}").is_some());
+        let (re, hay) = LABEL.on("INPUT but no colon");
+        assert!(matches!(hay, Cow::Borrowed("INPUT but no colon")));
+        assert!(re.find_iter(&hay).is_empty());
+        let (re, hay) = LABEL.on("INPUT: hi");
+        assert_eq!(re.find_iter(&hay), vec![(0, 6)]);
+    }
 
     #[test]
     fn folds_onto_ascii_finds_the_kelvin_sign_and_the_long_s_anywhere() {

@@ -100,14 +100,16 @@ impl Segment {
     }
 }
 
-static HEADING: LazyRegex = LazyRegex::whole_texts(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$");
+static HEADING: LazyRegex =
+    LazyRegex::whole_texts(r"(?m)^(#{1,6})[ \t]+(\S[^\n]*?)[ \t#]*$").needing(b"#");
 /// A fence line: its run of backticks or tildes and the rest of the line (info string).
-static FENCE: LazyRegex = LazyRegex::whole_texts(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$");
+static FENCE: LazyRegex =
+    LazyRegex::whole_texts(r"(?m)^[ \t]*(`{3,}|~{3,})([^\n]*)$").needing(b"`~");
 /// An opening or closing XML-ish tag. Name and attributes are unbounded here and their
 /// lengths checked after (`tag_fits`): bounded repeats of a Unicode class compile to hundreds
 /// of copies, and neither part can hold a `<`, so no other tag starts inside a rejected one.
 static TAG: LazyRegex =
-    LazyRegex::whole_texts(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>");
+    LazyRegex::whole_texts(r"<(/?)([A-Za-z][A-Za-z0-9_\-]*)(?:[ \t\r\n]([^<>]*))?>").needing(b"<");
 
 /// A tag name of at most 41 characters and at most 200 characters of attributes.
 fn tag_fits(c: &Captures) -> bool {
@@ -123,14 +125,16 @@ static EXAMPLE_HEADER: Caseless = Caseless::whole_texts(
 /// A line announcing a list of examples: `EXAMPLES:`, `Here are some examples:`.
 static EXAMPLES_LABEL: Caseless = Caseless::whole_texts(
     r"(?m)^[ \t]*(?:\*\*|__)?(?:[a-z][a-z' ,\-]{0,48}[ \t])?(?:examples|samples|demonstrations|few[- ]shots?(?:[ \t]+examples)?)(?:[ \t]+(?:below|follow|of [a-z ]{1,30}))?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?[ \t]*$",
-);
+)
+.needing(b":");
 /// A heading title that makes its section an examples block.
 static EXAMPLES_TITLE: Caseless =
     Caseless::new(r"(?-u:\b)(?:examples?|samples?|demonstrations?|few[- ]shots?)(?-u:\b)");
 /// A line opening a turn of an inline transcript or an input/output pair.
 static TURN: Caseless = Caseless::whole_texts(
     r"(?m)^[ \t]*(?:[-*>][ \t]+)?(?:\*\*|__)?(input|output|question|answer|q|a|user|human|customer|client|assistant|ai|agent|bot|model|query|response|request|text|label|sentence|sentiment|review|category|message|reply|email|sql|completion)(?:[ \t]*[0-9]{1,2})?(?:\*\*|__)?[ \t]*:(?:\*\*|__)?",
-);
+)
+.needing(b":");
 /// The start of an output value that describes a format rather than showing one.
 static FORMAT_SPEC: Caseless = Caseless::new(
     r"^(?:a|an|the|one|your|valid|only|strictly|return)[ \t][^\n]{0,60}(?-u:\b)(?:json|object|list|array|string|table|markdown|yaml|xml|csv|label|number|integer|sentence|paragraph|summary|category|score|boolean|dictionary|dict|format)(?-u:\b)",
@@ -185,11 +189,6 @@ fn merged(mut spans: Vec<PromptSpan>) -> Vec<PromptSpan> {
 /// as many of them, and nothing else on the line, so "````" wrapping "```js" blocks stays open.
 fn code_blocks(text: &str) -> Vec<PromptSpan> {
     let mut out = Vec::new();
-    // Every fence holds three backticks or tildes: most prompts have none, and these
-    // whole-text regexes have no literal prefilter of their own.
-    if !text.contains("```") && !text.contains("~~~") {
-        return out;
-    }
     let mut open: Option<(usize, u8, usize)> = None; // (start, fence char, fence length)
     for c in FENCE.captures_iter(text) {
         let (Some(m), Some(run), Some(rest)) = (c.get(0), c.get(1), c.get(2)) else {
@@ -230,9 +229,6 @@ struct Heading {
 }
 
 fn headings(text: &str, code: &[PromptSpan]) -> Vec<Heading> {
-    if !text.contains('#') {
-        return Vec::new();
-    }
     let mut heads: Vec<Heading> = HEADING
         .captures_iter(text)
         .into_iter()
@@ -278,9 +274,6 @@ impl TagPair {
 
 /// Pairs opening and closing tags with one stack per name, in one pass.
 fn tag_pairs(text: &str, code: &[PromptSpan]) -> Vec<TagPair> {
-    if !text.contains('<') {
-        return Vec::new();
-    }
     let mut open: HashMap<String, Vec<PromptSpan>> = HashMap::new();
     let mut out = Vec::new();
     for c in TAG.captures_iter(text) {
@@ -424,14 +417,8 @@ fn find_examples(
             blocks.push(PromptSpan::new(h.line_end, h.section_end));
         }
     }
-    // Every examples label ends in `:`: a text without one is not lowercased and searched.
-    let labels = if text.contains(':') {
-        let (label, hay) = EXAMPLES_LABEL.on(text);
-        label.find_iter(&hay)
-    } else {
-        Vec::new()
-    };
-    for (start, end) in labels {
+    let (label, hay) = EXAMPLES_LABEL.on(text);
+    for (start, end) in label.find_iter(&hay) {
         if inside_sorted(code, start)
             || blocks
                 .iter()
@@ -685,10 +672,6 @@ struct Turn {
 }
 
 fn turns_in(text: &str, code: &[PromptSpan], range: PromptSpan, skip: &[PromptSpan]) -> Vec<Turn> {
-    // Every turn label ends in `:`: a text without one is not lowercased and searched.
-    if !text[range.start..range.end].contains(':') {
-        return Vec::new();
-    }
     let (turn, hay) = TURN.on(&text[range.start..range.end]);
     turn.captures_iter(&hay)
         .into_iter()

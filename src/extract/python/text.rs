@@ -44,9 +44,10 @@ pub(super) struct Frag {
 
 static BRACE_FIELD: LazyRegex = LazyRegex::whole_texts(
     r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[A-Za-z0-9_]+\])*|[0-9]*)(?:![rsa])?(?::[^{}]*)?\}",
-);
+)
+.needing(b"{");
 static DOUBLE_BRACE: LazyRegex =
-    LazyRegex::whole_texts(r"\{\{-?\s*\$?([A-Za-z_][A-Za-z0-9_.]*)[^{}]*?-?\}\}");
+    LazyRegex::whole_texts(r"\{\{-?\s*\$?([A-Za-z_][A-Za-z0-9_.]*)[^{}]*?-?\}\}").needing(b"{");
 static PERCENT: LazyRegex = LazyRegex::whole_texts(
     r"%(?:\(([A-Za-z_][A-Za-z0-9_]*)\))?[-#0 +]*[0-9*]*(?:\.[0-9*]+)?[sdirfgexXocaEGF%]",
 );
@@ -287,12 +288,6 @@ impl Frag {
     /// Finds `{name}` fields (and `{{ name }}` Jinja variables) in literal text that has not
     /// been formatted yet. Runs per literal, before pieces are joined.
     pub fn scan_template_fields(&mut self) {
-        // Every field starts with `{`; most literals hold none, and the regexes have no
-        // literal prefilter of their own (see `lazy_regex::build_full`).
-        if !self.text.contains('{') {
-            self.slots.sort_by_key(|s| s.start);
-            return;
-        }
         let mut found = Vec::new();
         for c in DOUBLE_BRACE.captures_iter(&self.text) {
             let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
