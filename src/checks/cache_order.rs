@@ -30,6 +30,7 @@
 //! Not done: following prompts across modules (a template sent as the user message elsewhere
 //! still counts whole), or values the source does not show.
 
+use std::hash::{Hash, Hasher};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -38,6 +39,7 @@ use crate::lazy_regex::{lazy_any_of, LazyRegex};
 use serde::Deserialize;
 
 use super::cache_serial::Serial;
+use super::{key_hasher, LastResult};
 use crate::kinds::{fill, Hit, RuleContext};
 use crate::packs::builtin;
 use crate::packs::Rule;
@@ -202,7 +204,8 @@ impl CacheOrder {
             return Vec::new();
         }
         let key = analysis_key(p, text, all, min);
-        let Some(a) = analyze_once(key, || analyze(p, text, all, min, data)) else {
+        let analysis = LAST.with(|last| last.get_or(key, || analyze(p, text, all, min, data)));
+        let Some(a) = analysis else {
             return Vec::new();
         };
         if a.outcome != self.outcome {
@@ -244,50 +247,24 @@ pub struct Analysis {
     pub block_word: &'static str,
 }
 
-/// (prompt key, analysis) of the last prompt analysed on this thread.
-type CachedAnalysis = (u64, Option<Analysis>);
-
 thread_local! {
-    static LAST: std::cell::RefCell<Option<CachedAnalysis>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The analysis keyed `key`, computed by `analyze` unless it is the last one this thread
-/// made: every rule of the pack asks about the same prompt in turn.
-fn analyze_once(key: u64, analyze: impl FnOnce() -> Option<Analysis>) -> Option<Analysis> {
-    if let Some(hit) = LAST.with(|l| {
-        l.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, a)| a.clone())
-    }) {
-        return hit;
-    }
-    let a = analyze();
-    LAST.with(|l| *l.borrow_mut() = Some((key, a.clone())));
-    a
+    /// The analysis of the last prompt analysed on this thread.
+    static LAST: LastResult<Option<Analysis>> = const { LastResult::new() };
 }
 
 /// What the analysis reads of a prompt (where it starts in the file, its text and
 /// placeholders) and of its file (the id names it), hashed.
 fn analysis_key(p: &Prompt, file_text: &str, file_prompts: &[Prompt], min: usize) -> u64 {
-    use std::hash::BuildHasher;
-    let placeholders: Vec<_> = p
-        .placeholders
-        .iter()
-        .map(|ph| {
-            let span = (ph.span.start, ph.span.end);
-            (span, &ph.expr, &ph.resolved, ph.volatility as u8)
-        })
-        .collect();
-    foldhash::quality::FixedState::default().hash_one((
-        (
-            p.text.as_str(),
-            &p.id,
-            p.map.pieces().first().map(|pc| pc.file_start),
-        ),
-        (placeholders, &p.cache_breakpoints, p.segments.len()),
-        (file_text.len(), file_prompts.len(), min),
-    ))
+    let mut h = key_hasher();
+    let start = p.map.pieces().first().map(|pc| pc.file_start);
+    (p.text.as_str(), &p.id, start).hash(&mut h);
+    for ph in &p.placeholders {
+        let span = (ph.span.start, ph.span.end);
+        (span, &ph.expr, &ph.resolved, ph.volatility as u8).hash(&mut h);
+    }
+    (&p.cache_breakpoints, p.segments.len()).hash(&mut h);
+    (file_text.len(), file_prompts.len(), min).hash(&mut h);
+    h.finish()
 }
 
 /// The first cache-breaking element of `p`, if its static remainder is long enough.

@@ -30,7 +30,7 @@ fn def_source_stops_at_dedent() {
     assert_eq!(def_source(src, "c"), None);
 }
 
-fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
+fn prompts_of_py(src: &str) -> Vec<Prompt> {
     let spec = PromptSpec::compile(&RawPromptsSpec::default(), &[]).unwrap();
     let file = SourceFile::from_bytes(
         src.as_bytes().to_vec(),
@@ -40,7 +40,11 @@ fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
     )
     .unwrap();
     let mut ex = Extractor::new(&spec);
-    let (prompts, _) = ex.extract(&file);
+    ex.extract(&file).0
+}
+
+fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
+    let prompts = prompts_of_py(src);
     let data = DATA.as_ref().unwrap();
     let got: Vec<(String, Option<Outcome>)> = prompts
         .iter()
@@ -57,7 +61,8 @@ fn analyze_py(src: &str, min: usize) -> Vec<(String, Option<Outcome>)> {
         for (p, (_, want)) in prompts.iter().zip(&got) {
             for _ in 0..=round {
                 let key = analysis_key(p, src, &prompts, min);
-                let cached = analyze_once(key, || analyze(p, src, &prompts, min, data));
+                let cached =
+                    LAST.with(|last| last.get_or(key, || analyze(p, src, &prompts, min, data)));
                 let cached = cached.map(|a| a.outcome);
                 assert_eq!(&cached, want, "{}", p.id);
             }
@@ -104,4 +109,37 @@ SYSTEM_PROMPT = f"Today is {datetime.now()}. You are a careful assistant; always
     assert_eq!(got[0].1, Some(Outcome::VolatilePrefix));
     let got = analyze_py(src, 500);
     assert_eq!(got[0].1, None);
+}
+
+/// Two prompts alike but for a placeholder's volatility or expression, or where they start,
+/// have different keys, so the per-rule cache never answers one with the other's analysis.
+#[test]
+fn the_analysis_key_tells_apart_prompts_that_differ_only_in_their_placeholders() {
+    let src = r#"
+from datetime import datetime
+SYSTEM_PROMPT = f"Today is {datetime.now()}. You are a careful assistant; always cite sources."
+"#;
+    let prompts = prompts_of_py(src);
+    let p = &prompts[0];
+    let data = DATA.as_ref().unwrap();
+    let key = |q: &Prompt| analysis_key(q, src, &prompts, 20);
+    assert_eq!(key(p), key(&p.clone()));
+    let mut fixed = p.clone();
+    fixed.placeholders[0].volatility = Volatility::Static;
+    fixed.placeholders[0].expr = Some("COMPANY".into());
+    assert_ne!(key(p), key(&fixed));
+    let mut expr_only = p.clone();
+    expr_only.placeholders[0].expr = Some("COMPANY".into());
+    assert_ne!(key(p), key(&expr_only));
+    let mut moved = p.clone();
+    moved.id.push('2');
+    assert_ne!(key(p), key(&moved));
+
+    let outcome = |q: &Prompt| {
+        LAST.with(|last| last.get_or(key(q), || analyze(q, src, &prompts, 20, data)))
+            .map(|a| a.outcome)
+    };
+    assert_eq!(outcome(p), Some(Outcome::VolatilePrefix));
+    assert_eq!(outcome(&fixed), Some(Outcome::DynamicBeforeStatic));
+    assert_eq!(outcome(p), Some(Outcome::VolatilePrefix));
 }

@@ -20,16 +20,16 @@
 //! Layout: `directive.rs` splits units and masks quotes, `vocab.rs` compiles the pack data,
 //! `parse.rs` reads a unit as a directive, and this file compares directives and reports.
 
-use std::cell::RefCell;
 // A fast hasher: the pair loop looks up axis names for every pair of directives.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use std::hash::{BuildHasher, Hash};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Deserialize;
 
 use super::directive::{self, Action, Directive, Limit, Mention};
 use super::vocab::{Axis, Vocab};
+use super::{key_hasher, LastResult};
 use crate::kinds::{fill, Hit, RuleContext};
 use crate::packs::Rule;
 use crate::prompt::Prompt;
@@ -332,18 +332,9 @@ type VocabCache = Mutex<Vec<Arc<LazyVocab>>>;
 static VOCABS: std::sync::LazyLock<VocabCache> =
     std::sync::LazyLock::new(|| Mutex::new(Vec::new()));
 
-/// (vocabulary pointer, prompt key, conflicts).
-type CachedAnalysis = (usize, u64, Arc<Vec<Conflict>>);
-
 thread_local! {
-    /// The last prompt analysed on this thread: (vocab pointer, text hash, conflicts).
-    static LAST: RefCell<Option<CachedAnalysis>> = const { RefCell::new(None) };
-}
-
-/// Every rule of the pack asks for the same prompt's conflicts, so each prompt's text is hashed
-/// once per rule: foldhash reads long strings several times faster than SipHash.
-fn hash<T: Hash + ?Sized>(t: &T) -> u64 {
-    foldhash::quality::FixedState::default().hash_one(t)
+    /// The conflicts of the last prompt analysed on this thread.
+    static LAST: LastResult<Arc<Vec<Conflict>>> = const { LastResult::new() };
 }
 
 impl Contradiction {
@@ -406,22 +397,24 @@ impl Contradiction {
     }
 
     fn conflicts(&self, prompt: &Prompt) -> Arc<Vec<Conflict>> {
-        let vp = Arc::as_ptr(&self.vocab) as usize;
-        let key = hash(&(prompt.text.as_str(), prompt.segments.len(), &prompt.id));
-        if let Some(hit) = LAST.with(|l| {
-            l.borrow()
-                .as_ref()
-                .filter(|(v, k, _)| *v == vp && *k == key)
-                .map(|(_, _, c)| c.clone())
-        }) {
-            return hit;
-        }
-        let Ok(vocab) = self.vocab.get() else {
-            return Arc::new(Vec::new());
-        };
-        let c = Arc::new(analyse(vocab, prompt));
-        LAST.with(|l| *l.borrow_mut() = Some((vp, key, c.clone())));
-        c
+        let mut key = key_hasher();
+        let vocab = Arc::as_ptr(&self.vocab) as usize;
+        (
+            vocab,
+            prompt.text.as_str(),
+            prompt.segments.len(),
+            &prompt.id,
+        )
+            .hash(&mut key);
+        LAST.with(|last| {
+            last.get_or(key.finish(), || {
+                Arc::new(
+                    self.vocab
+                        .get()
+                        .map_or_else(|_| Vec::new(), |v| analyse(v, prompt)),
+                )
+            })
+        })
     }
 
     pub fn run(&self, rule: &Rule, cx: &RuleContext<'_>) -> Vec<Hit> {

@@ -15,10 +15,42 @@ pub mod cache_order;
 pub mod cache_serial;
 pub mod inline_prompt;
 
+use std::cell::RefCell;
+use std::hash::BuildHasher;
+
 use serde::Deserialize;
 
 use crate::kinds::{Hit, RuleContext};
 use crate::packs::Rule;
+
+/// The result a pack-wide analysis gave last on this thread, by key: every rule of a pack asks
+/// about the same prompt in turn, so the analysis runs once per prompt. Keep one in a
+/// `thread_local!`.
+pub(crate) struct LastResult<T>(RefCell<Option<(u64, T)>>);
+
+impl<T: Clone> LastResult<T> {
+    pub(crate) const fn new() -> Self {
+        LastResult(RefCell::new(None))
+    }
+
+    /// The result for `key`: the kept one when its key is `key`, else `compute`'s, kept.
+    pub(crate) fn get_or(&self, key: u64, compute: impl FnOnce() -> T) -> T {
+        if let Some((k, v)) = self.0.borrow().as_ref() {
+            if *k == key {
+                return v.clone();
+            }
+        }
+        let v = compute();
+        *self.0.borrow_mut() = Some((key, v.clone()));
+        v
+    }
+}
+
+/// A hasher for `LastResult` keys: fixed, so keys do not depend on the process, and several
+/// times faster than SipHash on the long texts a key covers.
+pub(crate) fn key_hasher() -> foldhash::quality::FoldHasher<'static> {
+    foldhash::quality::FixedState::default().build_hasher()
+}
 
 /// The closed set of checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -89,5 +121,27 @@ impl Check {
             Check::InlinePrompt(c) => c.force(),
             Check::Registry => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LastResult;
+    use std::cell::Cell;
+
+    #[test]
+    fn last_result_computes_once_per_run_of_the_same_key() {
+        let last = LastResult::new();
+        let runs = Cell::new(0);
+        let get = |key: u64| {
+            last.get_or(key, || {
+                runs.set(runs.get() + 1);
+                key * 10
+            })
+        };
+        assert_eq!((get(1), get(1), runs.get()), (10, 10, 1));
+        assert_eq!((get(2), runs.get()), (20, 2));
+        // Only the last result is kept: a key seen before the last one is computed again.
+        assert_eq!((get(1), runs.get()), (10, 3));
     }
 }
