@@ -286,11 +286,11 @@ impl<'a> Engine<'a> {
             .collect();
         // Most files with prompts have no finding: their line index is built on first use.
         let index: OnceCell<LineIndex> = index.map(OnceCell::from).unwrap_or_default();
+        let index = || index.get_or_init(|| LineIndex::new(&file.text));
         let mut findings = Vec::new();
         for prompt in &prompts {
             self.lint_prompt(prompt, &prompts, file, &index, &file_ignores, &mut findings);
         }
-        let index = || index.get_or_init(|| LineIndex::new(&file.text));
         // A constant reused by several calls yields the same finding more than once.
         findings.sort_by(|a: &Finding, b| (a.span, &a.rule).cmp(&(b.span, &b.rule)));
         findings.dedup_by(|a, b| a.span == b.span && a.rule == b.rule);
@@ -320,20 +320,16 @@ impl<'a> Engine<'a> {
         result
     }
 
-    fn lint_prompt(
+    fn lint_prompt<'i>(
         &self,
         prompt: &Prompt,
         all: &[Prompt],
         file: &SourceFile,
-        index: &OnceCell<LineIndex>,
+        index: &dyn Fn() -> &'i LineIndex,
         file_ignores: &[&String],
         out: &mut Vec<Finding>,
     ) {
-        let line_col = |offset: usize| {
-            index
-                .get_or_init(|| LineIndex::new(&file.text))
-                .line_col(&file.text, offset)
-        };
+        let line_col = |offset: usize| index().line_col(&file.text, offset);
         let candidates = self.rules.prefilter.candidates(&prompt.text);
         let cx = RuleContext {
             prompt,
