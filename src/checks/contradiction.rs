@@ -146,7 +146,11 @@ pub fn analyse(vocab: &Vocab, prompt: &Prompt) -> Vec<Conflict> {
     let units = directive::units(prompt, &vocab.data_sections, &generic, &heading_like);
     let ds: Vec<Directive> = units
         .iter()
-        .filter_map(|u| vocab.parse(u, &prompt.text))
+        .filter_map(|u| {
+            vocab
+                .memo
+                .directive(u, &prompt.text, || vocab.parse(u, &prompt.text))
+        })
         .collect();
     let mut out: Vec<Conflict> = Vec::new();
     // Only directives of the same part are ever compared: index them by part once.
@@ -437,18 +441,18 @@ impl Contradiction {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::packs::raw::RawPackFile;
     use crate::prompt::{Origin, PromptFormat};
 
-    pub(super) fn vocab() -> Arc<Vocab> {
+    pub(crate) fn vocab() -> Arc<Vocab> {
         let raw: RawPackFile =
             toml::from_str(include_str!("../../rules/contradiction.toml")).expect("pack parses");
         Arc::new(Vocab::compile(raw.data.as_ref().expect("data")).expect("compiles"))
     }
 
-    fn prompt(text: &str) -> Prompt {
+    pub(crate) fn prompt(text: &str) -> Prompt {
         let mut p = Prompt::new("t".into(), Origin::File, PromptFormat::Markdown, false);
         p.text = text.to_string();
         crate::segment::segment(&mut p);

@@ -9,6 +9,7 @@ pub mod directive;
 mod frames;
 mod literal;
 mod parse;
+mod parse_memo;
 mod vocab;
 
 pub mod cache_order;

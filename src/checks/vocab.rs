@@ -19,6 +19,7 @@ use super::frames::{AxisFrames, Choices, Frames};
 use super::literal::{
     boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit, LiteralAutomaton,
 };
+use super::parse_memo::ParseMemo;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -338,6 +339,8 @@ pub struct Vocab {
     gate: Gate,
     pub(crate) numeric: Numeric,
     pub(crate) clause_verbs: HashSet<String>,
+    /// Units already read (`parse_memo.rs`).
+    pub(crate) memo: ParseMemo,
 }
 
 /// The verb synonym groups: which verb phrase a text starts with, and its group's canonical
@@ -587,6 +590,7 @@ impl Vocab {
             .map(|s| s.to_string()),
         );
         Ok(Vocab {
+            memo: ParseMemo::default(),
             imperative: lower_set(&raw.imperative_verbs),
             starters: lower_set(&raw.non_directive_starters),
             modal: Phrases::new(&raw.modal_cues)?,

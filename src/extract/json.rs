@@ -140,10 +140,11 @@ impl Reader<'_> {
         self.at += 1;
         let mut value = String::new();
         loop {
+            // Notebook outputs hold long base64 runs: find the next quote or backslash with
+            // memchr's vector search rather than byte by byte.
             let run = self.at;
-            while self.at < self.bytes.len() && !matches!(self.bytes[self.at], b'"' | b'\\') {
-                self.at += 1;
-            }
+            self.at = memchr::memchr2(b'"', b'\\', &self.bytes[run..])
+                .map_or(self.bytes.len(), |i| run + i);
             value.push_str(&self.text[run..self.at]);
             match self.bytes.get(self.at) {
                 Some(b'"') => {

@@ -88,7 +88,7 @@ impl PythonExtractor {
         spec: &PromptSpec,
         format: PromptFormat,
     ) -> Vec<Prompt> {
-        let tree = Tree::parse(source);
+        let tree = Tree::parse_reusing(source, self.last.take().map(|(tree, ..)| tree));
         let mut module = Module::new(source, &tree, &spec.python);
         let visits = module.index();
         let candidates = module.collect(visits);

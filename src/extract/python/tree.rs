@@ -278,7 +278,7 @@ pub(crate) mod f {
     pub const RETURN_TYPE: u16 = 18;
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct NodeData {
     kind: u16,
     /// The field this node is in its parent (0: none).
@@ -299,11 +299,20 @@ pub struct Tree {
 impl Tree {
     /// Parses `src` as a Python module (recovering from syntax errors).
     pub fn parse(src: &str) -> Tree {
+        Tree::parse_reusing(src, None)
+    }
+
+    /// `parse`, storing the nodes in `old`'s storage: a worker parses file after file, and a
+    /// fresh arena per file is a large allocation each time.
+    pub fn parse_reusing(src: &str, old: Option<Tree>) -> Tree {
+        let mut nodes = old.map(|t| t.nodes).unwrap_or_default();
+        nodes.clear();
+        nodes.reserve(src.len() / 6);
         let parsed = ruff_python_parser::parse_unchecked(src, ParseOptions::from(Mode::Module));
         let mut b = Builder {
             src,
             tokens: parsed.tokens(),
-            nodes: Vec::with_capacity(src.len() / 6),
+            nodes,
             open: Vec::new(),
             frames: Vec::new(),
             annotation: 0,
@@ -1223,6 +1232,18 @@ mod tests {
         }
         assert_eq!(FIELDS[(f::RETURN_TYPE - 1) as usize], "return_type");
         assert_eq!(FIELDS[(f::VALUE - 1) as usize], "value");
+    }
+
+    /// A tree parsed into an earlier tree's storage, larger or smaller, is the fresh tree.
+    #[test]
+    fn reused_storage_parses_as_fresh() {
+        let big = "def f(x):\n    return [g(y) for y in x if y]\n".repeat(50);
+        let small = "PROMPT = \"Be brief.\"\nclient.create(messages=[{\"role\": \"user\"}])\n";
+        let old = Tree::parse(&big);
+        let reused = Tree::parse_reusing(small, Some(old));
+        assert_eq!(reused.nodes, Tree::parse(small).nodes);
+        let again = Tree::parse_reusing(&big, Some(reused));
+        assert_eq!(again.nodes, Tree::parse(&big).nodes);
     }
 
     /// A sample holding every kind the passes compare by id: each node's `kind` and

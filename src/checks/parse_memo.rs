@@ -1,0 +1,165 @@
+//! Directives already read, shared by the threads of a run.
+//!
+//! `Vocab::parse` reads a unit from its masked text, its lead-in and its section alone; only the
+//! directive's span and original text come from where the unit sits. Prompts repeat sentences
+//! (a rule quoted in every prompt of a family, dated copies of one system prompt, notebooks
+//! copied per provider), and reading a sentence again costs the whole grammar: a repeat takes
+//! the earlier reading and its own place. The memo is bounded: it starts over once it holds
+//! `MAX_BYTES` of unit text, so memory never grows with the repository.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use foldhash::HashMap;
+
+use super::directive::{Directive, Unit};
+use super::key_hasher;
+
+/// Unit text the memo keeps before it starts over.
+const MAX_BYTES: usize = 4 << 20;
+
+/// What `parse` reads of a unit.
+#[derive(PartialEq, Eq)]
+struct Reading {
+    masked: String,
+    lead: Option<String>,
+    section: Option<String>,
+}
+
+impl Reading {
+    fn of(u: &Unit) -> Reading {
+        Reading {
+            masked: u.masked.clone(),
+            lead: u.lead.clone(),
+            section: u.section.clone(),
+        }
+    }
+
+    fn is(&self, u: &Unit) -> bool {
+        self.masked == u.masked && self.lead == u.lead && self.section == u.section
+    }
+}
+
+#[derive(Default)]
+struct Entries {
+    /// By the hash of the reading; a bucket holds the readings whose hashes collide.
+    by_hash: HashMap<u64, Vec<(Reading, Option<Directive>)>>,
+    bytes: usize,
+}
+
+pub(crate) struct ParseMemo {
+    entries: Mutex<Entries>,
+    max_bytes: usize,
+}
+
+impl Default for ParseMemo {
+    fn default() -> Self {
+        ParseMemo::bounded(MAX_BYTES)
+    }
+}
+
+impl std::fmt::Debug for ParseMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseMemo")
+    }
+}
+
+impl ParseMemo {
+    fn bounded(max_bytes: usize) -> ParseMemo {
+        ParseMemo {
+            entries: Mutex::new(Entries::default()),
+            max_bytes,
+        }
+    }
+
+    /// The directive of `u` in `text` (the prompt's text): an earlier reading of the same unit,
+    /// placed at `u`, or `parse`'s, kept.
+    pub(crate) fn directive(
+        &self,
+        u: &Unit,
+        text: &str,
+        parse: impl FnOnce() -> Option<Directive>,
+    ) -> Option<Directive> {
+        let mut h = key_hasher();
+        (&u.masked, &u.lead, &u.section).hash(&mut h);
+        let key = h.finish();
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((_, found)) = entries
+                .by_hash
+                .get(&key)
+                .and_then(|bucket| bucket.iter().find(|(r, _)| r.is(u)))
+            {
+                return found.clone().map(|mut d| {
+                    d.span = u.span;
+                    d.text = text[u.span.start..u.span.end].to_string();
+                    d
+                });
+            }
+        }
+        let read = parse();
+        if let Ok(mut entries) = self.entries.lock() {
+            let size = u.masked.len() + u.lead.as_ref().map_or(0, String::len);
+            if entries.bytes + size > self.max_bytes {
+                *entries = Entries::default();
+            }
+            entries.bytes += size;
+            entries
+                .by_hash
+                .entry(key)
+                .or_default()
+                .push((Reading::of(u), read.clone()));
+        }
+        read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::contradiction::tests::{prompt, vocab};
+    use crate::checks::directive::units;
+
+    /// Repeats of one sentence: alone, under a lead-in, in another section, and moved.
+    const TEXT: &str = "Always answer in French. Never use bullet points.\n\n\
+        For the summary:\n- Always answer in French.\n- Keep it under 50 words.\n\n\
+        ## Output\n\nAlways answer in French. Respond in JSON.\n\n\
+        ## Tone\n\nBe friendly.  Always answer in French. Never use bullet points.\n";
+
+    fn read_all(memo: &ParseMemo) -> Vec<String> {
+        let v = vocab();
+        let p = prompt(TEXT);
+        let generic = |t: &str, _tag: bool| v.is_generic_title(t);
+        let heading = |l: &str| v.is_heading_like(l);
+        units(&p, &v.data_sections, &generic, &heading)
+            .iter()
+            .map(|u| {
+                let fresh = v.parse(u, &p.text);
+                let kept = memo.directive(u, &p.text, || v.parse(u, &p.text));
+                assert_eq!(format!("{kept:?}"), format!("{fresh:?}"));
+                format!("{kept:?}")
+            })
+            .collect()
+    }
+
+    /// A repeated unit gets the earlier reading at its own place, and a unit that reads the
+    /// same text under another lead-in or section is read again.
+    #[test]
+    fn repeats_read_as_if_read_afresh() {
+        let memo = ParseMemo::default();
+        let first = read_all(&memo);
+        assert!(first.iter().filter(|d| d.contains("Some(")).count() >= 6);
+        let entries = memo.entries.lock().unwrap();
+        let readings: usize = entries.by_hash.values().map(Vec::len).sum();
+        assert!(readings < first.len(), "no repeat was taken from the memo");
+        drop(entries);
+        assert_eq!(read_all(&memo), first);
+    }
+
+    #[test]
+    fn starts_over_when_full() {
+        let memo = ParseMemo::bounded(40);
+        read_all(&memo);
+        let entries = memo.entries.lock().unwrap();
+        assert!(entries.bytes <= 40, "{} bytes kept", entries.bytes);
+    }
+}
