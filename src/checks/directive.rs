@@ -12,7 +12,7 @@
 //! Matching runs on a masked copy of the unit where quoted passages and Markdown emphasis are
 //! blanked, so a quoted phrase ("never say 'always'") is never read as an instruction.
 
-use super::literal::{Hit, PhraseSet};
+use super::literal::{Hit, PhraseBook, PhraseSet};
 use crate::prompt::Prompt;
 use crate::segment::{instruction_spans, Role, SegmentKind, SegmentQuery};
 use crate::span::PromptSpan;
@@ -354,6 +354,11 @@ impl Phrases {
             return Ok(Phrases(None));
         }
         PhraseSet::new(phrases).map(|s| Phrases(Some(s)))
+    }
+
+    /// A list of `book`: it answers once the book is finished.
+    pub fn in_book(book: &mut PhraseBook, phrases: &[String]) -> Phrases {
+        Phrases((!phrases.is_empty()).then(|| book.add(phrases)))
     }
 
     pub fn find_iter<'t>(&self, text: &'t str) -> std::vec::IntoIter<Hit<'t>> {

@@ -7,8 +7,11 @@
 //! lowercase, whitespace runs as one space, curly apostrophes straight) and builds in
 //! microseconds.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -59,32 +62,6 @@ pub fn fold(t: &str) -> Folded {
         return Folded { text, orig: None };
     }
     fold_general(t)
-}
-
-/// Texts this thread folded last, most recent first: a directive unit is searched by several
-/// phrase sets in turn, each of which used to fold it again.
-const RECENT_FOLDS: usize = 4;
-
-thread_local! {
-    static RECENT: std::cell::RefCell<Vec<(String, std::rc::Rc<Folded>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// `fold`, reusing the fold of one of the last texts folded when `t` is one of them.
-fn fold_recent(t: &str) -> std::rc::Rc<Folded> {
-    RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        if let Some(i) = recent.iter().position(|(k, _)| k == t) {
-            let hit = recent.remove(i);
-            let f = hit.1.clone();
-            recent.insert(0, hit);
-            return f;
-        }
-        let f = std::rc::Rc::new(fold(t));
-        recent.truncate(RECENT_FOLDS - 1);
-        recent.insert(0, (t.to_string(), f.clone()));
-        f
-    })
 }
 
 /// `fold` for any text, with a table of original offsets.
@@ -213,12 +190,6 @@ impl<'t> Hit<'t> {
     }
 }
 
-/// A list of literal phrases.
-#[derive(Debug)]
-pub struct PhraseSet {
-    ac: LiteralAutomaton,
-}
-
 fn word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -230,21 +201,172 @@ pub(super) fn boundary(t: &[u8], at: usize) -> bool {
     before != after
 }
 
-impl PhraseSet {
-    pub fn new(phrases: &[String]) -> Result<PhraseSet, String> {
+/// Phrase lists searched together. A directive unit is asked about by some twenty lists, on
+/// the whole unit and on slices of it; each list used to fold the text and scan it with an
+/// automaton of its own. A book holds one automaton over the phrases of all its lists: a text
+/// is folded and scanned once, every list's candidates are kept, and a question about the text
+/// or a slice of it is answered from them (see `Scan`).
+#[derive(Debug, Default)]
+pub struct PhraseBook {
+    /// Each list's phrases, folded, longest first.
+    lists: Vec<Vec<String>>,
+    bank: Arc<OnceLock<Bank>>,
+}
+
+/// The book's automaton once finished.
+#[derive(Debug)]
+struct Bank {
+    /// Over the distinct folded phrases of every list.
+    ac: LiteralAutomaton,
+    /// For each distinct phrase: the lists holding it, with its rank there.
+    owners: Vec<Vec<(u32, u32)>>,
+    lists: usize,
+    /// Tells apart the scans of different books in the per-thread cache.
+    id: usize,
+}
+
+static BANK_IDS: AtomicUsize = AtomicUsize::new(0);
+
+impl PhraseBook {
+    /// Adds a list (not empty) to the book; it answers once the book is `finish`ed.
+    pub fn add(&mut self, phrases: &[String]) -> PhraseSet {
         // Longest first, as the regex alternation had them: at one start, the first phrase
         // in this order that ends on a word boundary wins.
         let mut sorted: Vec<&String> = phrases.iter().collect();
         sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        let folded: Vec<String> = sorted.iter().map(|p| fold_phrase(p)).collect();
-        let ac = literal_automaton(&folded).map_err(|e| format!("phrase list: {e}"))?;
-        Ok(PhraseSet { ac })
+        self.lists
+            .push(sorted.iter().map(|p| fold_phrase(p)).collect());
+        PhraseSet {
+            bank: self.bank.clone(),
+            list: self.lists.len() - 1,
+        }
+    }
+
+    /// Builds the automaton of every list added.
+    pub fn finish(self) -> Result<(), String> {
+        let mut distinct: Vec<String> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut owners: Vec<Vec<(u32, u32)>> = Vec::new();
+        for (list, phrases) in self.lists.iter().enumerate() {
+            for (rank, p) in phrases.iter().enumerate() {
+                let i = *index.entry(p.as_str()).or_insert_with(|| {
+                    distinct.push(p.clone());
+                    owners.push(Vec::new());
+                    distinct.len() - 1
+                });
+                owners[i].push((list as u32, rank as u32));
+            }
+        }
+        let ac = literal_automaton(&distinct).map_err(|e| format!("phrase list: {e}"))?;
+        let bank = Bank {
+            ac,
+            owners,
+            lists: self.lists.len(),
+            id: BANK_IDS.fetch_add(1, Ordering::Relaxed),
+        };
+        self.bank
+            .set(bank)
+            .map_err(|_| "phrase book finished twice".to_string())
+    }
+}
+
+/// One text folded and scanned with a book's automaton: every phrase occurrence of every list,
+/// at original offsets, unfiltered. A slice of the text is answered from it: an occurrence
+/// inside the slice is one the slice's own fold and scan would find (folding is per character
+/// but for whitespace runs, and a phrase neither starts nor ends with whitespace), and the
+/// slice's own fold finds no other. Word boundaries are then checked at the slice's edges as a
+/// search of the slice alone would.
+struct Scan {
+    bank: usize,
+    /// Where the scanned text was (address): where to look for a slice's offset. A slice is
+    /// answered only when its bytes equal the text's there, whatever the address now holds.
+    from: usize,
+    text: String,
+    /// Per list: (start, end, rank), in order.
+    hits: Vec<Vec<(u32, u32, u32)>>,
+}
+
+/// Texts this thread scanned last, most recent first: a unit, its slices' questions, and the
+/// odd lead-in or condition asked about in between.
+const RECENT_SCANS: usize = 8;
+
+thread_local! {
+    static SCANS: RefCell<Vec<Rc<Scan>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forgets this thread's scans (tests: a search after it scans afresh).
+#[cfg(test)]
+fn forget_scans() {
+    SCANS.with(|scans| scans.borrow_mut().clear());
+}
+
+/// How many scans this thread keeps (tests).
+#[cfg(test)]
+fn scans_kept() -> usize {
+    SCANS.with(|scans| scans.borrow().len())
+}
+
+impl Bank {
+    fn scan(&self, t: &str) -> Scan {
+        let f = fold(t);
+        let mut hits: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); self.lists];
+        for m in self.ac.find_overlapping_iter(&f.text) {
+            let h = f.hit(t, m.start(), m.end());
+            for &(list, rank) in &self.owners[m.pattern().as_usize()] {
+                hits[list as usize].push((h.start as u32, h.end as u32, rank));
+            }
+        }
+        for list in &mut hits {
+            list.sort_unstable();
+        }
+        Scan {
+            bank: self.id,
+            from: t.as_ptr() as usize,
+            text: t.to_string(),
+            hits,
+        }
+    }
+
+    /// The scan `t` is (a slice of), and `t`'s offset in it.
+    fn scan_of(&self, t: &str) -> (Rc<Scan>, usize) {
+        SCANS.with(|scans| {
+            let mut scans = scans.borrow_mut();
+            let at = t.as_ptr() as usize;
+            let found = scans.iter().find_map(|s| {
+                let a = at.checked_sub(s.from)?;
+                let held = s.text.as_bytes().get(a..a.checked_add(t.len())?)?;
+                (s.bank == self.id && held == t.as_bytes()).then(|| (s.clone(), a))
+            });
+            if let Some(found) = found {
+                return found;
+            }
+            let scan = Rc::new(self.scan(t));
+            scans.truncate(RECENT_SCANS - 1);
+            scans.insert(0, scan.clone());
+            (scan, 0)
+        })
+    }
+}
+
+/// A list of literal phrases (a list of a `PhraseBook`).
+#[derive(Debug)]
+pub struct PhraseSet {
+    bank: Arc<OnceLock<Bank>>,
+    list: usize,
+}
+
+impl PhraseSet {
+    /// A list in a book of its own.
+    pub fn new(phrases: &[String]) -> Result<PhraseSet, String> {
+        let mut book = PhraseBook::default();
+        let set = book.add(phrases);
+        book.finish()?;
+        Ok(set)
     }
 
     /// Non-overlapping matches, leftmost first, as `Regex::find_iter` would give them.
     pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
-        let f = fold_recent(t);
-        leftmost_first(self.candidates(t, &f).collect())
+        leftmost_first(self.candidates(t))
     }
 
     pub fn find<'t>(&self, t: &'t str) -> Option<Hit<'t>> {
@@ -253,23 +375,36 @@ impl PhraseSet {
 
     /// Whether `find_iter` would find anything: whether any candidate exists.
     pub fn is_match(&self, t: &str) -> bool {
-        self.candidates(t, &fold_recent(t)).next().is_some()
+        !self.candidates(t).is_empty()
     }
 
-    /// Every phrase occurrence on word boundaries, tagged with its rank (longest first).
-    fn candidates<'t, 'f>(
-        &'f self,
-        t: &'t str,
-        f: &'f Folded,
-    ) -> impl Iterator<Item = (Hit<'t>, usize)> + 'f
-    where
-        't: 'f,
-    {
+    /// Every phrase occurrence on word boundaries, tagged with its rank (longest first),
+    /// ordered by start.
+    fn candidates<'t>(&self, t: &'t str) -> Vec<(Hit<'t>, usize)> {
+        let Some(bank) = self.bank.get() else {
+            debug_assert!(false, "phrase book not finished");
+            return Vec::new();
+        };
+        let (scan, a) = bank.scan_of(t);
         let bytes = t.as_bytes();
-        self.ac
-            .find_overlapping_iter(&f.text)
-            .map(move |m| (f.hit(t, m.start(), m.end()), m.pattern().as_usize()))
-            .filter(move |(h, _)| boundary(bytes, h.start) && boundary(bytes, h.end))
+        let hits = &scan.hits[self.list];
+        let first = hits.partition_point(|h| (h.0 as usize) < a);
+        hits[first..]
+            .iter()
+            .map(|&(s, e, rank)| (s as usize - a, e as usize - a, rank as usize))
+            .take_while(|&(s, _, _)| s < t.len())
+            .filter(|&(s, e, _)| e <= t.len() && boundary(bytes, s) && boundary(bytes, e))
+            .map(|(start, end, rank)| {
+                (
+                    Hit {
+                        text: t,
+                        start,
+                        end,
+                    },
+                    rank,
+                )
+            })
+            .collect()
     }
 }
 
@@ -381,37 +516,86 @@ mod tests {
     }
 
     #[test]
-    fn recent_folds_are_the_folds_of_their_own_text() {
-        let texts = [
-            "A  b",
-            "c\u{2019}d",
-            "A  b",
-            "e",
-            "f",
-            "g",
-            "h",
-            "c\u{2019}d",
-            "A  b",
-        ];
-        for t in texts {
-            let (cached, fresh) = (fold_recent(t), fold(t));
-            assert_eq!(cached.text, fresh.text, "{t:?}");
-            let n = fresh.text.len();
-            assert_eq!(cached.hit(t, 0, n), fresh.hit(t, 0, n), "{t:?}");
-        }
-    }
-
-    #[test]
     fn the_dfa_finds_what_the_nfa_finds() {
         let (s, texts) = (set(&PHRASES), TEXTS);
+        forget_scans();
         let before: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
-        s.ac.force_dfa();
+        let ac = &s.bank.get().expect("finished").ac;
+        ac.force_dfa();
         assert!(
-            s.ac.dfa.get().is_some_and(Option::is_some),
+            ac.dfa.get().is_some_and(Option::is_some),
             "the DFA was not built"
         );
+        forget_scans();
         let after: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
         assert_eq!(before, after);
         assert!(before.iter().any(|v| !v.is_empty()));
+    }
+
+    fn reference(phrases: &[&str]) -> regex::Regex {
+        let owned: Vec<String> = phrases.iter().map(|p| p.to_string()).collect();
+        let mut sorted: Vec<&String> = owned.iter().collect();
+        sorted.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let alt = sorted
+            .iter()
+            .map(|p| crate::checks::directive::phrase_pattern(p))
+            .collect::<Vec<_>>()
+            .join("|");
+        regex::RegexBuilder::new(&format!("(?i)(?-u:\\b)(?:{alt})(?-u:\\b)"))
+            .unicode(false)
+            .build()
+            .unwrap()
+    }
+
+    /// Every slice of a scanned text is answered from the text's scan, as the regex finds
+    /// in the slice alone: word boundaries at the slice's edges, whitespace runs cut by them.
+    #[test]
+    fn slices_are_answered_from_the_whole_texts_scan() {
+        let s = set(&PHRASES);
+        let re = reference(&PHRASES);
+        for t in TEXTS {
+            let t = t.to_string();
+            forget_scans();
+            spans(&s, &t);
+            let bounds: Vec<usize> = (0..=t.len()).filter(|&i| t.is_char_boundary(i)).collect();
+            for &a in &bounds {
+                for &b in bounds.iter().filter(|&&b| b >= a) {
+                    let slice = &t[a..b];
+                    let want: Vec<(usize, usize)> =
+                        re.find_iter(slice).map(|m| (m.start(), m.end())).collect();
+                    assert_eq!(spans(&s, slice), want, "{t:?}[{a}..{b}]");
+                }
+            }
+            assert_eq!(scans_kept(), 1, "a slice of {t:?} was scanned again");
+        }
+    }
+
+    /// Lists of one book sharing phrases, at other ranks, find what each finds alone.
+    #[test]
+    fn lists_of_a_book_find_what_they_find_alone() {
+        let lists: [&[&str]; 3] = [
+            &["no", "not only", "never"],
+            &["not", "no", "you must"],
+            &["don't", "no", "a bit of", "not only"],
+        ];
+        let mut book = PhraseBook::default();
+        let owned: Vec<Vec<String>> = lists
+            .iter()
+            .map(|l| l.iter().map(|p| p.to_string()).collect())
+            .collect();
+        let sets: Vec<PhraseSet> = owned.iter().map(|l| book.add(l)).collect();
+        book.finish().unwrap();
+        let mut found = 0;
+        for t in TEXTS {
+            for (set, phrases) in sets.iter().zip(lists) {
+                let want: Vec<(usize, usize)> = reference(phrases)
+                    .find_iter(t)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                found += want.len();
+                assert_eq!(spans(set, t), want, "{phrases:?} in {t:?}");
+            }
+        }
+        assert!(found > 5);
     }
 }

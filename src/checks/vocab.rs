@@ -18,6 +18,7 @@ use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
 use super::literal::{
     boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit, LiteralAutomaton,
+    PhraseBook,
 };
 use super::parse_memo::ParseMemo;
 
@@ -464,6 +465,8 @@ impl Vocab {
             Arc::new(Choices::new(&raw.modifiers).map_err(|e| format!("modifiers: {e}"))?);
         let mut axes = Vec::new();
         let mut slots: Vec<Vec<String>> = Vec::new();
+        // Every phrase list of the vocabulary is searched with one automaton.
+        let mut book = PhraseBook::default();
         for a in &raw.axis {
             let frames = AxisFrames::new(a.frames.iter().map(|f| fold_pattern(f)));
             let mut values = Vec::new();
@@ -511,7 +514,7 @@ impl Vocab {
                 label: a.label.clone(),
                 exclusive: a.exclusive,
                 compatible,
-                triggers: Phrases::new(&a.triggers)?,
+                triggers: Phrases::in_book(&mut book, &a.triggers),
                 values,
             });
         }
@@ -569,11 +572,11 @@ impl Vocab {
                 .iter()
                 .map(|(k, v)| (k.to_ascii_lowercase(), *v))
                 .collect(),
-            at_most: Phrases::new(&n.at_most)?,
-            below: Phrases::new(&n.below)?,
-            at_least: Phrases::new(&n.at_least)?,
-            above: Phrases::new(&n.above)?,
-            between: Phrases::new(&n.between)?,
+            at_most: Phrases::in_book(&mut book, &n.at_most),
+            below: Phrases::in_book(&mut book, &n.below),
+            at_least: Phrases::in_book(&mut book, &n.at_least),
+            above: Phrases::in_book(&mut book, &n.above),
+            between: Phrases::in_book(&mut book, &n.between),
             bare_after: lower_set(&n.bare_after),
             short_max: n.short_max.clone(),
             long_min: n.long_min.clone(),
@@ -589,23 +592,23 @@ impl Vocab {
             .iter()
             .map(|s| s.to_string()),
         );
-        Ok(Vocab {
+        let vocab = Vocab {
             memo: ParseMemo::default(),
             imperative: lower_set(&raw.imperative_verbs),
             starters: lower_set(&raw.non_directive_starters),
-            modal: Phrases::new(&raw.modal_cues)?,
-            non_model: Phrases::new(&raw.non_model_subjects)?,
-            lead_ins: Phrases::new(&raw.lead_ins)?,
-            negation: Phrases::new(&raw.negation_cues)?,
-            neutralizers: Phrases::new(&raw.neutralizers)?,
-            hedges: Phrases::new(&raw.hedge_cues)?,
-            permissive: Phrases::new(&raw.permissive_cues)?,
-            request_conditions: Phrases::new(&raw.request_conditions)?,
-            post_negation: Phrases::new(&raw.post_negation_cues)?,
-            flips: Phrases::new(&raw.flip_cues)?,
-            conditions: Phrases::new(&raw.condition_cues)?,
-            exceptions: Phrases::new(&raw.exception_cues)?,
-            global_conditions: Phrases::new(&raw.global_conditions)?,
+            modal: Phrases::in_book(&mut book, &raw.modal_cues),
+            non_model: Phrases::in_book(&mut book, &raw.non_model_subjects),
+            lead_ins: Phrases::in_book(&mut book, &raw.lead_ins),
+            negation: Phrases::in_book(&mut book, &raw.negation_cues),
+            neutralizers: Phrases::in_book(&mut book, &raw.neutralizers),
+            hedges: Phrases::in_book(&mut book, &raw.hedge_cues),
+            permissive: Phrases::in_book(&mut book, &raw.permissive_cues),
+            request_conditions: Phrases::in_book(&mut book, &raw.request_conditions),
+            post_negation: Phrases::in_book(&mut book, &raw.post_negation_cues),
+            flips: Phrases::in_book(&mut book, &raw.flip_cues),
+            conditions: Phrases::in_book(&mut book, &raw.condition_cues),
+            exceptions: Phrases::in_book(&mut book, &raw.exception_cues),
+            global_conditions: Phrases::in_book(&mut book, &raw.global_conditions),
             scope_regex,
             passive: LazyRegex::vocab(
                 r"(?i)^(?:the\s+|your\s+|our\s+|any\s+|all\s+)?(?P<obj>[a-z][a-z'\- ]{0,40}?)\s+(?:must|should|shall|will|may|can|is|are)\s+(?:always\s+|never\s+|not\s+|only\s+|ever\s+)*be\s+(?P<verb>[a-z]+(?:ed|en|wn|ne|t))(?-u:\b)".to_string(),
@@ -626,14 +629,16 @@ impl Vocab {
                 .iter()
                 .map(|s| s.to_ascii_lowercase())
                 .collect(),
-            part_nouns: Phrases::new(&raw.part_nouns)?,
+            part_nouns: Phrases::in_book(&mut book, &raw.part_nouns),
             stopwords: lower_set(&raw.stopwords),
             verbs,
             axes,
             gate: Gate::new(&slots)?,
             numeric,
             clause_verbs,
-        })
+        };
+        book.finish()?;
+        Ok(vocab)
     }
 
     /// `t` as the axis values read it (see `ValueText`).
