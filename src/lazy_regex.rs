@@ -19,6 +19,7 @@ use regex::Regex;
 use regex::RegexBuilder;
 use regex_automata::meta;
 use regex_automata::util::syntax;
+use regex_automata::Input;
 
 /// Compiled-size cap for one pack regex.
 const SIZE_LIMIT: usize = 20 * (1 << 20);
@@ -119,6 +120,11 @@ pub struct LazyRegex {
     /// Bytes one of which every match holds (`needing`): a text without any is answered
     /// "no match" by a byte search, without an engine. Empty: no such promise.
     needs: &'static [u8],
+    /// Bytes one of which every match may hold (`near`), and, once the promise is proven
+    /// from the pattern, the longest a match can be: matches are then searched for only in
+    /// windows around those bytes (`windows`).
+    near: Vec<u8>,
+    reach: OnceLock<Option<usize>>,
     /// The full regex that debug builds check regex-lite's answers against.
     #[cfg(debug_assertions)]
     checker: OnceLock<Option<meta::Regex>>,
@@ -146,6 +152,8 @@ impl LazyRegex {
             lite: OnceLock::new(),
             lite_spent: AtomicUsize::new(0),
             needs: &[],
+            near: Vec::new(),
+            reach: OnceLock::new(),
             #[cfg(debug_assertions)]
             checker: OnceLock::new(),
             #[cfg(debug_assertions)]
@@ -160,6 +168,26 @@ impl LazyRegex {
     pub const fn needing(mut self, bytes: &'static [u8]) -> LazyRegex {
         self.needs = bytes;
         self
+    }
+
+    /// The same regex, searched for only near `bytes` when every match holds one of them and
+    /// matches have a greatest length, both proven from the pattern on first use (else it is
+    /// searched as usual). A regex run over whole prompts whose matches need a digit (phone
+    /// numbers, card numbers) then scans a few windows around the digits, not all the prose.
+    pub fn near(mut self, bytes: Vec<u8>) -> LazyRegex {
+        self.near = bytes;
+        self
+    }
+
+    /// The longest a match can be, when every match holds one of the `near` bytes.
+    pub(crate) fn reach(&self) -> Option<usize> {
+        *self.reach.get_or_init(|| {
+            if self.near.is_empty() || !every_match_holds_one_of(&self.pattern, &self.near) {
+                return None;
+            }
+            let hir = regex_syntax::Parser::new().parse(&self.pattern).ok()?;
+            hir.properties().maximum_len()
+        })
     }
 
     /// Whether `text` holds a byte every match needs (always, without a `needing` promise).
@@ -235,10 +263,32 @@ impl LazyRegex {
     /// Every non-overlapping match's groups, leftmost first (`Regex::captures_iter`).
     pub fn captures_iter<'t>(&self, text: &'t str) -> Vec<Captures<'t>> {
         match self.engine(text) {
-            Some(Engine::Full(r)) => r
-                .captures_iter(text)
-                .map(|c| Captures::Full(c, text))
-                .collect(),
+            Some(Engine::Full(r)) => {
+                let Some(reach) = self.reach() else {
+                    return r
+                        .captures_iter(text)
+                        .map(|c| Captures::Full(c, text))
+                        .collect();
+                };
+                let near: Vec<Captures<'t>> = windows(text, &self.near, reach)
+                    .into_iter()
+                    .flat_map(|w| r.captures_iter(Input::new(text).span(w)))
+                    .map(|c| Captures::Full(c, text))
+                    .collect();
+                #[cfg(debug_assertions)]
+                assert_eq!(
+                    spans(&near),
+                    spans(
+                        &r.captures_iter(text)
+                            .map(|c| Captures::Full(c, text))
+                            .collect::<Vec<_>>()
+                    ),
+                    "/{}/ near {:?} on {text:?}",
+                    self.pattern,
+                    self.near
+                );
+                near
+            }
             Some(Engine::Lite(lite)) => {
                 let all: Vec<Captures<'t>> = lite.captures_iter(text).map(Captures::Lite).collect();
                 self.verify(text, &spans(&all), |r| {
@@ -485,11 +535,36 @@ pub(crate) fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
         .collect()
 }
 
+/// The spans of `text` a match holding one of `bytes` and at most `reach` bytes long can lie
+/// in: around each such byte, `reach` bytes either way (widened to character boundaries),
+/// overlapping ones merged. A match lies wholly in one of them, and a search of a span still
+/// sees the text around it for `\b` and other look-arounds, so the spans searched in order
+/// find what a search of the whole text finds.
+fn windows(text: &str, bytes: &[u8], reach: usize) -> Vec<std::ops::Range<usize>> {
+    let mut wanted = [false; 256];
+    for &b in bytes {
+        wanted[b as usize] = true;
+    }
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (at, b) in text.bytes().enumerate() {
+        if !wanted[b as usize] {
+            continue;
+        }
+        let start = crate::span::floor_char_boundary(text, at.saturating_sub(reach));
+        let end =
+            crate::span::ceil_char_boundary(text, at.saturating_add(reach + 1).min(text.len()));
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => out.push(start..end),
+        }
+    }
+    out
+}
+
 /// Whether every match of `pattern` holds one of `bytes`, judged from its syntax alone: a
 /// literal holding one, a class of nothing else, a concatenation with such a part, an
 /// alternation of such branches, or a repetition of at least one of them. `false` whenever
 /// that cannot be shown (a look-around, an optional part, a wide class).
-#[cfg(any(test, debug_assertions))]
 pub(crate) fn every_match_holds_one_of(pattern: &str, bytes: &[u8]) -> bool {
     use regex_syntax::hir::{Class, Hir, HirKind};
     fn holds(h: &Hir, bytes: &[u8]) -> bool {
@@ -716,6 +791,54 @@ mod tests {
         assert!(re.find_iter(&hay).is_empty());
         let (re, hay) = LABEL.on("INPUT: hi");
         assert_eq!(re.find_iter(&hay), vec![(0, 6)]);
+    }
+
+    /// A regex searched near its bytes finds what the whole text gives: matches at the text's
+    /// edges, next to words (`\b` at a window's edge), around non-ASCII characters, far apart
+    /// and close together; a pattern that does not need the bytes is searched whole.
+    #[test]
+    fn searching_near_the_needed_bytes_finds_what_the_whole_text_gives() {
+        const DIGITS: &[u8] = b"0123456789";
+        let phone = r"(?-u:\b)(?P<value>[0-9]{3}[-. ][0-9]{4})(?-u:\b)|#[a-z]{2}[0-9]";
+        let re = LazyRegex::whole_texts(phone).near(DIGITS.to_vec());
+        assert_eq!(re.reach(), Some(8));
+        let reference = Regex::new(phone).unwrap();
+        let far = format!(
+            "555-0100 {} x 867-5309 é{}#ab1",
+            "prose ".repeat(40),
+            "é".repeat(30)
+        );
+        for text in [
+            "555-0100",
+            "call 555-0100 or 867.5309, not 1555-01000 nor a555-0100",
+            "x5555-0100 555-01001 555-0100x 555-0100_ é555-0100é",
+            "no digits at all",
+            "#ab1#cd2 555 0100555 0100",
+            far.as_str(),
+        ] {
+            let want: Vec<Vec<Option<(usize, usize)>>> = reference
+                .captures_iter(text)
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                .collect();
+            assert_eq!(spans(&re.captures_iter(text)), want, "{text:?}");
+        }
+        assert!(LazyRegex::whole_texts(r"[0-9]?x")
+            .near(DIGITS.to_vec())
+            .reach()
+            .is_none());
+        assert!(LazyRegex::whole_texts(r"[0-9]+")
+            .near(DIGITS.to_vec())
+            .reach()
+            .is_none());
+        assert!(LazyRegex::whole_texts(r"[0-9]").reach().is_none());
+    }
+
+    #[test]
+    fn windows_cover_the_reach_around_each_byte_and_merge() {
+        assert_eq!(windows("ab1cdefgh2", b"12", 2), vec![0..5, 7..10]);
+        assert_eq!(windows("ab1cd2", b"12", 2), vec![0..6]);
+        assert_eq!(windows("\u{e9}\u{e9}1", b"1", 1), vec![2..5]);
+        assert!(windows("none", b"1", 3).is_empty());
     }
 
     #[test]

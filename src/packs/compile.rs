@@ -213,7 +213,7 @@ fn compile_rule(
                 Some(s) => Redact::parse(s).ok_or_else(|| format!("`redact`: unknown style `{s}` (expected email, last4, secret, full or none)"))?,
             };
             Matcher::Pattern(Box::new(PatternMatcher {
-                regex: regex(check, "pattern", pattern)?,
+                regex: regex(check, "pattern", pattern)?.near(keyword_bytes(&r.keywords)),
                 validators,
                 allow: alternation(check, "allow", &r.allow)?,
                 stopwords: r.stopwords.iter().map(|s| s.to_lowercase()).collect(),
@@ -293,4 +293,52 @@ fn compile_rule(
         matcher,
         tests: r.test.clone(),
     })
+}
+
+/// A rule's keywords as bytes, when each is one ASCII character (both cases of a letter:
+/// keywords match case-insensitively): the bytes its matches are searched near (see
+/// `LazyRegex::near`, which proves the pattern needs one). Empty otherwise.
+fn keyword_bytes(keywords: &[String]) -> Vec<u8> {
+    if !keywords.iter().all(|k| k.len() == 1 && k.is_ascii()) {
+        return Vec::new();
+    }
+    keywords
+        .iter()
+        .flat_map(|k| {
+            let b = k.as_bytes()[0];
+            [b.to_ascii_lowercase(), b.to_ascii_uppercase()]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in rules that scan most prompts (their keywords are digits or punctuation)
+    /// are searched near those characters: each pattern is proven to need one and to have a
+    /// greatest match length. (An email or street address, with `+` repeats, has none.)
+    #[test]
+    fn single_character_keywords_narrow_the_search() {
+        let toml = std::fs::read_to_string("rules/pii.toml").unwrap();
+        let raw: crate::packs::raw::RawPackFile = toml::from_str(&toml).unwrap();
+        let near: Vec<&str> = raw
+            .rule
+            .iter()
+            .filter(|r| {
+                let bytes = keyword_bytes(&r.keywords);
+                r.pattern.as_deref().is_some_and(|p| {
+                    !bytes.is_empty()
+                        && LazyRegex::unchecked(p.into()).near(bytes).reach().is_some()
+                })
+            })
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(
+            near,
+            ["phone-number", "ssn", "credit-card", "iban", "ip-address"]
+        );
+        assert_eq!(keyword_bytes(&["a".into(), "@".into()]), b"aA@@".to_vec());
+        assert!(keyword_bytes(&["sk-".into()]).is_empty());
+    }
 }
