@@ -109,6 +109,7 @@ pub fn fold_phrase(p: &str) -> String {
 pub struct LiteralAutomaton {
     nfa: AhoCorasick,
     literals: Vec<String>,
+    ascii_case_insensitive: bool,
     searched: AtomicUsize,
     dfa: OnceLock<Option<AhoCorasick>>,
 }
@@ -120,20 +121,37 @@ const DFA_AFTER: usize = 128 * 1024;
 pub fn literal_automaton(
     literals: &[String],
 ) -> Result<LiteralAutomaton, aho_corasick::BuildError> {
-    Ok(LiteralAutomaton {
-        nfa: build_automaton(literals, AhoCorasickKind::NoncontiguousNFA)?,
-        literals: literals.to_vec(),
-        searched: AtomicUsize::new(0),
-        dfa: OnceLock::new(),
-    })
+    LiteralAutomaton::new(literals, false)
+}
+
+impl LiteralAutomaton {
+    /// Over `literals`, ASCII case-insensitively when asked.
+    pub fn new(
+        literals: &[String],
+        ascii_case_insensitive: bool,
+    ) -> Result<LiteralAutomaton, aho_corasick::BuildError> {
+        Ok(LiteralAutomaton {
+            nfa: build_automaton(
+                literals,
+                ascii_case_insensitive,
+                AhoCorasickKind::NoncontiguousNFA,
+            )?,
+            literals: literals.to_vec(),
+            ascii_case_insensitive,
+            searched: AtomicUsize::new(0),
+            dfa: OnceLock::new(),
+        })
+    }
 }
 
 fn build_automaton(
     literals: &[String],
+    ascii_case_insensitive: bool,
     kind: AhoCorasickKind,
 ) -> Result<AhoCorasick, aho_corasick::BuildError> {
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
+        .ascii_case_insensitive(ascii_case_insensitive)
         .kind(Some(kind))
         .build(literals)
 }
@@ -157,7 +175,14 @@ impl LiteralAutomaton {
         }
         // A DFA over too many states fails to build: the NFA then serves the whole run.
         self.dfa
-            .get_or_init(|| build_automaton(&self.literals, AhoCorasickKind::DFA).ok())
+            .get_or_init(|| {
+                build_automaton(
+                    &self.literals,
+                    self.ascii_case_insensitive,
+                    AhoCorasickKind::DFA,
+                )
+                .ok()
+            })
             .as_ref()
             .unwrap_or(&self.nfa)
     }
@@ -530,6 +555,24 @@ mod tests {
         let after: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
         assert_eq!(before, after);
         assert!(before.iter().any(|v| !v.is_empty()));
+    }
+
+    /// A case-insensitive automaton finds every case, as an NFA and once it is a DFA.
+    #[test]
+    fn a_caseless_automaton_matches_every_case_in_both_kinds() {
+        let words: Vec<String> = ["sk-", "akia", "@"].iter().map(|w| w.to_string()).collect();
+        let ac = LiteralAutomaton::new(&words, true).unwrap();
+        let text = "SK-x AKIA akIa a@b sk_";
+        let found = |ac: &LiteralAutomaton| -> Vec<(usize, usize)> {
+            ac.find_overlapping_iter(text)
+                .map(|m| (m.pattern().as_usize(), m.start()))
+                .collect()
+        };
+        let nfa = found(&ac);
+        assert_eq!(nfa, vec![(0, 0), (1, 5), (1, 10), (2, 16)]);
+        ac.force_dfa();
+        assert!(ac.dfa.get().is_some_and(Option::is_some));
+        assert_eq!(found(&ac), nfa);
     }
 
     fn reference(phrases: &[&str]) -> regex::Regex {

@@ -1,11 +1,11 @@
 //! One Aho-Corasick pass over all rule keywords per prompt decides which keyworded rules run.
 //! A rule without keywords always runs.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use crate::checks::literal::LiteralAutomaton;
 
 #[derive(Debug)]
 pub struct Prefilter {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<LiteralAutomaton>,
     /// For each pattern index, the rules (indexes into `RuleSet::rules`) it enables.
     pattern_rules: Vec<Vec<usize>>,
     /// Rules with no keywords.
@@ -34,17 +34,13 @@ impl Prefilter {
                 }
             }
         }
+        // Run on prompt texts only: it starts as an NFA, which builds faster than a pre-commit
+        // run's searches would save with a DFA, and turns into one once a run searches more.
         let automaton = if patterns.is_empty() {
             None
         } else {
             Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    // Run on prompt texts only: a DFA of every rule's keywords costs more to
-                    // build than a pre-commit run's searches save.
-                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                    .build(&patterns)
+                LiteralAutomaton::new(&patterns, true)
                     .map_err(|e| format!("keyword prefilter: {e}"))?,
             )
         };
