@@ -304,7 +304,8 @@ impl PhraseBook {
 struct Scan {
     bank: usize,
     /// Where the scanned text was (address): where to look for a slice's offset. A slice is
-    /// answered only when its bytes equal the text's there, whatever the address now holds.
+    /// answered only when its bytes equal the text's there, whatever the address now holds;
+    /// an equal text elsewhere is answered too.
     from: usize,
     text: String,
     /// Per list: (start, end, rank), in order.
@@ -357,10 +358,16 @@ impl Bank {
         SCANS.with(|scans| {
             let mut scans = scans.borrow_mut();
             let at = t.as_ptr() as usize;
-            let found = scans.iter().find_map(|s| {
-                let a = at.checked_sub(s.from)?;
-                let held = s.text.as_bytes().get(a..a.checked_add(t.len())?)?;
-                (s.bank == self.id && held == t.as_bytes()).then(|| (s.clone(), a))
+            // A slice of a scanned text, or a copy of one (a lead-in masked again for each
+            // item under it).
+            let found = scans.iter().filter(|s| s.bank == self.id).find_map(|s| {
+                let inside = at.checked_sub(s.from).and_then(|a| {
+                    let held = s.text.as_bytes().get(a..a.checked_add(t.len())?)?;
+                    (held == t.as_bytes()).then_some(a)
+                });
+                inside
+                    .or_else(|| (s.text == t).then_some(0))
+                    .map(|a| (s.clone(), a))
             });
             if let Some(found) = found {
                 return found;
@@ -590,8 +597,9 @@ mod tests {
             .unwrap()
     }
 
-    /// Every slice of a scanned text is answered from the text's scan, as the regex finds
-    /// in the slice alone: word boundaries at the slice's edges, whitespace runs cut by them.
+    /// Every slice of a scanned text, and a copy of it, is answered from the text's scan, as
+    /// the regex finds in the slice alone: word boundaries at the slice's edges, whitespace
+    /// runs cut by them.
     #[test]
     fn slices_are_answered_from_the_whole_texts_scan() {
         let s = set(&PHRASES);
@@ -609,7 +617,13 @@ mod tests {
                     assert_eq!(spans(&s, slice), want, "{t:?}[{a}..{b}]");
                 }
             }
-            assert_eq!(scans_kept(), 1, "a slice of {t:?} was scanned again");
+            let copy = t.clone();
+            assert_eq!(spans(&s, &copy), spans(&s, &t));
+            assert_eq!(
+                scans_kept(),
+                1,
+                "a slice or copy of {t:?} was scanned again"
+            );
         }
     }
 
