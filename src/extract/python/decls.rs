@@ -102,9 +102,14 @@ impl<'a> Module<'a> {
         let (left, value) = assign_parts(stmt)?;
         let full = self.target_name(left)?;
         let short = full.rsplit('.').next().unwrap_or(&full).to_string();
-        let origin = Origin::Assignment { name: full.clone() };
         let prompt_name = self.spec.is_prompt_name(&short);
         let examples_name = self.spec.is_examples_name(&short);
+        // Only a list can be a prompt whatever its name (role messages): most assignments end
+        // here, before a candidate is made.
+        if !prompt_name && !examples_name && !matches!(value.kind(), "list" | "tuple") {
+            return None;
+        }
+        let origin = Origin::Assignment { name: full.clone() };
         let mut cand = Candidate::new(stmt.start_byte(), full, origin);
         match value.kind() {
             "list" | "tuple" => {
