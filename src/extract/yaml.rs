@@ -542,6 +542,7 @@ fn map_flow(text: &str, mut j: usize, value: &str, quote: Quote) -> Option<Promp
     let bytes = text.as_bytes();
     let mut b = PromptBuilder::new();
     while b.len() < value.len() {
+        let before = b.len();
         let c = *bytes.get(j)?;
         if quote == Quote::Double && c == b'\\' {
             let next = text[j + 1..].chars().next()?;
@@ -617,7 +618,8 @@ fn map_flow(text: &str, mut j: usize, value: &str, quote: Quote) -> Option<Promp
             b.push_verbatim(piece, j);
             j += take;
         }
-        if !value.as_bytes().starts_with(b.text.as_bytes()) {
+        // What came before was checked already: compare only what this step added.
+        if value.as_bytes().get(before..b.len()) != Some(&b.text.as_bytes()[before..]) {
             // Spaces before a double-quoted escaped break are kept: retry that run verbatim.
             return None;
         }
