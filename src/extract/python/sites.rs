@@ -101,12 +101,15 @@ impl<'a> Module<'a> {
         // (slot, value, keyword) in source order.
         let mut parts: Vec<(Slot, Node<'a>, Option<&'a str>)> = Vec::new();
         for (k, v) in &keywords {
-            let listy = self.is_listy(*v);
+            // Resolving a name to see whether it holds a list is needed only for a messages
+            // keyword or a prompt-like name: worked out then, once.
+            let listy_cell = std::cell::OnceCell::new();
+            let listy = || *listy_cell.get_or_init(|| self.is_listy(*v));
             let slot = sites.iter().find_map(|s| {
                 let has = |l: &[String]| l.iter().any(|x| x == k);
                 if has(&s.system) {
                     Some(Slot::System)
-                } else if has(&s.messages) && listy {
+                } else if has(&s.messages) && listy() {
                     Some(Slot::Messages)
                 } else if has(&s.user) {
                     Some(Slot::User)
@@ -123,7 +126,7 @@ impl<'a> Module<'a> {
                 }
             });
             let slot = slot.or_else(|| {
-                (self.spec.is_prompt_name(k) && !listy).then(|| {
+                (self.spec.is_prompt_name(k) && !listy()).then(|| {
                     Slot::Named(
                         k.to_ascii_lowercase()
                             .contains("system")
