@@ -5,7 +5,8 @@
 //! (a rule quoted in every prompt of a family, dated copies of one system prompt, notebooks
 //! copied per provider), and reading a sentence again costs the whole grammar: a repeat takes
 //! the earlier reading and its own place. The memo is bounded: it starts over once it holds
-//! `MAX_BYTES` of unit text, so memory never grows with the repository.
+//! `MAX_UNITS` readings (about a kilobyte each with their directives), so memory never grows
+//! with the repository.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
@@ -15,8 +16,8 @@ use foldhash::HashMap;
 use super::directive::{Directive, Unit};
 use super::key_hasher;
 
-/// Unit text the memo keeps before it starts over.
-const MAX_BYTES: usize = 4 << 20;
+/// Readings the memo keeps before it starts over.
+const MAX_UNITS: usize = 8192;
 
 /// What `parse` reads of a unit.
 #[derive(PartialEq, Eq)]
@@ -44,17 +45,16 @@ impl Reading {
 struct Entries {
     /// By the hash of the reading. Of two readings whose hashes collide, the later is kept.
     by_hash: HashMap<u64, (Reading, Option<Directive>)>,
-    bytes: usize,
 }
 
 pub(crate) struct ParseMemo {
     entries: Mutex<Entries>,
-    max_bytes: usize,
+    max_units: usize,
 }
 
 impl Default for ParseMemo {
     fn default() -> Self {
-        ParseMemo::bounded(MAX_BYTES)
+        ParseMemo::bounded(MAX_UNITS)
     }
 }
 
@@ -65,10 +65,10 @@ impl std::fmt::Debug for ParseMemo {
 }
 
 impl ParseMemo {
-    fn bounded(max_bytes: usize) -> ParseMemo {
+    fn bounded(max_units: usize) -> ParseMemo {
         ParseMemo {
             entries: Mutex::new(Entries::default()),
-            max_bytes,
+            max_units,
         }
     }
 
@@ -94,11 +94,9 @@ impl ParseMemo {
         }
         let read = parse();
         if let Ok(mut entries) = self.entries.lock() {
-            let size = u.masked.len() + u.lead.as_ref().map_or(0, String::len);
-            if entries.bytes + size > self.max_bytes {
+            if entries.by_hash.len() >= self.max_units {
                 *entries = Entries::default();
             }
-            entries.bytes += size;
             entries.by_hash.insert(key, (Reading::of(u), read.clone()));
         }
         read
@@ -151,9 +149,13 @@ mod tests {
 
     #[test]
     fn starts_over_when_full() {
-        let memo = ParseMemo::bounded(40);
+        let memo = ParseMemo::bounded(3);
         read_all(&memo);
         let entries = memo.entries.lock().unwrap();
-        assert!(entries.bytes <= 40, "{} bytes kept", entries.bytes);
+        assert!(
+            entries.by_hash.len() <= 3,
+            "{} readings kept",
+            entries.by_hash.len()
+        );
     }
 }
