@@ -103,12 +103,13 @@ impl<'a> Module<'a> {
         let full = self.target_name(left)?;
         let short = full.rsplit('.').next().unwrap_or(&full).to_string();
         let prompt_name = self.spec.is_prompt_name(&short);
-        let examples_name = self.spec.is_examples_name(&short);
-        // Only a list can be a prompt whatever its name (role messages): most assignments end
-        // here, before a candidate is made.
-        if !prompt_name && !examples_name && !matches!(value.kind(), "list" | "tuple") {
+        // Only a list can be a prompt whatever its name (role messages or, under an examples
+        // name, few-shot examples): most assignments end here, before a candidate is made.
+        let listy = matches!(value.kind(), "list" | "tuple");
+        if !prompt_name && !listy {
             return None;
         }
+        let examples_name = listy && self.spec.is_examples_name(&short);
         let origin = Origin::Assignment { name: full.clone() };
         let mut cand = Candidate::new(stmt.start_byte(), full, origin);
         match value.kind() {
