@@ -35,6 +35,7 @@ pub(crate) mod tree;
 
 // A fast hasher: these maps key on identifiers and node ids, hashed for every identifier.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::cell::OnceCell;
 
 use tree::{f, k, Node, Tree};
 
@@ -232,8 +233,9 @@ pub(super) struct Module<'a> {
     defs: HashMap<(usize, &'a str), Node<'a>>,
     /// Imported module paths and names (`openai`, `litellm`, `completion`).
     imports: HashSet<String>,
-    /// Identifier references (not binding targets) by name: their start bytes.
-    refs: HashMap<&'a str, Vec<usize>>,
+    /// Identifier references (not binding targets) by name: their start bytes. Gathered on
+    /// first use (`refs`): only a module with a candidate constant asks, most modules none.
+    refs: OnceCell<HashMap<&'a str, Vec<usize>>>,
     /// References whose value was folded into a prompt.
     consumed_refs: HashSet<usize>,
     /// Node ids (calls, role dicts) already part of a prompt.
@@ -259,7 +261,7 @@ impl<'a> Module<'a> {
             augments: HashMap::new(),
             defs: HashMap::new(),
             imports: HashSet::new(),
-            refs: HashMap::new(),
+            refs: OnceCell::new(),
             consumed_refs: HashSet::new(),
             consumed_nodes: HashSet::new(),
             journal: Vec::new(),
@@ -316,8 +318,8 @@ impl<'a> Module<'a> {
             .unwrap_or_else(|| self.tree.root_node())
     }
 
-    /// Records bindings, definitions, imports and references, and gathers the nodes the passes
-    /// of `collect` visit, in one walk of the tree.
+    /// Records bindings, definitions and imports, and gathers the nodes the passes of `collect`
+    /// visit, in one walk of the tree.
     fn index(&mut self) -> Visits<'a> {
         // One cursor walk, in source pre-order, with each node's parent and enclosing scope
         // carried along (looking them up per identifier would cost a climb each).
@@ -329,20 +331,12 @@ impl<'a> Module<'a> {
         loop {
             let n = cursor.node();
             let kind = n.kind_id();
-            let (parent, scope) = match above.last() {
-                Some(&(p, s)) => (Some(p), s),
-                None => (None, root),
-            };
-            if kind == k::IDENTIFIER {
-                // Only an identifier needs its field: is it bound or referenced?
-                let field = cursor.field_id().map_or(0, |f| f.get());
-                if !parent.is_some_and(|p| is_binding_target(p.kind_id(), field)) {
-                    self.refs
-                        .entry(self.text(n))
-                        .or_default()
-                        .push(n.start_byte());
-                }
-            } else if self.visit(n, kind, scope, &mut visits) && cursor.goto_first_child() {
+            let scope = above.last().map_or(root, |&(_, s)| s);
+            // An identifier has no children (its references are gathered by `refs`).
+            if kind != k::IDENTIFIER
+                && self.visit(n, kind, scope, &mut visits)
+                && cursor.goto_first_child()
+            {
                 let inner = if kind == k::FUNCTION_DEFINITION || kind == k::CLASS_DEFINITION {
                     n
                 } else {
@@ -398,12 +392,6 @@ impl<'a> Module<'a> {
             if let Some(name) = n.field("name") {
                 self.defs.insert((scope.id(), self.text(name)), n);
             }
-        } else if kind == k::STRING {
-            // Only an f-string (or t-string) holds expressions: other strings' parts are text.
-            return self.src.as_bytes()[n.start_byte()..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphabetic())
-                .any(|b| matches!(b, b'f' | b'F' | b't' | b'T'));
         } else if kind == k::IMPORT_STATEMENT || kind == k::IMPORT_FROM_STATEMENT {
             let mut todo: Vec<Node> = n.named_children().collect();
             while let Some(m) = todo.pop() {
@@ -417,9 +405,51 @@ impl<'a> Module<'a> {
                     todo.extend(m.named_children());
                 }
             }
-            return false;
         }
-        true
+        self.descends(n, kind)
+    }
+
+    /// Whether a node's children hold anything to index: not an import's (its names are
+    /// recorded whole), nor a string's unless it is an f-string (or t-string), the only kind
+    /// whose parts hold expressions.
+    fn descends(&self, n: Node<'a>, kind: u16) -> bool {
+        match kind {
+            k::IMPORT_STATEMENT | k::IMPORT_FROM_STATEMENT => false,
+            k::STRING => self.src.as_bytes()[n.start_byte()..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .any(|b| matches!(b, b'f' | b'F' | b't' | b'T')),
+            _ => true,
+        }
+    }
+
+    /// Identifier references (not binding targets) by name, in source order: the identifiers
+    /// of the nodes `index` walks, gathered in a walk of their own the first time a pass asks.
+    fn refs(&self) -> &HashMap<&'a str, Vec<usize>> {
+        self.refs.get_or_init(|| {
+            let mut refs: HashMap<&'a str, Vec<usize>> = HashMap::new();
+            let mut cursor = self.tree.root_node().walk();
+            loop {
+                let n = cursor.node();
+                let kind = n.kind_id();
+                if kind == k::IDENTIFIER {
+                    let field = cursor.field_id().map_or(0, |f| f.get());
+                    if !n
+                        .parent()
+                        .is_some_and(|p| is_binding_target(p.kind_id(), field))
+                    {
+                        refs.entry(self.text(n)).or_default().push(n.start_byte());
+                    }
+                } else if self.descends(n, kind) && cursor.goto_first_child() {
+                    continue;
+                }
+                while !cursor.goto_next_sibling() {
+                    if !cursor.goto_parent() {
+                        return refs;
+                    }
+                }
+            }
+        })
     }
 
     /// `NAME = ...` in any scope, or `self.NAME = ...` in a method (bound in the class scope).

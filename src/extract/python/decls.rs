@@ -37,7 +37,7 @@ impl<'a> Module<'a> {
                     .and_then(|n| self.resolve(name, n))
                     .is_some_and(|b| b.stmt.id() == stmt.id())
             };
-            let all = self.refs.get(name).cloned().unwrap_or_default();
+            let all = self.refs().get(name).cloned().unwrap_or_default();
             if stmt.kind() == "assignment" {
                 all.into_iter().filter(own).collect()
             } else {
@@ -172,7 +172,7 @@ impl<'a> Module<'a> {
     /// their filling expressions (and definitions) from the first such call.
     fn fill_from_format_call(&self, name: &str, cand: &mut Candidate) {
         let root = self.tree.root_node();
-        let Some(refs) = self.refs.get(name) else {
+        let Some(refs) = self.refs().get(name) else {
             return;
         };
         let call = refs.iter().find_map(|&r| {
@@ -261,7 +261,7 @@ impl<'a> Module<'a> {
 
     /// The name is used as a piece of a larger string (`+`, f-string field, `.join`).
     pub(super) fn glued(&self, name: &str) -> bool {
-        let Some(refs) = self.refs.get(name) else {
+        let Some(refs) = self.refs().get(name) else {
             return false;
         };
         let root = self.tree.root_node();
