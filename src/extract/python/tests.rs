@@ -822,3 +822,15 @@ fn in_house_wrappers_come_from_config() {
     // Without the config only the prompt-like keyword is seen, not the positional question.
     assert_eq!(run(src)[0].text, "You are Max from Contoso.");
 }
+
+#[test]
+fn a_constant_also_used_in_an_f_string_keeps_its_own_entry() {
+    // The reference inside the f-string is a use the call did not fold in.
+    let call = "SYSTEM_PROMPT = \"You are a careful assistant for the billing team.\"\nclient.chat.completions.create(messages=[{\"role\": \"system\", \"content\": SYSTEM_PROMPT}])\n";
+    assert_eq!(ids(&run(call)), ["m.py#client.chat.completions.create"]);
+    let also = format!("{call}log = f\"using {{SYSTEM_PROMPT}}\"\n");
+    assert_eq!(
+        ids(&run(&also)),
+        ["m.py#SYSTEM_PROMPT", "m.py#client.chat.completions.create"]
+    );
+}
