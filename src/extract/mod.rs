@@ -204,8 +204,16 @@ impl FilePrefilter {
 
     /// Whether `text` holds one of the words (always, for an automaton too large to build).
     pub fn is_match(&self, text: &[u8]) -> bool {
+        // Leftmost-first finds a match wherever standard semantics does, and only it lets
+        // aho-corasick search with its vectorised prefilter (Teddy): most files are scanned
+        // whole, most bytes are no word's start.
         self.automaton
-            .get_or_init(|| aho_corasick::AhoCorasick::new(&self.words).ok())
+            .get_or_init(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&self.words)
+                    .ok()
+            })
             .as_ref()
             .is_none_or(|a| a.is_match(text))
     }
@@ -706,6 +714,30 @@ pub fn is_python(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file holds a word wherever it is: at the end, inside a longer word, overlapping a
+    /// longer word that shares its start, or only as a later part of a longer candidate.
+    #[test]
+    fn the_file_prefilter_finds_any_word_anywhere() {
+        let words: Vec<String> = ["prompt", "system_", "role=", "SYSTEM"]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        let pre = FilePrefilter::new(words);
+        for text in [
+            "x = 1\nsystem_",
+            "def build_prompts(): pass",
+            "promp t = sys; role=1",
+            "SYSTEMS = []",
+            "system_prompt",
+            "sys prom role= ",
+        ] {
+            assert!(pre.is_match(text.as_bytes()), "{text:?}");
+        }
+        for text in ["", "Prompt", "system-", "role = 1", "promp"] {
+            assert!(!pre.is_match(text.as_bytes()), "{text:?}");
+        }
+    }
 
     #[test]
     fn callee_index_finds_what_a_scan_of_every_pattern_finds() {
