@@ -265,39 +265,20 @@ impl LazyRegex {
         match self.engine(text) {
             Some(Engine::Full(r)) => {
                 let Some(reach) = self.reach() else {
-                    return r
-                        .captures_iter(text)
-                        .map(|c| Captures::Full(c, text))
-                        .collect();
+                    return full_captures(r, text);
                 };
+                // The check `verify` makes holds the windows to the whole-text answer.
                 let near: Vec<Captures<'t>> = windows(text, &self.near, reach)
                     .into_iter()
                     .flat_map(|w| r.captures_iter(Input::new(text).span(w)))
                     .map(|c| Captures::Full(c, text))
                     .collect();
-                #[cfg(debug_assertions)]
-                assert_eq!(
-                    spans(&near),
-                    spans(
-                        &r.captures_iter(text)
-                            .map(|c| Captures::Full(c, text))
-                            .collect::<Vec<_>>()
-                    ),
-                    "/{}/ near {:?} on {text:?}",
-                    self.pattern,
-                    self.near
-                );
+                self.verify(text, &spans(&near), |r| spans(&full_captures(r, text)));
                 near
             }
             Some(Engine::Lite(lite)) => {
                 let all: Vec<Captures<'t>> = lite.captures_iter(text).map(Captures::Lite).collect();
-                self.verify(text, &spans(&all), |r| {
-                    spans(
-                        &r.captures_iter(text)
-                            .map(|c| Captures::Full(c, text))
-                            .collect::<Vec<_>>(),
-                    )
-                });
+                self.verify(text, &spans(&all), |r| spans(&full_captures(r, text)));
                 all
             }
             None => Vec::new(),
@@ -368,20 +349,21 @@ impl LazyRegex {
         }
     }
 
-    /// Debug builds (so every test run) check each regex-lite answer against the full regex.
+    /// Debug builds (so every test run) check each quicker answer (regex-lite's, or a search
+    /// near the `near` bytes) against the full regex on the whole text.
     #[cfg_attr(not(debug_assertions), allow(unused_variables))]
     fn verify<T: PartialEq + std::fmt::Debug>(
         &self,
         text: &str,
-        lite: &T,
+        quick: &T,
         full: impl FnOnce(&meta::Regex) -> T,
     ) {
         #[cfg(debug_assertions)]
         if let Some(checker) = self.checker.get_or_init(|| self.build().ok()) {
             assert_eq!(
-                lite,
+                quick,
                 &full(checker),
-                "regex-lite and regex disagree: /{}/ on {text:?}",
+                "the quick answer and the full regex disagree: /{}/ on {text:?}",
                 self.pattern
             );
         }
@@ -532,6 +514,13 @@ pub(crate) fn spans(all: &[Captures<'_>]) -> Vec<Vec<Option<(usize, usize)>>> {
                 .map(|i| c.get(i).map(|g| (g.start, g.end)))
                 .collect()
         })
+        .collect()
+}
+
+/// Every match's groups of the full regex over the whole text.
+fn full_captures<'t>(r: &meta::Regex, text: &'t str) -> Vec<Captures<'t>> {
+    r.captures_iter(text)
+        .map(|c| Captures::Full(c, text))
         .collect()
 }
 
