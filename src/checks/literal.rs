@@ -398,45 +398,46 @@ impl PhraseSet {
 
     /// Non-overlapping matches, leftmost first, as `Regex::find_iter` would give them.
     pub fn find_iter<'t>(&self, t: &'t str) -> Vec<Hit<'t>> {
-        leftmost_first(self.candidates(t))
+        leftmost_first(self.candidates(t).collect())
     }
 
     pub fn find<'t>(&self, t: &'t str) -> Option<Hit<'t>> {
         self.find_iter(t).into_iter().next()
     }
 
-    /// Whether `find_iter` would find anything: whether any candidate exists.
+    /// Whether `find_iter` would find anything: whether any candidate exists (the first one
+    /// answers).
     pub fn is_match(&self, t: &str) -> bool {
-        !self.candidates(t).is_empty()
+        self.candidates(t).next().is_some()
     }
 
     /// Every phrase occurrence on word boundaries, tagged with its rank (longest first),
     /// ordered by start.
-    fn candidates<'t>(&self, t: &'t str) -> Vec<(Hit<'t>, usize)> {
-        let Some(bank) = self.bank.get() else {
-            debug_assert!(false, "phrase book not finished");
-            return Vec::new();
-        };
-        let (scan, a) = bank.scan_of(t);
+    fn candidates<'t>(&self, t: &'t str) -> impl Iterator<Item = (Hit<'t>, usize)> + 't {
+        let found = self.bank.get().map(|bank| bank.scan_of(t));
+        debug_assert!(found.is_some(), "phrase book not finished");
+        let list = self.list;
         let bytes = t.as_bytes();
-        let hits = &scan.hits[self.list];
-        let first = hits.partition_point(|h| (h.0 as usize) < a);
-        hits[first..]
-            .iter()
-            .map(|&(s, e, rank)| (s as usize - a, e as usize - a, rank as usize))
-            .take_while(|&(s, _, _)| s < t.len())
-            .filter(|&(s, e, _)| e <= t.len() && boundary(bytes, s) && boundary(bytes, e))
-            .map(|(start, end, rank)| {
-                (
-                    Hit {
-                        text: t,
-                        start,
-                        end,
-                    },
-                    rank,
-                )
-            })
-            .collect()
+        found.into_iter().flat_map(move |(scan, a)| {
+            let first = scan.hits[list].partition_point(|h| (h.0 as usize) < a);
+            (first..scan.hits[list].len())
+                .map(move |i| {
+                    let (s, e, rank) = scan.hits[list][i];
+                    (s as usize - a, e as usize - a, rank as usize)
+                })
+                .take_while(move |&(s, _, _)| s < t.len())
+                .filter(move |&(s, e, _)| e <= t.len() && boundary(bytes, s) && boundary(bytes, e))
+                .map(move |(start, end, rank)| {
+                    (
+                        Hit {
+                            text: t,
+                            start,
+                            end,
+                        },
+                        rank,
+                    )
+                })
+        })
     }
 }
 
