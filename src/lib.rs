@@ -19,6 +19,7 @@ pub mod gitdiff;
 pub mod inventory;
 pub mod kinds;
 pub mod lazy_regex;
+pub mod literal_automaton;
 pub mod owners;
 pub mod packs;
 pub mod prompt;

@@ -21,11 +21,12 @@ use regex::Regex;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use super::directive::phrase_pattern;
-use super::literal::{fold_phrase, literal_automaton, LiteralAutomaton};
+use super::literal::fold_phrase;
 use super::vocab::{fold_pattern, longest_first};
 #[cfg(test)]
 use crate::lazy_regex::ascii_first;
 use crate::lazy_regex::LazyRegex;
+use crate::literal_automaton::{literal_automaton, LiteralAutomaton};
 
 /// An axis's frames (folded patterns with `{m}` and `{v}` in them, between ASCII word
 /// boundaries) and, worked out on first use, their leading literals; shared by its values.

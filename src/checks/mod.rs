@@ -7,7 +7,7 @@
 pub mod contradiction;
 pub mod directive;
 mod frames;
-pub(crate) mod literal;
+mod literal;
 mod parse;
 mod parse_memo;
 mod vocab;

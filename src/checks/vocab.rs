@@ -12,14 +12,12 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use crate::lazy_regex::{folds_onto_ascii, KeyedRegex, LazyRegex};
+use crate::literal_automaton::{literal_automaton, LiteralAutomaton};
 use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
-use super::literal::{
-    boundary, fold, is_space, leftmost_first, literal_automaton, Folded, Hit, LiteralAutomaton,
-    PhraseBook,
-};
+use super::literal::{boundary, fold, is_space, leftmost_first, Folded, Hit, PhraseBook};
 use super::parse_memo::ParseMemo;
 
 #[derive(Debug, Deserialize)]

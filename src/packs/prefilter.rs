@@ -1,7 +1,7 @@
 //! One Aho-Corasick pass over all rule keywords per prompt decides which keyworded rules run.
 //! A rule without keywords always runs.
 
-use crate::checks::literal::LiteralAutomaton;
+use crate::literal_automaton::LiteralAutomaton;
 
 #[derive(Debug)]
 pub struct Prefilter {
