@@ -214,6 +214,8 @@ struct Scan {
     /// an equal text elsewhere is answered too.
     from: usize,
     text: String,
+    /// The text's fold, which the axis values read too (`fold_shared`).
+    folded: Rc<Folded>,
     /// Per list: (start, end, rank), in order.
     hits: Vec<Vec<(u32, u32, u32)>>,
 }
@@ -224,6 +226,20 @@ const RECENT_SCANS: usize = 8;
 
 thread_local! {
     static SCANS: RefCell<Vec<Rc<Scan>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The fold of `t`: a phrase scan's, when this thread scanned `t` itself (the axis values
+/// read a unit right after the cue lists), else folded now.
+pub(super) fn fold_shared(t: &str) -> Rc<Folded> {
+    SCANS
+        .with(|scans| {
+            scans
+                .borrow()
+                .iter()
+                .find(|s| s.text == t)
+                .map(|s| s.folded.clone())
+        })
+        .unwrap_or_else(|| Rc::new(fold(t)))
 }
 
 /// Forgets this thread's scans (tests: a search after it scans afresh).
@@ -240,7 +256,7 @@ fn scans_kept() -> usize {
 
 impl Bank {
     fn scan(&self, t: &str) -> Scan {
-        let f = fold(t);
+        let f = Rc::new(fold(t));
         let mut hits: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); self.lists];
         for m in self.ac.find_overlapping_iter(&f.text) {
             let h = f.hit(t, m.start(), m.end());
@@ -255,6 +271,7 @@ impl Bank {
             bank: self.id,
             from: t.as_ptr() as usize,
             text: t.to_string(),
+            folded: f,
             hits,
         }
     }
@@ -455,6 +472,24 @@ mod tests {
         let after: Vec<_> = texts.iter().map(|t| spans(&s, t)).collect();
         assert_eq!(before, after);
         assert!(before.iter().any(|v| !v.is_empty()));
+    }
+
+    /// The axis values take a scanned unit's fold from its scan; any other text is folded.
+    #[test]
+    fn a_scanned_texts_fold_is_shared_and_is_its_fold() {
+        let s = set(&PHRASES);
+        for t in TEXTS {
+            forget_scans();
+            let unscanned = fold_shared(t);
+            assert!(!Rc::ptr_eq(&unscanned, &fold_shared(t)));
+            spans(&s, t);
+            let shared = fold_shared(t);
+            assert!(Rc::ptr_eq(&shared, &fold_shared(t)), "{t:?}");
+            let fresh = fold(t);
+            assert_eq!(shared.text, fresh.text);
+            let n = fresh.text.len();
+            assert_eq!(shared.hit(t, 0, n), fresh.hit(t, 0, n), "{t:?}");
+        }
     }
 
     /// The regex a phrase list used to be.

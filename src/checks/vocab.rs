@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::directive::{phrase_pattern, stem, words, Phrases};
 use super::frames::{AxisFrames, Choices, Frames};
-use super::literal::{boundary, fold, is_space, leftmost_first, Folded, Hit, PhraseBook};
+use super::literal::{boundary, fold_shared, is_space, leftmost_first, Folded, Hit, PhraseBook};
 use super::parse_memo::ParseMemo;
 
 #[derive(Debug, Deserialize)]
@@ -185,7 +185,7 @@ impl Value {
 
 /// A text as the axis values read it: folded once, and which `Gate` slots' literals occur.
 pub(crate) struct ValueText {
-    pub(crate) folded: Folded,
+    pub(crate) folded: std::rc::Rc<Folded>,
     gate: Vec<bool>,
     folds_onto_ascii: bool,
 }
@@ -641,7 +641,7 @@ impl Vocab {
 
     /// `t` as the axis values read it (see `ValueText`).
     pub(crate) fn value_text(&self, t: &str) -> ValueText {
-        let folded = fold(t);
+        let folded = fold_shared(t);
         ValueText {
             gate: self.gate.scan(&folded.text),
             folds_onto_ascii: folds_onto_ascii(&folded.text),
