@@ -94,8 +94,12 @@ impl ParseMemo {
         }
         let read = parse();
         if let Ok(mut entries) = self.entries.lock() {
+            // Room for every reading at once, and kept when starting over: growing the table
+            // step by step moves every reading (directives included) at each step.
             if entries.by_hash.len() >= self.max_units {
-                *entries = Entries::default();
+                entries.by_hash.clear();
+            } else if entries.by_hash.capacity() == 0 {
+                entries.by_hash.reserve(self.max_units);
             }
             entries.by_hash.insert(key, (Reading::of(u), read.clone()));
         }
