@@ -612,7 +612,8 @@ impl<'s> Builder<'s> {
 
     /// The parentheses around `expr` that are not its parent's own, outermost first.
     fn parentheses(&self, expr: ast::ExprRef<'s>, parent: AnyNodeRef<'s>) -> Vec<(u32, u32)> {
-        // Cheap test first: a parenthesized expression is followed by `)` (or a comment).
+        // Cheap tests first (the token search below is two binary searches of the file's
+        // tokens): a parenthesized expression is followed by `)` (or a comment)...
         let bytes = self.src.as_bytes();
         let mut at = expr.end().to_usize();
         while at < bytes.len()
@@ -622,6 +623,26 @@ impl<'s> Builder<'s> {
         }
         if at >= bytes.len() || !matches!(bytes[at], b')' | b'#') {
             return Vec::new();
+        }
+        // ...and preceded by `(`. On the same line only a `(` token can end right before it
+        // (a comment runs to the end of its line); across lines, a comment may sit in between.
+        let mut before = expr.start().to_usize();
+        while before > 0 && matches!(bytes[before - 1], b' ' | b'\t' | b'\x0c') {
+            before -= 1;
+        }
+        match before.checked_sub(1).map(|b| bytes[b]) {
+            None => return Vec::new(),
+            Some(b'\n' | b'\r' | b'\\') => {}
+            // A call's own parentheses around its one argument are not the argument's.
+            Some(b'(')
+                if parent.is_arguments()
+                    && before - 1 == parent.start().to_usize()
+                    && at + 1 == parent.end().to_usize() =>
+            {
+                return Vec::new()
+            }
+            Some(b'(') => {}
+            Some(_) => return Vec::new(),
         }
         let mut out: Vec<(u32, u32)> =
             ruff_python_ast::token::parentheses_iterator(expr, Some(parent), self.tokens)
@@ -1314,6 +1335,39 @@ mod tests {
         ];
         for (src, want) in cases {
             assert_eq!(sexp(src), want, "{src}");
+        }
+    }
+
+    /// Parentheses around an expression, on one line or across lines with comments in between,
+    /// and the ones that belong to a call, tuple or other parent instead.
+    #[test]
+    fn parentheses_are_found_where_they_are() {
+        let cases = [
+            ("f(x)\n", 0),
+            ("f( x )\n", 0),
+            ("f(\n    x,\n)\n", 0),
+            ("f(\n    x\n)\n", 0),
+            ("f((x))\n", 1),
+            ("f( (x) )\n", 1),
+            ("f((x), y)\n", 1),
+            ("f(a, (b))\n", 1),
+            ("f(a, ( b ))\n", 1),
+            ("f(a=(b))\n", 1),
+            ("y = ((a))\n", 2),
+            ("x = (  # why\n    'a'\n)\n", 1),
+            ("x = (\n    # why\n    'a'  # and\n)\n", 1),
+            ("x = ( \\\n 'a')\n", 1),
+            ("t = (a, (b))\n", 1),
+            ("z = [(a)]\n", 1),
+            ("print((a) + b)\n", 1),
+            ("g((a)(b))\n", 1),
+            ("(a)\n", 1),
+            ("x = a(b)\n", 0),
+            ("x = (a)(b)\n", 1),
+        ];
+        for (src, want) in cases {
+            let got = sexp(src).matches("parenthesized_expression").count();
+            assert_eq!(got, want, "{src:?}: {}", sexp(src));
         }
     }
 
