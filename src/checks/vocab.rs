@@ -718,7 +718,12 @@ impl Vocab {
     /// A heading or tag title made only of generic words ("Output format", "Rules") does not
     /// scope its body.
     pub(crate) fn is_generic_title(&self, title: &str) -> bool {
-        let t = title.replace(['_', '-'], " ");
+        // Most titles hold neither: copy only those that do.
+        let t = if title.bytes().any(|b| b == b'_' || b == b'-') {
+            std::borrow::Cow::Owned(title.replace(['_', '-'], " "))
+        } else {
+            std::borrow::Cow::Borrowed(title)
+        };
         let generic = words(&t).all(|(_, w)| {
             let w = stem(w);
             self.generic_words.contains(&w)

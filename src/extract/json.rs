@@ -145,6 +145,10 @@ impl Reader<'_> {
             let run = self.at;
             self.at = memchr::memchr2(b'"', b'\\', &self.bytes[run..])
                 .map_or(self.bytes.len(), |i| run + i);
+            if value.is_empty() {
+                // Room for the escape that ends most runs (a notebook line's `\n`).
+                value.reserve(self.at - run + 8);
+            }
             value.push_str(&self.text[run..self.at]);
             match self.bytes.get(self.at) {
                 Some(b'"') => {

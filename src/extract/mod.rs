@@ -602,7 +602,11 @@ impl PromptSpec {
             "DOCKERFILE",
         ]
         .iter()
-        .any(|d| upper == *d || upper.starts_with(&format!("{d}.")));
+        .any(|d| {
+            upper
+                .strip_prefix(d)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        });
         let texty = matches!(
             ext.as_str(),
             "md" | "txt" | "markdown" | "tmpl" | "tpl" | "xml" | "text"

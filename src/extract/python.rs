@@ -35,6 +35,7 @@ pub(crate) mod tree;
 
 // A fast hasher: these maps key on identifiers and node ids, hashed for every identifier.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use tree::{f, k, Node, Tree};
@@ -617,33 +618,39 @@ impl<'a> Module<'a> {
         // attribute (written with its dot), so the only allocation is the result.
         let mut suffix: Vec<Option<&str>> = Vec::new();
         let mut cur = func;
-        let head = loop {
+        let head: Cow<str> = loop {
             match cur.kind() {
-                "identifier" => break self.text(cur).to_string(),
+                "identifier" => break Cow::Borrowed(self.text(cur)),
                 "attribute" => {
                     let attr = cur.field("attribute").map(|a| self.text(a)).unwrap_or("");
                     suffix.push(Some(attr));
                     match cur.field("object") {
                         Some(o) => cur = o,
-                        None => break String::new(),
+                        None => break Cow::Borrowed(""),
                     }
                 }
                 "call" => {
                     suffix.push(None);
                     match cur.field("function") {
                         Some(f) => cur = f,
-                        None => break String::new(),
+                        None => break Cow::Borrowed(""),
                     }
                 }
                 // `Agent[Deps, Output](...)`: type parameters do not change the callee.
                 "subscript" => match cur.field("value") {
                     Some(v) => cur = v,
-                    None => break String::new(),
+                    None => break Cow::Borrowed(""),
                 },
-                _ => break text::squash(self.text(cur)),
+                _ => break Cow::Owned(text::squash(self.text(cur))),
             }
         };
-        let mut out = head;
+        // Sized once: growing the name piece by piece reallocates it for every piece.
+        let len = suffix
+            .iter()
+            .map(|s| s.map_or(2, |a| a.len() + 1))
+            .sum::<usize>();
+        let mut out = String::with_capacity(head.len() + len);
+        out.push_str(&head);
         for s in suffix.into_iter().rev() {
             match s {
                 Some(attr) => {

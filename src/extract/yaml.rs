@@ -338,17 +338,19 @@ impl Walk<'_> {
                 if self.messages(items, path, key.unwrap_or("messages"), model) {
                     return;
                 }
+                // An item's path is written only for an item that can hold a prompt.
+                let item_path = |i: usize| format!("{path}[{i}]");
                 for (i, item) in items.iter().enumerate() {
-                    let p = format!("{path}[{i}]");
                     match (item, key) {
                         (Node::Scalar { value, .. }, Some(k)) => {
                             if self.is_prompt(k, value)
                                 && !value.trim_start().starts_with("file://")
                             {
-                                self.scalar(item, &p, k, model);
+                                self.scalar(item, &item_path(i), k, model);
                             }
                         }
-                        _ => self.node(item, &p, key, model),
+                        (Node::Scalar { .. } | Node::Alias, _) => {}
+                        _ => self.node(item, &item_path(i), key, model),
                     }
                 }
             }
@@ -397,14 +399,14 @@ impl Walk<'_> {
             if fields.contains(&key) {
                 continue;
             }
-            let child = join_path(path, key);
             match v {
                 Node::Scalar { value, .. } => {
                     if self.is_prompt(key, value) {
-                        self.scalar(v, &child, key, model);
+                        self.scalar(v, &join_path(path, key), key, model);
                     }
                 }
-                _ => self.node(v, &child, Some(key), model),
+                Node::Alias => {}
+                _ => self.node(v, &join_path(path, key), Some(key), model),
             }
         }
     }
