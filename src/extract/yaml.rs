@@ -546,7 +546,19 @@ fn map_flow(text: &str, mut j: usize, value: &str, quote: Quote) -> Option<Promp
     while b.len() < value.len() {
         let before = b.len();
         let c = *bytes.get(j)?;
-        if quote == Quote::Double && c == b'\\' {
+        // In double quotes (every JSON string: a notebook's lines), all up to the next escape,
+        // quote or line break is verbatim but for the blanks before a break, which fold with
+        // it: one piece, where the steps below would take it word by word.
+        let run_end = if quote == Quote::Double {
+            double_quoted_run(bytes, j)
+        } else {
+            j
+        };
+        if run_end > j {
+            let take = (run_end - j).min(value.len() - b.len());
+            b.push_verbatim(text.get(j..j + take)?, j);
+            j += take;
+        } else if quote == Quote::Double && c == b'\\' {
             let next = text[j + 1..].chars().next()?;
             if next == '\n' || next == '\r' {
                 // Escaped line break: nothing, and the next line's indentation is dropped.
@@ -627,6 +639,21 @@ fn map_flow(text: &str, mut j: usize, value: &str, quote: Quote) -> Option<Promp
         }
     }
     Some(b)
+}
+
+/// The end of the verbatim run of a double-quoted scalar at `j`: before the next backslash,
+/// double quote or line break, and before the blanks that lead up to a line break.
+fn double_quoted_run(bytes: &[u8], j: usize) -> usize {
+    let rest = &bytes[j..];
+    let stop = memchr::memchr3(b'\\', b'"', b'\n', rest).unwrap_or(rest.len());
+    let stop = memchr::memchr(b'\r', &rest[..stop]).unwrap_or(stop);
+    let mut end = j + stop;
+    if matches!(bytes.get(end), Some(b'\n' | b'\r')) {
+        while end > j && matches!(bytes[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+    }
+    end
 }
 
 fn hex_char(hex: &str) -> Option<char> {
@@ -1126,5 +1153,25 @@ mod mapping_tests {
         assert_exact("---\na: first doc\n---\nb: second doc\n");
         assert_exact("a: 'single\n  folded'\n");
         assert_exact("a: \"é\\\"ü\"\nb: ünïcödé plain\n");
+    }
+
+    /// Double-quoted runs are taken whole up to an escape, quote or line break; the blanks
+    /// before a break fold with it.
+    #[test]
+    fn double_quoted_runs() {
+        assert_exact("a: \"words  with  spaces   \n   folded here\"\n");
+        assert_exact("a: \"line one\n\n  after a blank\"\n");
+        assert_exact("a: \"it's \\\"quoted\\\" and\ttabbed\"\n");
+        assert_exact("a: \"trailing spaces   \\\n  escaped break\"\n");
+        assert_exact("a: \"crlf  \r\n  folded\"\r\n");
+        assert_exact("a: [\"one\", \"two words\", \"\\u00e9t\u{e9} \\n x\"]\n");
+        let (docs, _) = parse_tree("a: \"keep   \n  fold\"\n");
+        let Some(Node::Map { entries, .. }) = docs.first() else {
+            panic!("no map")
+        };
+        let b = map_scalar("a: \"keep   \n  fold\"\n", &entries[0].1);
+        assert_eq!(b.text, "keep fold");
+        let verbatim: Vec<_> = b.map.pieces().iter().filter(|p| p.verbatim).collect();
+        assert_eq!(verbatim.len(), 2, "{:?}", b.map.pieces());
     }
 }
