@@ -232,6 +232,9 @@ pub struct PythonSpec {
     pub not_prompt: Option<LazyRegex>,
     pub calls: Vec<RawCallSite>,
     calls_index: CalleeIndex,
+    /// Every keyword a `*` call site reads: with no other site for a callee, a call without one
+    /// of these or a prompt-like keyword holds no prompt part.
+    any_callee_keywords: foldhash::HashSet<String>,
     pub prompt_decorators: Vec<String>,
     pub docstring_bases: Vec<String>,
     pub docstring_field_callees: Vec<String>,
@@ -264,6 +267,18 @@ impl PythonSpec {
             .iter()
             .map(|&i| &self.calls[i])
             .filter(move |c| c.callee.iter().any(|pat| callee_matches(pat, callee)))
+    }
+
+    /// Whether a call whose callee ends in `last_segment` may hold a prompt given its keywords'
+    /// names: it has call sites of its own (any argument may count), or a keyword a `*` site
+    /// reads or that is prompt-like. Needs only the callee's last segment.
+    pub fn call_may_hold_prompt<'k>(
+        &self,
+        last_segment: &str,
+        mut keywords: impl Iterator<Item = &'k str>,
+    ) -> bool {
+        self.calls_index.by_last.contains_key(last_segment)
+            || keywords.any(|k| self.any_callee_keywords.contains(k) || self.is_prompt_name(k))
     }
 
     pub fn is_prompt_name(&self, name: &str) -> bool {
@@ -456,6 +471,14 @@ impl PromptSpec {
             )?,
             calls: py.call.clone(),
             calls_index: CalleeIndex::new(py.call.iter().map(|c| &c.callee)),
+            any_callee_keywords: py
+                .call
+                .iter()
+                .filter(|c| c.callee.iter().any(|p| p == "*"))
+                .flat_map(|c| [&c.text, &c.system, &c.user, &c.messages, &c.examples])
+                .flatten()
+                .cloned()
+                .collect(),
             prompt_decorators: py.prompt_decorators.clone(),
             docstring_bases: py.docstring_bases.clone(),
             docstring_field_callees: py.docstring_field_callees.clone(),

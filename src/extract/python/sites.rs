@@ -50,6 +50,23 @@ impl<'a> Module<'a> {
             .filter(|a| a.kind() == "argument_list")?;
         // A call without arguments (`x.strip()`, `super().__init__()`) has no prompt part.
         args.named_children().next()?;
+        // Most calls are neither a known sink nor given a prompt keyword: tell them by the
+        // callee's last segment and the keyword names, before the callee is written out.
+        let last_segment = match func.kind() {
+            "identifier" => Some(self.text(func)),
+            "attribute" => func.field("attribute").map(|a| self.text(a)),
+            _ => None,
+        };
+        if let Some(last) = last_segment {
+            let keywords = args
+                .named_children()
+                .filter(|a| a.kind() == "keyword_argument")
+                .filter_map(|a| a.field("name"))
+                .map(|k| self.text(k));
+            if !self.spec.call_may_hold_prompt(last, keywords) {
+                return None;
+            }
+        }
         let callee = self.callee(func);
         if self.spec.is_ignored_callee(&callee) {
             return None;

@@ -834,3 +834,43 @@ fn a_constant_also_used_in_an_f_string_keeps_its_own_entry() {
         ["m.py#SYSTEM_PROMPT", "m.py#client.chat.completions.create"]
     );
 }
+
+/// Calls to callees no call site names: a keyword a `*` site reads or a prompt-like keyword
+/// makes a prompt part, on a plain name, an attribute or a call's result; other keywords and
+/// positional text do not.
+#[test]
+fn unknown_callees_with_prompt_keywords() {
+    let src = r#"
+make(system_instruction="You are a terse assistant for billing questions.")
+svc.configure(text_qa_template="Answer the question from the context given above.")
+build(summary_prompt="Summarize the meeting notes in three short bullet points.")
+Factory().create(system_prompt="You are a helpful assistant for the docs site.")
+make(title="Quarterly report on the billing system and its users.")
+svc.configure("You are a terse assistant for billing questions, always.")
+"#;
+    let ps = run(src);
+    assert_eq!(
+        ids(&ps),
+        vec![
+            "m.py#make",
+            "m.py#svc.configure",
+            "m.py#build",
+            "m.py#Factory().create",
+        ]
+    );
+}
+
+/// A `*` call site from config reads its keyword on any callee, though the name is not
+/// prompt-like.
+#[test]
+fn any_callee_keywords_come_from_config() {
+    let extra: RawPromptsSpec =
+        toml::from_str("[python]\n[[python.call]]\ncallee = [\"*\"]\ntext = [\"body\"]\n")
+            .expect("toml");
+    let spec = PromptSpec::compile(&extra, &[]).expect("spec");
+    let src = "mailer.send(body=\"You are the support bot; answer in two sentences.\")\n";
+    let mut x = PythonExtractor::new();
+    let ps = x.extract(src, "m.py", &spec, PromptFormat::Python);
+    assert_eq!(ids(&ps), ["m.py#mailer.send"]);
+    assert!(run(src).is_empty());
+}
