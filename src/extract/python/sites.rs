@@ -526,6 +526,20 @@ impl<'a> Module<'a> {
     /// A role dict outside any call site or message list (`history.append({"role": "user",
     /// "content": f"Feedback: {x}"})`): one prompt named after the enclosing call or name.
     pub(super) fn role_dict(&mut self, d: Node<'a>) -> Option<Candidate> {
+        // Most dicts are not messages: only a plain string key whose source holds `role` (or
+        // an escape) can read `role`, so look at the keys' source before decoding them all.
+        let may_hold_role = d
+            .named_children()
+            .filter(|p| p.kind() == "pair")
+            .filter_map(|p| p.field("key"))
+            .filter(|k| k.kind() == "string")
+            .any(|k| {
+                let key = self.text(k);
+                key.contains("role") || key.contains('\\')
+            });
+        if !may_hold_role {
+            return None;
+        }
         let pairs = self.dict_pairs(d);
         let role_node = pairs.iter().find(|(k, _)| k == "role").map(|(_, v)| *v)?;
         Role::parse(&self.string(role_node)?.text)?;

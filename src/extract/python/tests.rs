@@ -874,3 +874,10 @@ fn any_callee_keywords_come_from_config() {
     assert_eq!(ids(&ps), ["m.py#mailer.send"]);
     assert!(run(src).is_empty());
 }
+
+/// A role key is read decoded: written with an escape, it still reads `role`.
+#[test]
+fn a_role_key_written_with_an_escape_still_reads_role() {
+    let src = "def f(items, r):\n    items.append({\"r\\x6fle\": \"user\", \"content\": f\"Note: {r.note}\"})\n";
+    assert_eq!(ids(&run(src)), ["m.py#items.append"]);
+}
