@@ -9,9 +9,18 @@ fn spec() -> PromptSpec {
 
 /// Extracts and checks the offset-map invariant of every prompt.
 fn run(src: &str) -> Vec<Prompt> {
-    let spec = spec();
+    run_spec(&spec(), src)
+}
+
+/// `run` with the built-in spec extended by `config` (a `promptlint.toml`'s prompt sections).
+fn run_with(config: &str, src: &str) -> Vec<Prompt> {
+    let extra: RawPromptsSpec = toml::from_str(config).expect("toml");
+    run_spec(&PromptSpec::compile(&extra, &[]).expect("spec"), src)
+}
+
+fn run_spec(spec: &PromptSpec, src: &str) -> Vec<Prompt> {
     let mut x = PythonExtractor::new();
-    let prompts = x.extract(src, "m.py", &spec, PromptFormat::Python);
+    let prompts = x.extract(src, "m.py", spec, PromptFormat::Python);
     for p in &prompts {
         assert_map(p, src);
     }
@@ -805,20 +814,15 @@ def run(d, u):
 
 #[test]
 fn in_house_wrappers_come_from_config() {
-    let extra: RawPromptsSpec =
-        toml::from_str("[python]\n[[python.call]]\ncallee = [\"bots.ask\"]\nsystem = [\"persona\"]\npositional = [0]\nrole = \"user\"\n")
-            .expect("toml");
-    let spec = PromptSpec::compile(&extra, &[]).expect("spec");
+    let config = "[python]\n[[python.call]]\ncallee = [\"bots.ask\"]\nsystem = [\"persona\"]\npositional = [0]\nrole = \"user\"\n";
     let src = "r = bots.ask(\"Where is my order?\", persona=\"You are Max from Contoso.\")\n";
-    let mut x = PythonExtractor::new();
-    let ps = x.extract(src, "m.py", &spec, PromptFormat::Python);
+    let ps = run_with(config, src);
     assert_eq!(ps.len(), 1);
     assert_eq!(ps[0].id, "m.py#bots.ask");
     assert_eq!(
         ps[0].text,
         "You are Max from Contoso.\n\nWhere is my order?"
     );
-    assert_map(&ps[0], src);
     // Without the config only the prompt-like keyword is seen, not the positional question.
     assert_eq!(run(src)[0].text, "You are Max from Contoso.");
 }
@@ -864,14 +868,9 @@ svc.configure("You are a terse assistant for billing questions, always.")
 /// prompt-like.
 #[test]
 fn any_callee_keywords_come_from_config() {
-    let extra: RawPromptsSpec =
-        toml::from_str("[python]\n[[python.call]]\ncallee = [\"*\"]\ntext = [\"body\"]\n")
-            .expect("toml");
-    let spec = PromptSpec::compile(&extra, &[]).expect("spec");
+    let config = "[python]\n[[python.call]]\ncallee = [\"*\"]\ntext = [\"body\"]\n";
     let src = "mailer.send(body=\"You are the support bot; answer in two sentences.\")\n";
-    let mut x = PythonExtractor::new();
-    let ps = x.extract(src, "m.py", &spec, PromptFormat::Python);
-    assert_eq!(ids(&ps), ["m.py#mailer.send"]);
+    assert_eq!(ids(&run_with(config, src)), ["m.py#mailer.send"]);
     assert!(run(src).is_empty());
 }
 
