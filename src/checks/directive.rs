@@ -175,27 +175,29 @@ pub fn units(
         flush(&mut para, &mut lead, &mut pseudo, &mut out);
     }
     // Scope: role and the innermost specific section; units inside data sections are dropped.
+    // A section's title is judged once (by segment), not again for every unit inside it.
+    let mut section_generic: Vec<Option<bool>> = vec![None; prompt.segments.len()];
     out.retain_mut(|u| {
         u.role = prompt.role_at(u.span);
         if matches!(u.role, Some(Role::Assistant) | Some(Role::Tool)) {
             return false;
         }
-        let mut containing: Vec<(usize, &str, bool)> = prompt
+        let mut containing: Vec<(usize, usize, &str, bool)> = prompt
             .segments
             .iter()
-            .filter(|s| s.span.contains(u.span))
-            .filter_map(|s| match &s.kind {
+            .enumerate()
+            .filter(|(_, s)| s.span.contains(u.span))
+            .filter_map(|(i, s)| match &s.kind {
                 SegmentKind::Section { title } => {
                     let tag = prompt.text[s.span.start..].starts_with('<');
-                    Some((s.span.len(), title.as_str(), tag))
+                    Some((s.span.len(), i, title.as_str(), tag))
                 }
                 _ => None,
             })
             .collect();
-        if containing
-            .iter()
-            .any(|(_, t, tag)| *tag && data_sections.iter().any(|d| d == &t.to_ascii_lowercase()))
-        {
+        if containing.iter().any(|(_, _, t, tag)| {
+            *tag && data_sections.iter().any(|d| d == &t.to_ascii_lowercase())
+        }) {
             return false;
         }
         containing.sort_by_key(|c| c.0);
@@ -208,8 +210,10 @@ pub fn units(
         u.section = pseudo.or_else(|| {
             containing
                 .iter()
-                .find(|(_, t, tag)| !is_generic_title(t, *tag))
-                .map(|(_, t, _)| t.to_lowercase())
+                .find(|(_, i, t, tag)| {
+                    !*section_generic[*i].get_or_insert_with(|| is_generic_title(t, *tag))
+                })
+                .map(|(_, _, t, _)| t.to_lowercase())
         });
         true
     });
