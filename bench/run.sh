@@ -60,7 +60,14 @@ rule:
 YML
   add "ast-grep scan" "$sg scan --rule bench/out/sg-rule.yml $tree >/dev/null"
 fi
-have gitleaks && add "gitleaks dir" "gitleaks dir --no-banner --exit-code 0 $tree >/dev/null 2>&1"
+# `gitleaks dir` since 8.19; older releases (Debian's package) scan a directory with `detect --no-git`.
+if have gitleaks; then
+  if gitleaks dir --help >/dev/null 2>&1; then
+    add "gitleaks dir" "gitleaks dir --no-banner --exit-code 0 $tree >/dev/null 2>&1"
+  else
+    add "gitleaks detect --no-git" "gitleaks detect --no-git --no-banner --exit-code 0 -s $tree >/dev/null 2>&1"
+  fi
+fi
 # semgrep and detect-secrets take minutes on a large tree: SKIP_SLOW=1 leaves them out.
 if [ "${SKIP_SLOW:-0}" != 1 ]; then
   have semgrep && add "semgrep (1 pattern)" "SEMGREP_ENABLE_VERSION_CHECK=0 $(real semgrep) --metrics=off --quiet -e '\$X = \"...\"' --lang python $tree >/dev/null 2>&1"
