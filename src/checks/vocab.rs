@@ -684,7 +684,7 @@ impl Vocab {
         if self.is_generic_title(title) {
             return false;
         }
-        let t = title.replace(['_', '-'], " ");
+        let t = title_words(title);
         let first = words(&t)
             .next()
             .map(|(_, w)| w.to_ascii_lowercase())
@@ -718,19 +718,22 @@ impl Vocab {
     /// A heading or tag title made only of generic words ("Output format", "Rules") does not
     /// scope its body.
     pub(crate) fn is_generic_title(&self, title: &str) -> bool {
-        // Most titles hold neither: copy only those that do.
-        let t = if title.bytes().any(|b| b == b'_' || b == b'-') {
-            std::borrow::Cow::Owned(title.replace(['_', '-'], " "))
-        } else {
-            std::borrow::Cow::Borrowed(title)
-        };
-        let generic = words(&t).all(|(_, w)| {
+        words(&title_words(title)).all(|(_, w)| {
             let w = stem(w);
             self.generic_words.contains(&w)
                 || self.stopwords.contains(&w)
                 || w.chars().all(|c| c.is_ascii_digit())
-        });
-        generic
+        })
+    }
+}
+
+/// A heading or tag title with `_` and `-` read as spaces (`output_format`, `tool-use`), so
+/// its parts are words; copied only when it holds either, as most titles do not.
+fn title_words(title: &str) -> std::borrow::Cow<'_, str> {
+    if title.bytes().any(|b| b == b'_' || b == b'-') {
+        std::borrow::Cow::Owned(title.replace(['_', '-'], " "))
+    } else {
+        std::borrow::Cow::Borrowed(title)
     }
 }
 
