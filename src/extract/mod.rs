@@ -277,7 +277,7 @@ impl PythonSpec {
         last_segment: &str,
         mut keywords: impl Iterator<Item = &'k str>,
     ) -> bool {
-        self.calls_index.by_last.contains_key(last_segment)
+        self.calls_index.names(last_segment)
             || keywords.any(|k| self.any_callee_keywords.contains(k) || self.is_prompt_name(k))
     }
 
@@ -330,6 +330,11 @@ impl CalleeIndex {
             list.dedup();
         }
         index
+    }
+
+    /// Whether an entry other than a `*` one has a pattern ending in `last_segment`.
+    fn names(&self, last_segment: &str) -> bool {
+        self.by_last.contains_key(last_segment)
     }
 
     /// The entries that may match `callee`, in list order.
