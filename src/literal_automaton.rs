@@ -48,21 +48,7 @@ impl LiteralAutomaton {
             dfa: OnceLock::new(),
         })
     }
-}
 
-fn build_automaton(
-    literals: &[String],
-    ascii_case_insensitive: bool,
-    kind: AhoCorasickKind,
-) -> Result<AhoCorasick, aho_corasick::BuildError> {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .ascii_case_insensitive(ascii_case_insensitive)
-        .kind(Some(kind))
-        .build(literals)
-}
-
-impl LiteralAutomaton {
     /// Every occurrence of every literal in `haystack`, overlapping ones included.
     pub fn find_overlapping_iter<'a, 'h>(
         &'a self,
@@ -105,6 +91,18 @@ impl LiteralAutomaton {
     pub fn has_dfa(&self) -> bool {
         self.dfa.get().is_some_and(Option::is_some)
     }
+}
+
+fn build_automaton(
+    literals: &[String],
+    ascii_case_insensitive: bool,
+    kind: AhoCorasickKind,
+) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .ascii_case_insensitive(ascii_case_insensitive)
+        .kind(Some(kind))
+        .build(literals)
 }
 
 #[cfg(test)]
