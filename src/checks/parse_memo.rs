@@ -41,14 +41,9 @@ impl Reading {
     }
 }
 
-#[derive(Default)]
-struct Entries {
-    /// By the hash of the reading. Of two readings whose hashes collide, the later is kept.
-    by_hash: HashMap<u64, (Reading, Option<Directive>)>,
-}
-
 pub(crate) struct ParseMemo {
-    entries: Mutex<Entries>,
+    /// Readings by their hash. Of two readings whose hashes collide, the later is kept.
+    entries: Mutex<HashMap<u64, (Reading, Option<Directive>)>>,
     max_units: usize,
 }
 
@@ -67,7 +62,7 @@ impl std::fmt::Debug for ParseMemo {
 impl ParseMemo {
     fn bounded(max_units: usize) -> ParseMemo {
         ParseMemo {
-            entries: Mutex::new(Entries::default()),
+            entries: Mutex::new(HashMap::default()),
             max_units,
         }
     }
@@ -84,7 +79,7 @@ impl ParseMemo {
         (&u.masked, &u.lead, &u.section).hash(&mut h);
         let key = h.finish();
         if let Ok(entries) = self.entries.lock() {
-            if let Some((_, found)) = entries.by_hash.get(&key).filter(|(r, _)| r.is(u)) {
+            if let Some((_, found)) = entries.get(&key).filter(|(r, _)| r.is(u)) {
                 return found.clone().map(|mut d| {
                     d.span = u.span;
                     d.text = text[u.span.start..u.span.end].to_string();
@@ -96,12 +91,12 @@ impl ParseMemo {
         if let Ok(mut entries) = self.entries.lock() {
             // Room for every reading at once, and kept when starting over: growing the table
             // step by step moves every reading (directives included) at each step.
-            if entries.by_hash.len() >= self.max_units {
-                entries.by_hash.clear();
-            } else if entries.by_hash.capacity() == 0 {
-                entries.by_hash.reserve(self.max_units);
+            if entries.len() >= self.max_units {
+                entries.clear();
+            } else if entries.capacity() == 0 {
+                entries.reserve(self.max_units);
             }
-            entries.by_hash.insert(key, (Reading::of(u), read.clone()));
+            entries.insert(key, (Reading::of(u), read.clone()));
         }
         read
     }
@@ -144,7 +139,7 @@ mod tests {
         assert!(first.iter().filter(|d| d.contains("Some(")).count() >= 6);
         let entries = memo.entries.lock().unwrap();
         assert!(
-            entries.by_hash.len() < first.len(),
+            entries.len() < first.len(),
             "no repeat was taken from the memo"
         );
         drop(entries);
@@ -156,10 +151,6 @@ mod tests {
         let memo = ParseMemo::bounded(3);
         read_all(&memo);
         let entries = memo.entries.lock().unwrap();
-        assert!(
-            entries.by_hash.len() <= 3,
-            "{} readings kept",
-            entries.by_hash.len()
-        );
+        assert!(entries.len() <= 3, "{} readings kept", entries.len());
     }
 }
