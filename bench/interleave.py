@@ -23,8 +23,13 @@ def main() -> None:
 
     def run(cmd: str) -> float:
         start = time.perf_counter()
-        subprocess.run(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return time.perf_counter() - start
+        done = subprocess.run(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        # 0 clean, 1 findings (promptlint, ruff, gitleaks); anything else is a failed run whose
+        # time means nothing.
+        if done.returncode not in (0, 1):
+            sys.exit(f"exit code {done.returncode}: {cmd}")
+        return elapsed
 
     for _, cmd in cmds:  # warm-up
         run(cmd)
